@@ -1,0 +1,106 @@
+/**
+ * The journal: one event schema for everything a view, a grader or an export reads.
+ *
+ * Machines emit member events; drivers (the simulator, a peer process) add process, network and
+ * fault events. Every event carries the tick it happened at. `peer` is the peer where it was
+ * observed; for member events `subject` is the member it is about. Kinds are part of the
+ * exported file format: add new ones, never rename or reuse one.
+ */
+import { z } from 'zod';
+import { peerIdSchema } from '../protocol/peer-id.ts';
+
+const tick = z.number().int().nonnegative();
+
+/** Why a message never reached its target (the emulated network or a real transport). */
+export const dropReasonSchema = z.enum([
+  'loss',
+  'partition',
+  'buffer-full',
+  'oversize',
+  'target-down',
+]);
+export type DropReason = z.infer<typeof dropReasonSchema>;
+
+/** Why a peer refused bytes it received (see `protocol/codec.ts`). */
+export const rejectReasonSchema = z.enum([
+  'oversize',
+  'malformed',
+  'invalid',
+  'unknown-type',
+  'wrong-protocol',
+]);
+export type RejectReason = z.infer<typeof rejectReasonSchema>;
+
+const memberFields = {
+  tick,
+  peer: peerIdSchema,
+  subject: peerIdSchema,
+  /** SWIM: the subject's incarnation number as the observer knows it. */
+  incarnation: z.number().int().nonnegative().optional(),
+  /** Gossip: the subject's heartbeat counter as the observer knows it. */
+  heartbeat: z.number().int().nonnegative().optional(),
+};
+
+export const journalEventSchema = z.discriminatedUnion('kind', [
+  /** `peer` now counts `subject` as a member (its own join included). */
+  z.object({ kind: z.literal('member.added'), ...memberFields }),
+  /** `peer` suspects `subject` has failed; it is still a member. */
+  z.object({ kind: z.literal('member.suspected'), ...memberFields }),
+  /** A suspicion was cleared: `subject` proved it is alive (refutation, fresh heartbeat). */
+  z.object({ kind: z.literal('member.alive'), ...memberFields }),
+  /** `peer` removed `subject` as failed (dead). */
+  z.object({ kind: z.literal('member.removed'), ...memberFields }),
+  /** `peer` learned that `subject` left gracefully. */
+  z.object({ kind: z.literal('member.left'), ...memberFields }),
+
+  z.object({ kind: z.literal('peer.started'), tick, peer: peerIdSchema }),
+  z.object({ kind: z.literal('peer.crashed'), tick, peer: peerIdSchema }),
+  z.object({ kind: z.literal('peer.restarted'), tick, peer: peerIdSchema }),
+  z.object({ kind: z.literal('peer.left'), tick, peer: peerIdSchema }),
+
+  z.object({
+    kind: z.literal('message.sent'),
+    tick,
+    peer: peerIdSchema,
+    to: peerIdSchema,
+    type: z.string(),
+    bytes: z.number().int().nonnegative(),
+  }),
+  z.object({
+    kind: z.literal('message.delivered'),
+    tick,
+    peer: peerIdSchema,
+    from: peerIdSchema,
+    type: z.string(),
+  }),
+  z.object({
+    kind: z.literal('message.dropped'),
+    tick,
+    peer: peerIdSchema,
+    to: peerIdSchema,
+    type: z.string(),
+    reason: dropReasonSchema,
+  }),
+  /** `peer` refused what `from` sent; the peer counts it and carries on. */
+  z.object({
+    kind: z.literal('message.rejected'),
+    tick,
+    peer: peerIdSchema,
+    from: peerIdSchema,
+    reason: rejectReasonSchema,
+    detail: z.string(),
+  }),
+  /** The emulated or injected network faults changed; `description` says to what. */
+  z.object({ kind: z.literal('fault.changed'), tick, description: z.string() }),
+  /** A free-form line, such as the classroom harness's `Node failed at time=100`. */
+  z.object({ kind: z.literal('log'), tick, peer: peerIdSchema, text: z.string() }),
+]);
+
+export type JournalEvent = z.infer<typeof journalEventSchema>;
+export type JournalEventKind = JournalEvent['kind'];
+export type MemberEvent = Extract<JournalEvent, { subject: string }>;
+export type MemberEventKind = MemberEvent['kind'];
+
+export function isMemberEvent(event: JournalEvent): event is MemberEvent {
+  return event.kind.startsWith('member.');
+}
