@@ -1,0 +1,96 @@
+/**
+ * Tunables of SWIM, in ticks. The defaults are memberlist's LAN profile at the real peers'
+ * default of 100 ms a tick (probe every second, 500 ms probe timeout, three indirect probes).
+ *
+ * With N members (this peer included):
+ *   suspicionMinTicks = ceil(suspicionMult × max(1, log10(N + 1)) × probeIntervalTicks)
+ *   suspicionMaxTicks = suspicionMaxTimeoutMult × suspicionMinTicks
+ *   a suspicion with c independent confirmations times out after
+ *     max(min, max − (max − min) × ln(c + 1) / ln(k + 1)),  k = suspicionMult − 2 expected
+ *   (Lifeguard: a lone suspicion waits longest, confirmed ones resolve fast; k = 0 when N − 2 < k)
+ *   each update is piggybacked at most retransmitMult × ceil(log10(N + 1)) times.
+ */
+export interface SwimConfig {
+  /** Ticks between probes: each probe picks the next member in a shuffled round-robin. Default 10. */
+  readonly probeIntervalTicks: number;
+  /** Ticks to wait for a direct ack before asking `indirectChecks` members to probe. Default 5. */
+  readonly probeTimeoutTicks: number;
+  /** k of the SWIM paper: members asked to probe indirectly. Default 3. */
+  readonly indirectChecks: number;
+  /** Scales the suspicion timeout (formula above). Default 4. */
+  readonly suspicionMult: number;
+  /** How much longer than the minimum an unconfirmed suspicion waits. Default 6. */
+  readonly suspicionMaxTimeoutMult: number;
+  /** Scales how many times each update is piggybacked (formula above). Default 4. */
+  readonly retransmitMult: number;
+  /** Updates one message may piggyback. Default 32. */
+  readonly piggybackMax: number;
+  /** Bound on updates waiting to be piggybacked; the most-sent go first. Default 1024. */
+  readonly broadcastQueueMax: number;
+  /** Ticks between gossip messages (sent only when updates are waiting). Default 2. */
+  readonly gossipIntervalTicks: number;
+  /** Members each gossip round sends to. Default 3. */
+  readonly gossipFanout: number;
+  /**
+   * Dead members still receive gossip this long, so a live one can learn and refute; then they
+   * are forgotten (a reconnect candidate remains, below). Default 300 (30 s).
+   */
+  readonly gossipToTheDeadTicks: number;
+  /** Ticks between full-state exchanges with one random member (anti-entropy). Default 300. */
+  readonly pushPullIntervalTicks: number;
+  /** Ticks between join attempts until an introducer answers. Default 5. */
+  readonly joinRetryTicks: number;
+  /** Every this many ticks, exchange state with one random dead member (Serf's reconnect). Default 50. */
+  readonly reconnectIntervalTicks: number;
+  /** How long a dead member stays a reconnect candidate. Default 3000 (5 minutes). */
+  readonly reconnectTimeoutTicks: number;
+}
+
+export const SWIM_DEFAULTS: SwimConfig = {
+  probeIntervalTicks: 10,
+  probeTimeoutTicks: 5,
+  indirectChecks: 3,
+  suspicionMult: 4,
+  suspicionMaxTimeoutMult: 6,
+  retransmitMult: 4,
+  piggybackMax: 32,
+  broadcastQueueMax: 1024,
+  gossipIntervalTicks: 2,
+  gossipFanout: 3,
+  gossipToTheDeadTicks: 300,
+  pushPullIntervalTicks: 300,
+  joinRetryTicks: 5,
+  reconnectIntervalTicks: 50,
+  reconnectTimeoutTicks: 3000,
+};
+
+/** The smallest suspicion timeout for a group of `memberCount` members (formula above). */
+export function suspicionMinTicks(config: SwimConfig, memberCount: number): number {
+  const scale = Math.max(1, Math.log10(memberCount + 1));
+  return Math.ceil(config.suspicionMult * scale * config.probeIntervalTicks);
+}
+
+/** The timeout of a suspicion with `confirmations` independent confirmations (formula above). */
+export function suspicionTimeoutTicks(
+  config: SwimConfig,
+  memberCount: number,
+  confirmations: number,
+): number {
+  const min = suspicionMinTicks(config, memberCount);
+  const expected = expectedConfirmations(config, memberCount);
+  if (expected === 0) return min;
+  const max = config.suspicionMaxTimeoutMult * min;
+  const fraction = Math.log(confirmations + 1) / Math.log(expected + 1);
+  return Math.max(min, Math.floor(max - fraction * (max - min)));
+}
+
+/** k: confirmations that bring a suspicion down to its minimum timeout. */
+export function expectedConfirmations(config: SwimConfig, memberCount: number): number {
+  const expected = config.suspicionMult - 2;
+  // Neither this peer nor the suspect can confirm.
+  return memberCount - 2 < expected ? 0 : Math.max(0, expected);
+}
+
+export function retransmitLimit(config: SwimConfig, memberCount: number): number {
+  return config.retransmitMult * Math.ceil(Math.log10(memberCount + 1));
+}
