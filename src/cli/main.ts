@@ -1,0 +1,80 @@
+/**
+ * The `ringside` command line. Every subcommand returns an exit status: 0 success, 1 the run
+ * missed its bar (a grade below full marks, a failed expectation), 2 bad usage (a one-line error).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { MEMBERSHIP_PROTOCOLS } from '../shared/membership/types.ts';
+import { ScriptError } from '../shared/sim/script.ts';
+import { MEMBERSHIP_SCENARIOS } from '../shared/sim/scenarios/classroom-membership.ts';
+import { gradeMembershipCommand } from './commands/grade-membership.ts';
+import { simCommand } from './commands/sim.ts';
+import { EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.ts';
+import { parseDelay, parseSeed, parseSeedRange } from './parse.ts';
+
+const VERSION = '0.1.0';
+
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let status = EXIT_OK;
+  const program = new Command('ringside')
+    .description('Ringside: a lab for gossip and SWIM membership, quorum key-value rings and circular DHTs.')
+    .version(VERSION)
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+
+  const grade = program
+    .command('grade')
+    .description('run the classroom scenarios in the simulator and grade them with the classroom rules');
+  grade
+    .command('membership')
+    .description('the membership scenarios: 10 peers, 700 ticks, crashes at tick 100 (90 points in all)')
+    .addOption(
+      new Option('--scenario <name>', 'one scenario, or all').choices([...MEMBERSHIP_SCENARIOS, 'all']).default('all'),
+    )
+    .addOption(new Option('--protocol <name>', 'membership protocol').choices([...MEMBERSHIP_PROTOCOLS, 'all']).default('swim'))
+    .option('--seed <n>', 'root seed of the run', parseSeed, 1)
+    .option('--seeds <a-b>', 'sweep a range of seeds and print a summary table', parseSeedRange)
+    .option('--delay <ticks>', 'add a delay to every message: N or MIN-MAX (uniform) ticks', parseDelay)
+    .option('--out <file>', 'write the debug log (dbg.log) of the run')
+    .action((options) => {
+      if (options.seeds !== undefined && options.out !== undefined) {
+        throw new CommanderError(EXIT_USAGE, 'ringside.usage', 'error: --out writes one run; it cannot be used with --seeds');
+      }
+      status = gradeMembershipCommand(options, io);
+    });
+
+  program
+    .command('sim')
+    .description('run a scenario script (see test/scenarios) and print its transcript; - reads standard input')
+    .argument('<file>', 'the script')
+    .action((file: string) => {
+      status = simCommand(file, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return status;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+        return EXIT_OK;
+      }
+      // Commander has already printed its own errors; ours are printed here.
+      if (error.code === 'ringside.usage') io.err(`${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (error instanceof ScriptError) {
+      io.err(`error: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (isFileError(error)) {
+      io.err(`error: ${error.path ?? 'file'}: ${error.code === 'ENOENT' ? 'no such file' : error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+}
+
+function isFileError(error: unknown): error is NodeJS.ErrnoException {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && 'syscall' in error;
+}

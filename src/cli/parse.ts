@@ -1,0 +1,42 @@
+/** Parsers for command-line values: each throws a one-line InvalidArgumentError. */
+import { InvalidArgumentError } from 'commander';
+import { describeDelay, type DelayModel } from '../shared/sim/network.ts';
+
+const SEED_MAX = Number.MAX_SAFE_INTEGER;
+const SEEDS_IN_A_SWEEP_MAX = 100_000;
+const DELAY_TICKS_MAX = 1000;
+
+export function parseSeed(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > SEED_MAX) {
+    throw new InvalidArgumentError(`a seed is a whole number from 0 to ${SEED_MAX}.`);
+  }
+  return Number(text);
+}
+
+/** `A-B`, both included, or a single seed. */
+export function parseSeedRange(text: string): { first: number; last: number } {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(text);
+  if (match === null) throw new InvalidArgumentError('seeds are a range such as 1-100.');
+  const first = parseSeed(match[1] as string);
+  const last = parseSeed(match[2] ?? (match[1] as string));
+  if (last < first) throw new InvalidArgumentError(`the range ${text} is empty.`);
+  if (last - first + 1 > SEEDS_IN_A_SWEEP_MAX) {
+    throw new InvalidArgumentError(`at most ${SEEDS_IN_A_SWEEP_MAX} seeds in one sweep.`);
+  }
+  return { first, last };
+}
+
+/** `N` (constant) or `MIN-MAX` (uniform), in ticks, at least 1. */
+export function parseDelay(text: string): DelayModel {
+  const match = /^(\d+)(?:-(\d+))?$/.exec(text);
+  const min = Number(match?.[1]);
+  const max = Number(match?.[2] ?? match?.[1]);
+  if (match === null || min < 1 || max < min || max > DELAY_TICKS_MAX) {
+    throw new InvalidArgumentError(`a delay is N or MIN-MAX ticks, with 1 <= MIN <= MAX <= ${DELAY_TICKS_MAX}.`);
+  }
+  return min === max ? { kind: 'constant', ticks: min } : { kind: 'uniform', minTicks: min, maxTicks: max };
+}
+
+export function formatDelay(delay: DelayModel | undefined): string {
+  return delay === undefined ? 'none' : describeDelay(delay);
+}
