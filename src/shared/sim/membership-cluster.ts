@@ -77,9 +77,21 @@ export class MembershipCluster {
     return this.sim.now;
   }
 
-  /** Starts (or restarts) a peer; it joins through the introducer (peer 1 starts the group). */
+  /**
+   * Starts a peer. Its first life joins through the introducer, as in the classroom (the
+   * introducer's first life founds the group). A restart joins through any other peer, the
+   * introducer first: a restarted introducer must not found a second group.
+   */
   start(id: PeerId): void {
-    const introducers = id === this.introducer ? [] : [this.introducer];
+    const firstLife = this.sim.status(id) === 'stopped';
+    const others = this.ids.filter((other) => other !== id && other !== this.introducer);
+    const introducers = firstLife
+      ? id === this.introducer
+        ? []
+        : [this.introducer]
+      : id === this.introducer
+        ? others
+        : [this.introducer, ...others];
     this.sim.start(id, { type: 'join', introducers });
   }
 

@@ -194,6 +194,14 @@ export class GossipMachine extends MembershipMachineBase {
       return;
     }
     if (!newer(entry, row)) return;
+    if (row.left && !entry.left) {
+      // Only a new life of a departed peer is news; its old life's rows are not.
+      if (entry.generation <= row.generation) return;
+      row.left = false;
+      row.suspected = false;
+      row.sinceTick = now;
+      this.emit({ kind: 'member.added', tick: now, peer: this.id, subject: row.id, heartbeat: entry.heartbeat });
+    }
     row.generation = entry.generation;
     row.heartbeat = entry.heartbeat;
     row.updatedTick = now;
