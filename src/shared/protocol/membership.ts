@@ -92,6 +92,11 @@ export const swimMessageSchema = z.discriminatedUnion('type', [
     final: z.boolean(),
     members: z.array(swimStateEntrySchema).max(MEMBERS_PER_MESSAGE_MAX),
   }),
+  /**
+   * Two peers that find they do not count each other as members exchange their own rows and what
+   * each believes about the other (so one thought dead can refute): O(1), unlike a full sync.
+   */
+  z.object({ type: z.literal('swim.introduce'), reply: z.boolean(), rows: z.array(swimStateEntrySchema).max(2) }),
 ]);
 export type SwimMessage = z.infer<typeof swimMessageSchema>;
 
@@ -110,6 +115,7 @@ export const MEMBERSHIP_MESSAGE_TYPES: ReadonlySet<string> = new Set<MembershipM
   'swim.ack',
   'swim.gossip',
   'swim.sync',
+  'swim.introduce',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -157,6 +163,10 @@ export function membershipMessageBytes(message: MembershipMessage): number {
     case 'swim.sync':
       bytes += 32;
       for (const entry of message.members) bytes += swimStateEntryBytes(entry);
+      return bytes;
+    case 'swim.introduce':
+      bytes += 16;
+      for (const entry of message.rows) bytes += swimStateEntryBytes(entry);
       return bytes;
   }
 }

@@ -24,6 +24,8 @@ export class BroadcastQueue {
   #live = 0;
   /** Entries in the buckets, replaced ones included until they are swept out. */
   #stored = 0;
+  /** Scratch space for `take`, reused so that sending allocates nothing here. */
+  readonly #taken: Broadcast[] = [];
 
   constructor(max: number) {
     this.max = max;
@@ -51,7 +53,8 @@ export class BroadcastQueue {
    */
   take(into: SwimUpdate[], countMax: number, bytesMax: number, transmitLimit: number): number {
     if (this.#live === 0) return 0;
-    const taken: Broadcast[] = [];
+    const taken = this.#taken;
+    taken.length = 0;
     let bytes = 0;
     scan: for (let transmits = 0; transmits < this.#buckets.length; transmits++) {
       const bucket = this.#buckets[transmits] as Broadcast[];
@@ -69,8 +72,10 @@ export class BroadcastQueue {
       }
       if (taken.length >= countMax) break;
     }
-    for (const broadcast of taken) {
-      into.push(broadcast.update);
+    for (const broadcast of taken) into.push(broadcast.update);
+    // Oldest first, so each bucket keeps its newest at the end.
+    for (let index = taken.length - 1; index >= 0; index--) {
+      const broadcast = taken[index] as Broadcast;
       broadcast.transmits++;
       if (broadcast.transmits >= transmitLimit) {
         this.#stored--; // popped above and not put back
@@ -81,7 +86,17 @@ export class BroadcastQueue {
         (this.#buckets[broadcast.transmits] ??= []).push(broadcast);
       }
     }
+    // Arrays keep the capacity they once needed: after a join storm that is a thousand slots per
+    // bucket per peer. A drained queue starts afresh.
+    if (this.#live === 0) this.#reset();
     return bytes;
+  }
+
+  #reset(): void {
+    this.#buckets.length = 0;
+    this.#buckets.push([]);
+    this.#stored = 0;
+    this.#byMember.clear();
   }
 
   #retire(broadcast: Broadcast): void {

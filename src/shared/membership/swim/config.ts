@@ -8,7 +8,9 @@
  *   a suspicion with c independent confirmations times out after
  *     max(min, max − (max − min) × ln(c + 1) / ln(k + 1)),  k = suspicionMult − 2 expected
  *   (Lifeguard: a lone suspicion waits longest, confirmed ones resolve fast; k = 0 when N − 2 < k)
- *   each update is piggybacked at most retransmitMult × ceil(log10(N + 1)) times.
+ *   each update is piggybacked at most retransmitMult × ceil(log10(N + 1)) times;
+ *   push-pull runs every pushPullIntervalTicks × (1 + max(0, ceil(log2(N) − log2(32)))) ticks
+ *   (memberlist's scaling: a full-state exchange costs O(N), so big groups do it less often).
  */
 export interface SwimConfig {
   /** Ticks between probes: each probe picks the next member in a shuffled round-robin. Default 10. */
@@ -93,4 +95,10 @@ export function expectedConfirmations(config: SwimConfig, memberCount: number): 
 
 export function retransmitLimit(config: SwimConfig, memberCount: number): number {
   return config.retransmitMult * Math.ceil(Math.log10(memberCount + 1));
+}
+
+/** memberlist's push-pull scaling: no change up to 32 members, then one more interval per doubling. */
+export function pushPullIntervalTicks(config: SwimConfig, memberCount: number): number {
+  const doublings = memberCount <= 32 ? 0 : Math.ceil(Math.log2(memberCount) - Math.log2(32));
+  return config.pushPullIntervalTicks * (1 + doublings);
 }

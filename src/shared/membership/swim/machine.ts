@@ -35,6 +35,7 @@ import { BroadcastQueue } from './broadcast-queue.ts';
 import {
   SWIM_DEFAULTS,
   expectedConfirmations,
+  pushPullIntervalTicks,
   retransmitLimit,
   suspicionTimeoutTicks,
   type SwimConfig,
@@ -85,6 +86,8 @@ export class SwimMachine extends MembershipMachineBase {
   readonly #queue: BroadcastQueue;
   readonly #suspicions = new Map<number, Suspicion>();
   readonly #indirect = new Map<number, IndirectProbe>();
+  /** The last tick this peer introduced itself to a stranger (see `#introduceIfStranger`). */
+  #lastIntroductionTick: Tick = -Infinity;
   /** Dead members that may still be reachable, and the tick they were declared dead. */
   readonly #reconnectCandidates = new Map<PeerId, Tick>();
   /** Dead and departed members in the order they were declared, to forget them later. */
@@ -155,6 +158,10 @@ export class SwimMachine extends MembershipMachineBase {
   protected onMessage(from: PeerId, message: MembershipMessage, now: Tick): void {
     if (this.#status === 'idle' || this.#status === 'left') return;
     const swim = message as SwimMessage;
+    // A joining peer only listens for the answer to its join: were it to answer another
+    // joiner's request, two peers restarting together would found a group of their own.
+    if (this.#status === 'joining' && !(swim.type === 'swim.sync' && swim.reply)) return;
+    if (swim.type !== 'swim.sync' && swim.type !== 'swim.introduce') this.#introduceIfStranger(from, now);
     switch (swim.type) {
       case 'swim.ping': {
         // The buddy system's second half: a pinger that still suspects this peer at an older
@@ -204,6 +211,10 @@ export class SwimMachine extends MembershipMachineBase {
         for (const entry of swim.members) this.#applyRemoteState(from, entry, now);
         if (!swim.reply && swim.final) this.#sendState(from, true);
         return;
+      case 'swim.introduce':
+        for (const row of swim.rows) this.#applyRemoteState(from, row, now);
+        if (!swim.reply) this.send(from, { type: 'swim.introduce', reply: true, rows: this.#introductionRows(from) });
+        return;
     }
   }
 
@@ -220,7 +231,7 @@ export class SwimMachine extends MembershipMachineBase {
       this.#gossip(now);
     }
     if (now >= this.#nextPushPullTick) {
-      this.#nextPushPullTick = now + this.config.pushPullIntervalTicks;
+      this.#nextPushPullTick = now + pushPullIntervalTicks(this.config, this.memberCount());
       const [target] = this.#randomMembers(1, 'alive', now);
       if (target !== undefined) this.#sendState(target, false);
     }
@@ -240,7 +251,7 @@ export class SwimMachine extends MembershipMachineBase {
     // Spread out periodic work so that peers started together do not act in lockstep.
     this.#nextProbeTick = now + 1 + this.#random.index(this.config.probeIntervalTicks);
     this.#nextGossipTick = now + 1;
-    this.#nextPushPullTick = now + 1 + this.#random.index(this.config.pushPullIntervalTicks);
+    this.#nextPushPullTick = now + 1 + this.#random.index(pushPullIntervalTicks(this.config, this.memberCount()));
     this.#nextReconnectTick = now + this.config.reconnectIntervalTicks;
     this.emit({ kind: 'member.added', tick: now, peer: this.id, subject: this.id, incarnation: this.#incarnation });
     this.reply({ type: 'joined' });
@@ -257,6 +268,30 @@ export class SwimMachine extends MembershipMachineBase {
       final: true,
       members: [{ member: this.id, incarnation: this.#incarnation, state: 'alive' }],
     });
+  }
+
+  /**
+   * A peer that talks to this one but is not counted as a member (two joins raced and every
+   * broadcast about it was missed; a partition healed; it restarted) gets an introduction: this
+   * peer's row and what it believes about the stranger. O(1), and at most one per probe interval,
+   * since in a large join storm every peer meets strangers that dissemination will introduce.
+   */
+  #introduceIfStranger(from: PeerId, now: Tick): void {
+    if (this.#status !== 'member' || now < this.#lastIntroductionTick + this.config.probeIntervalTicks) return;
+    if (this.isMember(from)) return;
+    this.#lastIntroductionTick = now;
+    this.send(from, { type: 'swim.introduce', reply: false, rows: this.#introductionRows(from) });
+  }
+
+  /** This peer's own row, and its row about `other` if it has one. */
+  #introductionRows(other: PeerId): SwimStateEntry[] {
+    const rows: SwimStateEntry[] = [{ member: this.id, incarnation: this.#incarnation, state: 'alive' }];
+    const slot = this.#table.registry.find(other);
+    const state = slot === undefined ? undefined : this.#table.state(slot);
+    if (slot !== undefined && state !== undefined) {
+      rows.push({ member: other, incarnation: this.#table.incarnation(slot), state });
+    }
+    return rows;
   }
 
   /** Sends this peer's whole table, in as many chunks as the message size requires. */
@@ -430,9 +465,13 @@ export class SwimMachine extends MembershipMachineBase {
       return;
     }
     const slot = this.#table.registry.slotOf(update.member);
+    // The common case in a busy group: news this peer already has.
+    if (this.#table.knowsAtLeast(slot, update.incarnation)) return;
     const state = this.#table.state(slot);
-    if (state !== undefined && update.incarnation <= this.#table.incarnation(slot)) return;
     this.#table.set(slot, 'alive', update.incarnation, now);
+    // A newcomer takes a random place in the probe order (memberlist does the same), so peers
+    // that learned of members in the same order do not all probe the same member at once.
+    if (state === undefined) this.#table.swapTo(slot, this.#random.index(this.#table.length));
     this.#suspicions.delete(slot);
     this.#reconnectCandidates.delete(update.member);
     const event = state === 'suspect' ? 'member.alive' : state === 'alive' ? undefined : 'member.added';
@@ -583,8 +622,12 @@ export class SwimMachine extends MembershipMachineBase {
       if (now >= deadTick + this.config.reconnectTimeoutTicks) this.#reconnectCandidates.delete(member);
     }
     if (this.#reconnectCandidates.size === 0) return;
+    // A ping, not the whole table: most dead members are really dead. One that is alive acks,
+    // and an ack from a non-member brings an introduction (`#introduceIfStranger`).
     const candidates = [...this.#reconnectCandidates.keys()];
-    this.#sendState(candidates[this.#random.index(candidates.length)] as PeerId, false);
+    const target = candidates[this.#random.index(candidates.length)] as PeerId;
+    const sequence = ++this.#sequence;
+    this.#sendWithPiggyback(target, 0, (piggyback) => ({ type: 'swim.ping', sequence, piggyback }));
   }
 
   /** Forgets dead and departed members once nobody needs to gossip to them any more. */
