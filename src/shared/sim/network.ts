@@ -5,15 +5,16 @@
  * A message sent at tick T arrives at T + delay (delay ≥ 1), unless it is lost (global or
  * per-link probability), blocked by a partition, larger than `messageBytesMax`, or the in-flight
  * buffer is full. It may also be duplicated (the copy has its own delay) or held back a few extra
- * ticks (reordering). Random draws come from a stream per directed link, derived from the
- * network's stream, so traffic on one link never changes the fate of messages on another.
+ * ticks (reordering). Random draws come from a sequence per directed link (`KeyedDraws`),
+ * derived from the network's stream, so traffic on one link never changes the fate of messages
+ * on another.
  *
  * The simulator's duty: call `send` for every message a machine sends, and each tick deliver
  * what `takeDue(now)` returns, in order.
  */
 import type { DropReason } from '../journal/events.ts';
 import { assert, type PeerId, type Tick } from '../machine.ts';
-import type { RandomStream } from '../random/stream.ts';
+import { KeyedDraws, type RandomStream } from '../random/stream.ts';
 
 export type DelayModel =
   | { readonly kind: 'constant'; readonly ticks: number }
@@ -76,10 +77,10 @@ export interface NetworkStats {
 
 export class EmulatedNetwork<Message> {
   #config: NetworkConfig;
-  readonly #random: RandomStream;
+  /** Every draw for a message comes from its directed link's own sequence. */
+  readonly #draws: KeyedDraws;
   readonly #sizeOf: (message: Message) => number;
   readonly #links = new Map<string, LinkFaults>();
-  readonly #linkStreams = new Map<string, RandomStream>();
   #partitions: Partition[] = [];
   readonly #due = new Map<Tick, Envelope<Message>[]>();
   #inFlight = 0;
@@ -91,7 +92,7 @@ export class EmulatedNetwork<Message> {
   };
 
   constructor(random: RandomStream, sizeOf: (message: Message) => number, config: Partial<NetworkConfig> = {}) {
-    this.#random = random;
+    this.#draws = new KeyedDraws(random, 'links');
     this.#sizeOf = sizeOf;
     this.#config = validate({ ...NETWORK_DEFAULTS, ...config });
   }
@@ -150,7 +151,7 @@ export class EmulatedNetwork<Message> {
     const envelope: Envelope<Message> = { from, to, message, sentTick: now };
     this.#schedule(envelope, now + this.#delay(from, to, link));
     const duplicate = link?.duplicate ?? config.duplicate;
-    if (duplicate > 0 && this.#linkStream(from, to).chance(duplicate)) {
+    if (duplicate > 0 && this.#draws.chance(from, to, duplicate)) {
       if (this.#inFlight >= config.inFlightMax) this.stats.dropped['buffer-full']++;
       else {
         this.stats.duplicated++;
@@ -182,7 +183,7 @@ export class EmulatedNetwork<Message> {
     if (Number.isFinite(config.messageBytesMax) && this.#sizeOf(message) > config.messageBytesMax) return 'oversize';
     const link = this.#links.size > 0 ? this.#links.get(linkKey(from, to)) : undefined;
     const loss = link?.loss ?? config.loss;
-    if (loss > 0 && this.#linkStream(from, to).chance(loss)) return 'loss';
+    if (loss > 0 && this.#draws.chance(from, to, loss)) return 'loss';
     if (this.#inFlight >= config.inFlightMax) return 'buffer-full';
     return undefined;
   }
@@ -195,15 +196,15 @@ export class EmulatedNetwork<Message> {
         ticks = model.ticks;
         break;
       case 'uniform':
-        ticks = this.#linkStream(from, to).int(model.minTicks, model.maxTicks);
+        ticks = this.#draws.int(from, to, model.minTicks, model.maxTicks);
         break;
       case 'exponential':
-        ticks = Math.min(model.maxTicks, 1 + Math.floor(this.#linkStream(from, to).exponential(model.meanTicks - 1)));
+        ticks = Math.min(model.maxTicks, 1 + Math.floor(this.#draws.exponential(from, to, model.meanTicks - 1)));
         break;
     }
     const reorder = this.#config.reorder;
-    if (reorder > 0 && this.#linkStream(from, to).chance(reorder)) {
-      ticks += this.#linkStream(from, to).int(1, this.#config.reorderWindowTicks);
+    if (reorder > 0 && this.#draws.chance(from, to, reorder)) {
+      ticks += this.#draws.int(from, to, 1, this.#config.reorderWindowTicks);
     }
     return ticks;
   }
@@ -218,15 +219,6 @@ export class EmulatedNetwork<Message> {
     this.#inFlight++;
   }
 
-  #linkStream(from: PeerId, to: PeerId): RandomStream {
-    const key = linkKey(from, to);
-    let stream = this.#linkStreams.get(key);
-    if (stream === undefined) {
-      stream = this.#random.derive(`link:${key}`);
-      this.#linkStreams.set(key, stream);
-    }
-    return stream;
-  }
 }
 
 function linkKey(from: PeerId, to: PeerId): string {
@@ -267,7 +259,10 @@ export function validateDelay(delay: DelayModel): void {
       );
       return;
     case 'exponential':
-      assert(delay.meanTicks >= 1 && delay.maxTicks >= 1, 'an exponential delay has meanTicks ≥ 1 and maxTicks ≥ 1');
+      assert(
+        delay.meanTicks >= 1 && Number.isInteger(delay.maxTicks) && delay.maxTicks >= 1,
+        'an exponential delay has meanTicks ≥ 1 and a whole maxTicks ≥ 1',
+      );
       return;
   }
 }
