@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const bin = join(import.meta.dirname, '../../bin/ringside.js');
+
+function ringside(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('ringside grade membership', () => {
+  it('prints the original grader report and exits 0 on full marks', () => {
+    const result = ringside('grade', 'membership', '--scenario', 'single-failure', '--protocol', 'gossip', '--seed', '3');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(
+      ['Single Failure Scenario', '============================', 'Checking Join..................10/10', 'Checking Completeness..........10/10', 'Checking Accuracy..............10/10'].join('\n'),
+    );
+    expect(result.stdout).toContain('Final grade 30/30');
+    expect(result.stdout).toMatch(/removed 9 times, \d+-\d+ ticks after the crash/);
+    expect(result.stdout).toContain('false removals: none');
+  });
+
+  it('gives 90/90 for both protocols over the three scenarios', () => {
+    const result = ringside('grade', 'membership', '--protocol', 'all', '--seed', '5');
+    expect(result.status).toBe(0);
+    expect(result.stdout.match(/Final grade 90\/90/g)).toHaveLength(2);
+  });
+
+  it('writes the dbg.log of the run with --out', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ringside-'));
+    const out = join(directory, 'dbg.log');
+    const result = ringside('grade', 'membership', '--scenario', 'multi-failure', '--seed', '2', '--out', out);
+    expect(result.status).toBe(0);
+    const log = readFileSync(out, 'utf8');
+    expect(log.startsWith('131\n\n ')).toBe(true);
+    expect(log).toContain('Node failed at time = 100');
+  });
+
+  it('writes one log per scenario when --out meets several scenarios', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ringside-'));
+    const result = ringside('grade', 'membership', '--protocol', 'gossip', '--out', join(directory, 'dbg.log'));
+    expect(result.status).toBe(0);
+    for (const scenario of ['single-failure', 'multi-failure', 'message-drop']) {
+      expect(readFileSync(join(directory, `dbg.${scenario}.log`), 'utf8').startsWith('131\n')).toBe(true);
+    }
+  });
+
+  it('sweeps a range of seeds and prints a summary table', () => {
+    const result = ringside('grade', 'membership', '--scenario', 'message-drop', '--protocol', 'swim', '--seeds', '1-3');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/swim\s+message-drop\s+3\/3/);
+    expect(result.stdout).toContain('All 3 runs scored full marks.');
+  });
+
+  for (const [what, args, message] of [
+    ['an unknown scenario', ['--scenario', 'double-failure'], "argument 'double-failure' is invalid"],
+    ['an unknown protocol', ['--protocol', 'raft'], "argument 'raft' is invalid"],
+    ['an unknown flag', ['--sede', '3'], "unknown option '--sede'"],
+    ['a negative seed', ['--seed', '-3'], 'a seed is a whole number'],
+    ['a seed that is not a number', ['--seed', 'abc'], 'a seed is a whole number'],
+    ['an empty seed range', ['--seeds', '9-2'], 'is empty'],
+    ['a zero delay', ['--delay', '0-4'], 'a delay is N or MIN-MAX'],
+    ['--out with --seeds', ['--seeds', '1-2', '--out', 'x.log'], 'cannot be used with --seeds'],
+  ] as const) {
+    it(`rejects ${what} with a one-line error and exit status 2`, () => {
+      const result = ringside('grade', 'membership', ...args);
+      expect(result.status).toBe(2);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.trim().split('\n');
+      expect(lines[0]).toContain(message);
+      // Commander may add a "(Did you mean …?)" hint; never a stack trace.
+      expect(result.stderr).not.toMatch(/\s+at .*\.ts:\d+/);
+      expect(lines.length).toBeLessThanOrEqual(2);
+    });
+  }
+
+  it('rejects an unknown command with exit status 2', () => {
+    const result = ringside('gradee');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("unknown command 'gradee'");
+  });
+});
+
+describe('ringside sim', () => {
+  it('runs a script and prints its transcript', () => {
+    const result = ringside('sim', join(import.meta.dirname, '../scenarios/gossip-restart.txt'));
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('> crash 3');
+    expect(result.stdout).toMatch(/ok: 3 removed by 1-2,4-5/);
+  });
+
+  it('exits 1 when an expectation fails', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ringside-'));
+    const script = join(directory, 'failing.txt');
+    writeFileSync(script, 'peers 3\nstart all\ntick 5\ncrash 3\nexpect removed 3 by all within 2\n');
+    const result = ringside('sim', script);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toContain('FAIL: after 2 ticks');
+    expect(result.stderr).toBe('1 expectation failed\n');
+  });
+
+  it('reports a script error with its line and exit status 2', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ringside-'));
+    const script = join(directory, 'broken.txt');
+    writeFileSync(script, 'peers 3\nstart all\nexplode 2\n');
+    const result = ringside('sim', script);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('error: line 3: unknown command "explode"\n');
+  });
+
+  it('reports a missing file with exit status 2', () => {
+    const result = ringside('sim', '/nonexistent/script.txt');
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('error: /nonexistent/script.txt: no such file\n');
+  });
+});
