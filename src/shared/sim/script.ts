@@ -326,16 +326,16 @@ class ScriptRun {
     return this.#last.get(`${observer} ${subject}`) === LAST_EVENT_OF[kind];
   }
 
+  /** Every running peer has joined and counts exactly the running peers as members. */
   #converged(cluster: MembershipCluster): { ok: boolean; detail: string } {
-    const members = cluster.members();
-    const expected = new Set(members);
-    const disagreeing = members.filter((observer) => {
+    const running = cluster.ids.filter((id) => cluster.sim.status(id) === 'running');
+    const disagreeing = running.filter((observer) => {
       const machine = cluster.machine(observer);
-      if (machine === undefined || machine.memberCount() !== expected.size) return true;
-      return members.some((id) => !machine.isMember(id));
+      if (machine === undefined || machine.status !== 'member' || machine.memberCount() !== running.length) return true;
+      return running.some((id) => !machine.isMember(id));
     });
-    if (disagreeing.length === 0 && members.length > 0) {
-      return { ok: true, detail: `${members.length} members agree` };
+    if (disagreeing.length === 0 && running.length > 0) {
+      return { ok: true, detail: `${running.length} members agree` };
     }
     return { ok: false, detail: `not converged: ${this.#names(disagreeing)} disagree` };
   }
