@@ -1,13 +1,16 @@
 /**
- * The plumbing both membership machines share: the reused output buffer, decoding of raw bytes
- * with counted refusals, and the message counters. Protocol decisions live in the subclasses.
+ * What both membership machines share: the reused output buffer, decoding of raw bytes with
+ * counted refusals, the message counters, and the life cycle of a peer (idle → joining, retrying
+ * its introducers in turn → member → left). Protocol decisions live in the subclasses, which
+ * say how to ask to join, what to do once in, and how to say goodbye.
  */
 import type { JournalEvent, RejectReason } from '../journal/events.ts';
-import type { MachineInput, MachineOutput, PeerId, Tick } from '../machine.ts';
+import { assert, type MachineInput, type MachineOutput, type PeerId, type Tick } from '../machine.ts';
 import { membershipCodec } from '../protocol/codec.ts';
 import type { MembershipMessage } from '../protocol/membership.ts';
 import {
   emptyCounters,
+  type MemberState,
   type MemberView,
   type MembershipCommand,
   type MembershipCounters,
@@ -20,25 +23,38 @@ import {
 export type MembershipInput = MachineInput<MembershipMessage, MembershipCommand>;
 export type MembershipOutput = MachineOutput<MembershipMessage, MembershipReply>;
 
+/** The version of a peer's own row that its member events carry. */
+export type SelfVersion = { readonly heartbeat: number } | { readonly incarnation: number };
+
 export abstract class MembershipMachineBase implements MembershipMachine {
   abstract readonly protocol: MembershipProtocol;
-  abstract readonly status: MembershipStatus;
   readonly id: PeerId;
   /** The largest message this peer sends or accepts, in bytes. */
   protected readonly messageBytesMax: number;
   protected readonly counts: MembershipCounters = emptyCounters();
   readonly #outputs: MembershipOutput[] = [];
+  readonly #joinRetryTicks: number;
+  #status: MembershipStatus = 'idle';
+  #joinedTick: Tick = 0;
+  #introducers: readonly PeerId[] = [];
+  #nextJoinTick: Tick = 0;
 
-  constructor(id: PeerId, messageBytesMax: number) {
+  constructor(id: PeerId, messageBytesMax: number, joinRetryTicks: number) {
     this.id = id;
     this.messageBytesMax = messageBytesMax;
+    this.#joinRetryTicks = joinRetryTicks;
+  }
+
+  get status(): MembershipStatus {
+    return this.#status;
   }
 
   step(input: MembershipInput, now: Tick): readonly MembershipOutput[] {
     this.#outputs.length = 0;
     switch (input.kind) {
       case 'tick':
-        this.onTick(now);
+        if (this.#status === 'joining' && now >= this.#nextJoinTick) this.#askToJoin(now);
+        else if (this.#status === 'member') this.onTick(now);
         break;
       case 'receive':
         this.#receive(input.from, input.message, now);
@@ -50,10 +66,52 @@ export abstract class MembershipMachineBase implements MembershipMachine {
         break;
       }
       case 'command':
-        this.onCommand(input.command, now);
+        this.#command(input.command, now);
         break;
     }
     return this.#outputs;
+  }
+
+  #command(command: MembershipCommand, now: Tick): void {
+    if (command.type === 'join') {
+      if (this.#status !== 'idle') return;
+      this.#introducers = command.introducers.filter((id) => id !== this.id);
+      if (this.#introducers.length === 0) {
+        this.becomeMember(now); // the first peer: it is the group
+        return;
+      }
+      this.#status = 'joining';
+      this.#askToJoin(now);
+      return;
+    }
+    if (this.#status === 'member') this.sayGoodbye(now);
+    this.#status = 'left';
+    this.reply({ type: 'left' });
+  }
+
+  /** Asks the next introducer in turn, and again every joinRetryTicks until one answers. */
+  #askToJoin(now: Tick): void {
+    const introducer = this.#introducers[this.counts.joinAttempts % this.#introducers.length];
+    assert(introducer !== undefined, 'a joining peer has introducers');
+    this.counts.joinAttempts++;
+    this.#nextJoinTick = now + this.#joinRetryTicks;
+    this.sendJoinRequest(introducer);
+  }
+
+  /** The group has let this peer in (a subclass calls this when an introducer answers). */
+  protected becomeMember(now: Tick): void {
+    this.#status = 'member';
+    this.#joinedTick = now;
+    this.onJoined(now);
+    this.emit({ kind: 'member.added', tick: now, peer: this.id, subject: this.id, ...this.selfVersion() });
+    this.reply({ type: 'joined' });
+  }
+
+  /** This peer's own row, once it has joined. */
+  protected selfView(): MemberView | undefined {
+    if (this.#status !== 'member' && this.#status !== 'left') return undefined;
+    const state: MemberState = this.#status === 'left' ? 'left' : 'alive';
+    return { id: this.id, state, sinceTick: this.#joinedTick, ...this.selfVersion() };
   }
 
   #receive(from: PeerId, message: MembershipMessage, now: Tick): void {
@@ -87,9 +145,16 @@ export abstract class MembershipMachineBase implements MembershipMachine {
     return this.counts;
   }
 
+  /** A tick while a member. */
   protected abstract onTick(now: Tick): void;
+  /** A message while joining, a member, or (ignored by both protocols) idle or gone. */
   protected abstract onMessage(from: PeerId, message: MembershipMessage, now: Tick): void;
-  protected abstract onCommand(command: MembershipCommand, now: Tick): void;
+  protected abstract sendJoinRequest(introducer: PeerId): void;
+  /** Just admitted: start the periodic work. */
+  protected abstract onJoined(now: Tick): void;
+  /** Leaving gracefully: tell the group. */
+  protected abstract sayGoodbye(now: Tick): void;
+  protected abstract selfVersion(): SelfVersion;
   abstract members(): MemberView[];
   abstract isMember(id: PeerId): boolean;
   abstract memberCount(): number;

@@ -20,8 +20,8 @@ import {
   type MembershipMessage,
 } from '../../protocol/membership.ts';
 import type { RandomStream } from '../../random/stream.ts';
-import { MembershipMachineBase } from '../machine-base.ts';
-import type { MemberView, MembershipCommand, MembershipStatus } from '../types.ts';
+import { MembershipMachineBase, type SelfVersion } from '../machine-base.ts';
+import type { MemberView } from '../types.ts';
 import { GOSSIP_DEFAULTS, type GossipConfig } from './config.ts';
 
 export interface GossipOptions {
@@ -57,82 +57,71 @@ export class GossipMachine extends MembershipMachineBase {
   readonly #random: RandomStream;
   readonly #generation: number;
   #heartbeat = 0;
-  #status: MembershipStatus = 'idle';
-  #joinedTick: Tick = 0;
   /** Every member this peer knows, except itself. */
   readonly #rows = new Map<PeerId, Row>();
   /** Members removed as failed: tombstones, and candidates for reconnection. */
   readonly #removed = new Map<PeerId, Removed>();
-  #introducers: readonly PeerId[] = [];
-  #nextJoinTick: Tick = 0;
   #nextGossipTick: Tick = 0;
   #nextReconnectTick: Tick = 0;
 
   constructor(options: GossipOptions) {
-    super(options.id, options.messageBytesMax);
-    this.config = { ...GOSSIP_DEFAULTS, ...options.config };
+    const config = { ...GOSSIP_DEFAULTS, ...options.config };
+    super(options.id, options.messageBytesMax, config.joinRetryTicks);
+    this.config = config;
     this.#random = options.random;
     this.#generation = options.generation;
     assert(this.config.failTicks < this.config.removeTicks, 'failTicks must be below removeTicks');
     assert(this.config.fanout >= 1, 'fanout must be at least 1');
   }
 
-  get status(): MembershipStatus {
-    return this.#status;
+  // ------------------------------------------------------------------------------------------
+  // Life cycle (see machine-base.ts)
+
+  protected sendJoinRequest(introducer: PeerId): void {
+    this.send(introducer, { type: 'gossip.join-request', generation: this.#generation, heartbeat: this.#heartbeat });
+  }
+
+  protected onJoined(now: Tick): void {
+    this.#nextGossipTick = now;
+    this.#nextReconnectTick = now + this.config.reconnectIntervalTicks;
+  }
+
+  /** Sends this peer's row marked `left` to every member. */
+  protected sayGoodbye(): void {
+    this.#heartbeat++;
+    const farewell: GossipMessage = {
+      type: 'gossip.heartbeats',
+      members: [{ id: this.id, generation: this.#generation, heartbeat: this.#heartbeat, left: true }],
+    };
+    for (const row of this.#rows.values()) if (!row.left) this.send(row.id, farewell);
+  }
+
+  protected selfVersion(): SelfVersion {
+    return { heartbeat: this.#heartbeat };
   }
 
   // ------------------------------------------------------------------------------------------
   // Inputs
 
-  protected onCommand(command: MembershipCommand, now: Tick): void {
-    if (command.type === 'join') {
-      if (this.#status !== 'idle') return;
-      this.#introducers = command.introducers.filter((id) => id !== this.id);
-      if (this.#introducers.length === 0) {
-        this.#becomeMember(now); // the first peer: it is the group
-        return;
-      }
-      this.#status = 'joining';
-      this.#sendJoinRequest(now);
-      return;
-    }
-    // leave
-    if (this.#status === 'member') {
-      this.#heartbeat++;
-      const farewell: GossipMessage = {
-        type: 'gossip.heartbeats',
-        members: [{ id: this.id, generation: this.#generation, heartbeat: this.#heartbeat, left: true }],
-      };
-      for (const row of this.#rows.values()) if (!row.left) this.send(row.id, farewell);
-    }
-    this.#status = 'left';
-    this.reply({ type: 'left' });
-  }
-
   protected onMessage(from: PeerId, message: MembershipMessage, now: Tick): void {
-    if (this.#status === 'idle' || this.#status === 'left') return;
+    if (this.status === 'idle' || this.status === 'left') return;
     const gossip = message as GossipMessage;
     switch (gossip.type) {
       case 'gossip.join-request':
-        if (this.#status !== 'member') return; // only members can let others in
+        if (this.status !== 'member') return; // only members can let others in
         this.#merge(from, { id: from, generation: gossip.generation, heartbeat: gossip.heartbeat }, now);
         this.send(from, { type: 'gossip.join-reply', members: this.#listToSend() });
         return;
       case 'gossip.join-reply':
       case 'gossip.heartbeats':
         // Any list from a member proves this peer is in the group, even if the reply was lost.
-        if (this.#status === 'joining') this.#becomeMember(now);
+        if (this.status === 'joining') this.becomeMember(now);
         for (const entry of gossip.members) this.#merge(from, entry, now);
         return;
     }
   }
 
   protected onTick(now: Tick): void {
-    if (this.#status === 'joining') {
-      if (now >= this.#nextJoinTick) this.#sendJoinRequest(now);
-      return;
-    }
-    if (this.#status !== 'member') return;
     this.#heartbeat++;
     this.#detectFailures(now);
     if (now >= this.#nextGossipTick) {
@@ -147,27 +136,6 @@ export class GossipMachine extends MembershipMachineBase {
 
   // ------------------------------------------------------------------------------------------
   // Protocol
-
-  #becomeMember(now: Tick): void {
-    this.#status = 'member';
-    this.#joinedTick = now;
-    this.#nextGossipTick = now;
-    this.#nextReconnectTick = now + this.config.reconnectIntervalTicks;
-    this.emit({ kind: 'member.added', tick: now, peer: this.id, subject: this.id, heartbeat: this.#heartbeat });
-    this.reply({ type: 'joined' });
-  }
-
-  #sendJoinRequest(now: Tick): void {
-    const introducer = this.#introducers[this.counts.joinAttempts % this.#introducers.length];
-    assert(introducer !== undefined, 'a joining peer has introducers');
-    this.counts.joinAttempts++;
-    this.#nextJoinTick = now + this.config.joinRetryTicks;
-    this.send(introducer, {
-      type: 'gossip.join-request',
-      generation: this.#generation,
-      heartbeat: this.#heartbeat,
-    });
-  }
 
   /** Keeps the larger of this peer's row and `entry`, which `from` sent. */
   #merge(from: PeerId, entry: HeartbeatEntry, now: Tick): void {
@@ -294,15 +262,8 @@ export class GossipMachine extends MembershipMachineBase {
 
   members(): MemberView[] {
     const views: MemberView[] = [];
-    if (this.#status === 'member' || this.#status === 'left') {
-      views.push({
-        id: this.id,
-        state: this.#status === 'left' ? 'left' : 'alive',
-        sinceTick: this.#joinedTick,
-        heartbeat: this.#heartbeat,
-        generation: this.#generation,
-      });
-    }
+    const self = this.selfView();
+    if (self !== undefined) views.push({ ...self, generation: this.#generation });
     for (const row of this.#rows.values()) {
       views.push({
         id: row.id,
@@ -325,13 +286,13 @@ export class GossipMachine extends MembershipMachineBase {
   }
 
   isMember(id: PeerId): boolean {
-    if (id === this.id) return this.#status === 'member';
+    if (id === this.id) return this.status === 'member';
     const row = this.#rows.get(id);
     return row !== undefined && !row.left;
   }
 
   memberCount(): number {
-    if (this.#status !== 'member') return 0;
+    if (this.status !== 'member') return 0;
     let count = 1;
     for (const row of this.#rows.values()) if (!row.left) count++;
     return count;

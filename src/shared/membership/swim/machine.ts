@@ -29,8 +29,8 @@ import {
   type SwimUpdate,
 } from '../../protocol/membership.ts';
 import type { RandomStream } from '../../random/stream.ts';
-import { MembershipMachineBase } from '../machine-base.ts';
-import type { MemberView, MembershipCommand, MembershipStatus } from '../types.ts';
+import { MembershipMachineBase, type SelfVersion } from '../machine-base.ts';
+import type { MemberView } from '../types.ts';
 import { BroadcastQueue } from './broadcast-queue.ts';
 import {
   SWIM_DEFAULTS,
@@ -94,23 +94,20 @@ export class SwimMachine extends MembershipMachineBase {
   readonly #graveyard: { slot: number; tick: Tick }[] = [];
   #graveyardHead = 0;
   #incarnation = 0;
-  #status: MembershipStatus = 'idle';
-  #joinedTick: Tick = 0;
-  #introducers: readonly PeerId[] = [];
   #sequence = 0;
   #probe: Probe | null = null;
   #probeCursor = 0;
   /** Whether the last probe went to a suspect out of turn (the next one follows the round-robin). */
   #lastProbeOutOfTurn = false;
-  #nextJoinTick: Tick = 0;
   #nextProbeTick: Tick = 0;
   #nextGossipTick: Tick = 0;
   #nextPushPullTick: Tick = 0;
   #nextReconnectTick: Tick = 0;
 
   constructor(options: SwimOptions) {
-    super(options.id, options.messageBytesMax);
-    this.config = { ...SWIM_DEFAULTS, ...options.config };
+    const config = { ...SWIM_DEFAULTS, ...options.config };
+    super(options.id, options.messageBytesMax, config.joinRetryTicks);
+    this.config = config;
     assert(
       this.config.probeTimeoutTicks < this.config.probeIntervalTicks,
       'probeTimeoutTicks must be below probeIntervalTicks',
@@ -121,10 +118,6 @@ export class SwimMachine extends MembershipMachineBase {
     this.#queue = new BroadcastQueue(this.config.broadcastQueueMax);
   }
 
-  get status(): MembershipStatus {
-    return this.#status;
-  }
-
   get incarnation(): number {
     return this.#incarnation;
   }
@@ -132,35 +125,12 @@ export class SwimMachine extends MembershipMachineBase {
   // ------------------------------------------------------------------------------------------
   // Inputs
 
-  protected onCommand(command: MembershipCommand, now: Tick): void {
-    if (command.type === 'join') {
-      if (this.#status !== 'idle') return;
-      this.#introducers = command.introducers.filter((id) => id !== this.id);
-      if (this.#introducers.length === 0) {
-        this.#becomeMember(now); // the first peer: it is the group
-        return;
-      }
-      this.#status = 'joining';
-      this.#sendJoin(now);
-      return;
-    }
-    // leave
-    if (this.#status === 'member') {
-      const farewell = this.#update('left', this.id, this.#incarnation, this.id);
-      // Tell a few members directly now; they pass it on. Losing all of them is unlikely.
-      const targets = this.#randomMembers(2 * this.config.gossipFanout, 'members', now);
-      for (const target of targets) this.#sendGossip(target, farewell);
-    }
-    this.#status = 'left';
-    this.reply({ type: 'left' });
-  }
-
   protected onMessage(from: PeerId, message: MembershipMessage, now: Tick): void {
-    if (this.#status === 'idle' || this.#status === 'left') return;
+    if (this.status === 'idle' || this.status === 'left') return;
     const swim = message as SwimMessage;
     // A joining peer only listens for the answer to its join: were it to answer another
     // joiner's request, two peers restarting together would found a group of their own.
-    if (this.#status === 'joining' && !(swim.type === 'swim.sync' && swim.reply)) return;
+    if (this.status === 'joining' && !(swim.type === 'swim.sync' && swim.reply)) return;
     if (swim.type !== 'swim.sync' && swim.type !== 'swim.introduce') this.#introduceIfStranger(from, now);
     switch (swim.type) {
       case 'swim.ping': {
@@ -207,7 +177,7 @@ export class SwimMachine extends MembershipMachineBase {
         if (this.#applyAll(swim.piggyback, now)) this.#sendGossip(from, this.#selfAlive());
         return;
       case 'swim.sync':
-        if (swim.reply && this.#status === 'joining') this.#becomeMember(now);
+        if (swim.reply && this.status === 'joining') this.becomeMember(now);
         for (const entry of swim.members) this.#applyRemoteState(from, entry, now);
         if (!swim.reply && swim.final) this.#sendState(from, true);
         return;
@@ -219,11 +189,6 @@ export class SwimMachine extends MembershipMachineBase {
   }
 
   protected onTick(now: Tick): void {
-    if (this.#status === 'joining') {
-      if (now >= this.#nextJoinTick) this.#sendJoin(now);
-      return;
-    }
-    if (this.#status !== 'member') return;
     this.#advanceProbe(now);
     this.#expireSuspicions(now);
     if (now >= this.#nextGossipTick) {
@@ -243,31 +208,35 @@ export class SwimMachine extends MembershipMachineBase {
   }
 
   // ------------------------------------------------------------------------------------------
-  // Joining
+  // Life cycle (see machine-base.ts)
 
-  #becomeMember(now: Tick): void {
-    this.#status = 'member';
-    this.#joinedTick = now;
-    // Spread out periodic work so that peers started together do not act in lockstep.
-    this.#nextProbeTick = now + 1 + this.#random.index(this.config.probeIntervalTicks);
-    this.#nextGossipTick = now + 1;
-    this.#nextPushPullTick = now + 1 + this.#random.index(pushPullIntervalTicks(this.config, this.memberCount()));
-    this.#nextReconnectTick = now + this.config.reconnectIntervalTicks;
-    this.emit({ kind: 'member.added', tick: now, peer: this.id, subject: this.id, incarnation: this.#incarnation });
-    this.reply({ type: 'joined' });
-  }
-
-  #sendJoin(now: Tick): void {
-    const introducer = this.#introducers[this.counts.joinAttempts % this.#introducers.length];
-    assert(introducer !== undefined, 'a joining peer has introducers');
-    this.counts.joinAttempts++;
-    this.#nextJoinTick = now + this.config.joinRetryTicks;
+  /** A join is a state exchange with an introducer that carries only this peer's row. */
+  protected sendJoinRequest(introducer: PeerId): void {
     this.send(introducer, {
       type: 'swim.sync',
       reply: false,
       final: true,
       members: [{ member: this.id, incarnation: this.#incarnation, state: 'alive' }],
     });
+  }
+
+  protected onJoined(now: Tick): void {
+    // Spread out periodic work so that peers started together do not act in lockstep.
+    this.#nextProbeTick = now + 1 + this.#random.index(this.config.probeIntervalTicks);
+    this.#nextGossipTick = now + 1;
+    this.#nextPushPullTick = now + 1 + this.#random.index(pushPullIntervalTicks(this.config, this.memberCount()));
+    this.#nextReconnectTick = now + this.config.reconnectIntervalTicks;
+  }
+
+  /** Tells a few members directly; they pass it on. Losing all of them is unlikely. */
+  protected sayGoodbye(now: Tick): void {
+    const farewell = this.#update('left', this.id, this.#incarnation, this.id);
+    const targets = this.#randomMembers(2 * this.config.gossipFanout, 'members', now);
+    for (const target of targets) this.#sendGossip(target, farewell);
+  }
+
+  protected selfVersion(): SelfVersion {
+    return { incarnation: this.#incarnation };
   }
 
   /**
@@ -277,7 +246,7 @@ export class SwimMachine extends MembershipMachineBase {
    * since in a large join storm every peer meets strangers that dissemination will introduce.
    */
   #introduceIfStranger(from: PeerId, now: Tick): void {
-    if (this.#status !== 'member' || now < this.#lastIntroductionTick + this.config.probeIntervalTicks) return;
+    if (this.status !== 'member' || now < this.#lastIntroductionTick + this.config.probeIntervalTicks) return;
     if (this.isMember(from)) return;
     this.#lastIntroductionTick = now;
     this.send(from, { type: 'swim.introduce', reply: false, rows: this.#introductionRows(from) });
@@ -690,14 +659,8 @@ export class SwimMachine extends MembershipMachineBase {
 
   members(): MemberView[] {
     const views: MemberView[] = [];
-    if (this.#status === 'member' || this.#status === 'left') {
-      views.push({
-        id: this.id,
-        state: this.#status === 'left' ? 'left' : 'alive',
-        sinceTick: this.#joinedTick,
-        incarnation: this.#incarnation,
-      });
-    }
+    const self = this.selfView();
+    if (self !== undefined) views.push(self);
     const table = this.#table;
     for (let index = 0; index < table.length; index++) {
       const slot = table.slotAt(index);
@@ -712,14 +675,14 @@ export class SwimMachine extends MembershipMachineBase {
   }
 
   isMember(id: PeerId): boolean {
-    if (id === this.id) return this.#status === 'member';
+    if (id === this.id) return this.status === 'member';
     const slot = this.#table.registry.find(id);
     const state = slot === undefined ? undefined : this.#table.state(slot);
     return state === 'alive' || state === 'suspect';
   }
 
   memberCount(): number {
-    if (this.#status !== 'member') return 0;
+    if (this.status !== 'member') return 0;
     return 1 + this.#table.count('alive') + this.#table.count('suspect');
   }
 
