@@ -53,6 +53,19 @@ describe('the scenario script language', () => {
     expect(runScript(script('20')).failures).toBe(1);
   });
 
+  it('reads "start 10" before anything else as ten peers, all started', () => {
+    const result = runScript('start 4\ntick 10\nexpect converged within 10\nmembers 4');
+    expect(result.failures).toBe(0);
+    expect(result.transcript).toContain('ok: 4 members agree');
+    expect(result.transcript).toContain('4 (member): 1 alive inc 0, 2 alive inc 0, 3 alive inc 0, 4 alive inc 0');
+  });
+
+  it('reads "start 3" after "peers" as peer 3 alone', () => {
+    const result = runScript('peers 4\nstart 1\nstart 3\ntick 10\nmembers 3\nmembers 2');
+    expect(result.transcript).toContain('3 (member): 1 alive inc 0, 3 alive inc 0');
+    expect(result.transcript).toContain('2: stopped');
+  });
+
   it('ignores comments and blank lines', () => {
     const result = runScript('# a comment\n\npeers 2   # trailing comment\nstart all\ntick 5\n');
     expect(result.transcript.split('\n')[0]).toBe('> peers 2');

@@ -8,6 +8,7 @@
  *   peers 10                           how many peers exist (default 10); peer k is k.0.0.0:0
  *   set swim.probeIntervalTicks 5      any protocol tunable (see membership/*\/config.ts)
  *   # actions, at the current tick
+ *   start 10                           first of all, without `peers`: ten peers, all started
  *   start 1-10 | crash 3 | restart 3 | leave 4,5
  *   loss 0.1 | loss 0.5 from 1 to 2    global or per directed link
  *   delay 2 | delay uniform 1 4 | delay exponential 3 20
@@ -67,6 +68,7 @@ class ScriptRun {
   #protocol: MembershipProtocol = 'swim';
   #seed: number | string = 1;
   #peerCount = 10;
+  #peerCountSet = false;
   readonly #gossip: Record<string, number> = {};
   readonly #swim: Record<string, number> = {};
   #cluster: MembershipCluster | undefined;
@@ -92,7 +94,8 @@ class ScriptRun {
   }
 
   #execute(words: string[]): void {
-    const [command, ...args] = words as [string, ...string[]];
+    const [command, ...rest] = words as [string, ...string[]];
+    let args = rest;
     switch (command) {
       case 'protocol': {
         this.#beforeStart(command);
@@ -108,6 +111,7 @@ class ScriptRun {
       case 'peers':
         this.#beforeStart(command);
         this.#peerCount = this.#integer(this.#one(args, 'a peer count'), 1, PEERS_MAX);
+        this.#peerCountSet = true;
         return;
       case 'set':
         this.#beforeStart(command);
@@ -115,6 +119,11 @@ class ScriptRun {
         return;
       case 'start':
       case 'restart':
+        // Before the group exists, `start 10` means what it says: ten peers, all starting now.
+        if (command === 'start' && this.#cluster === undefined && !this.#peerCountSet && args.length === 1 && /^\d+$/.test(args[0] as string)) {
+          this.#peerCount = this.#integer(args[0] as string, 1, PEERS_MAX);
+          args = ['all'];
+        }
         for (const id of this.#peers(args)) {
           const status = this.#sim().status(id);
           if (status === 'running') this.#fail(`peer ${this.#name(id)} is already running`);
