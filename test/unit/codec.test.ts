@@ -1,83 +1,18 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
+import { arbitraries, counter, membershipMessage, peerId } from '../support/arbitraries.ts';
 import { membershipCodec } from '../../src/shared/protocol/codec.ts';
 import {
+  INCARNATION_MAX,
   membershipMessageBytes,
   MEMBERSHIP_MESSAGE_TYPES,
-  type HeartbeatEntry,
   type MembershipMessage,
-  type SwimStateEntry,
-  type SwimUpdate,
 } from '../../src/shared/protocol/membership.ts';
 import { PEER_ID_LENGTH_MAX } from '../../src/shared/protocol/peer-id.ts';
 
 const BYTES_MAX = 1 << 20;
 const utf8 = new TextEncoder();
 
-// ---------------------------------------------------------------------------------------------
-// Arbitraries
-
-const PEER_ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-[]';
-const peerId = fc.oneof(
-  fc.string({
-    unit: fc.constantFrom(...PEER_ID_ALPHABET.split('')),
-    minLength: 1,
-    maxLength: PEER_ID_LENGTH_MAX,
-  }),
-  fc.integer({ min: 1, max: 1000 }).map((k) => `${k}.0.0.0:0`),
-);
-const counter = fc.oneof(
-  fc.integer({ min: 0, max: 1000 }),
-  fc.constant(Number.MAX_SAFE_INTEGER),
-  fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
-);
-const swimState = fc.constantFrom('alive', 'suspect', 'dead', 'left') as fc.Arbitrary<SwimUpdate['kind']>;
-
-const heartbeatEntry: fc.Arbitrary<HeartbeatEntry> = fc.record(
-  { id: peerId, generation: counter, heartbeat: counter, left: fc.constant(true as const) },
-  { requiredKeys: ['id', 'generation', 'heartbeat'] },
-);
-const swimUpdate: fc.Arbitrary<SwimUpdate> = fc.record({
-  kind: swimState,
-  member: peerId,
-  incarnation: counter,
-  from: peerId,
-});
-const swimStateEntry: fc.Arbitrary<SwimStateEntry> = fc.record({ member: peerId, incarnation: counter, state: swimState });
-const piggyback = fc.array(swimUpdate, { maxLength: 6 });
-const heartbeats = fc.array(heartbeatEntry, { maxLength: 6 });
-
-const arbitraries = {
-  'gossip.join-request': fc.record({
-    type: fc.constant('gossip.join-request' as const),
-    generation: counter,
-    heartbeat: counter,
-  }),
-  'gossip.join-reply': fc.record({ type: fc.constant('gossip.join-reply' as const), members: heartbeats }),
-  'gossip.heartbeats': fc.record({ type: fc.constant('gossip.heartbeats' as const), members: heartbeats }),
-  'swim.ping': fc.record({ type: fc.constant('swim.ping' as const), sequence: counter, piggyback }),
-  'swim.ping-req': fc.record({
-    type: fc.constant('swim.ping-req' as const),
-    sequence: counter,
-    target: peerId,
-    piggyback,
-  }),
-  'swim.ack': fc.record({ type: fc.constant('swim.ack' as const), sequence: counter, piggyback }),
-  'swim.gossip': fc.record({ type: fc.constant('swim.gossip' as const), piggyback }),
-  'swim.sync': fc.record({
-    type: fc.constant('swim.sync' as const),
-    reply: fc.boolean(),
-    final: fc.boolean(),
-    members: fc.array(swimStateEntry, { maxLength: 6 }),
-  }),
-  'swim.introduce': fc.record({
-    type: fc.constant('swim.introduce' as const),
-    reply: fc.boolean(),
-    rows: fc.array(swimStateEntry, { maxLength: 2 }),
-  }),
-} satisfies Record<MembershipMessage['type'], fc.Arbitrary<MembershipMessage>>;
-
-const membershipMessage: fc.Arbitrary<MembershipMessage> = fc.oneof(...Object.values(arbitraries));
 
 /** The same shape with every counter at its widest, the worst case for the size bound. */
 function widest(message: MembershipMessage): MembershipMessage {
@@ -218,6 +153,13 @@ describe('membership codec', () => {
       expect(refusal('{"type":"gossip.join-request","generation":0,"heartbeat":-5}').reason).toBe('invalid');
       expect(refusal('{"type":"swim.ack","sequence":1.5,"piggyback":[]}').reason).toBe('invalid');
       expect(refusal(`{"type":"swim.ack","sequence":${Number.MAX_SAFE_INTEGER + 2},"piggyback":[]}`).reason).toBe('invalid');
+    });
+
+    it('refuses a SWIM incarnation above INCARNATION_MAX as invalid', () => {
+      const update = { kind: 'alive', member: 'a:1', incarnation: INCARNATION_MAX + 1, from: 'a:1' };
+      expect(refusal(JSON.stringify({ type: 'swim.gossip', piggyback: [update] })).reason).toBe('invalid');
+      const accepted = membershipCodec.decode(JSON.stringify({ type: 'swim.gossip', piggyback: [{ ...update, incarnation: INCARNATION_MAX }] }), BYTES_MAX);
+      expect(accepted.ok).toBe(true);
     });
 
     it('refuses a peer id with a space as invalid', () => {

@@ -120,6 +120,8 @@ export abstract class MembershipMachineBase implements MembershipMachine {
       return;
     }
     this.counts.messagesReceived++;
+    // Before joining and after leaving, a peer is not in the group: it hears nothing.
+    if (this.#status === 'idle' || this.#status === 'left') return;
     this.onMessage(from, message, now);
   }
 
@@ -147,7 +149,7 @@ export abstract class MembershipMachineBase implements MembershipMachine {
 
   /** A tick while a member. */
   protected abstract onTick(now: Tick): void;
-  /** A message while joining, a member, or (ignored by both protocols) idle or gone. */
+  /** A message, while joining or a member. */
   protected abstract onMessage(from: PeerId, message: MembershipMessage, now: Tick): void;
   protected abstract sendJoinRequest(introducer: PeerId): void;
   /** Just admitted: start the periodic work. */

@@ -41,6 +41,11 @@ export interface MembershipCounters {
   messagesSent: number;
   messagesReceived: number;
   messagesRejected: Record<RejectReason, number>;
+  /**
+   * Well-formed news this peer would not take: a member beyond `membersMax`, an incarnation it
+   * cannot outbid, an indirect probe of itself. Counted, never fatal.
+   */
+  updatesRefused: number;
   joinAttempts: number;
 }
 
@@ -55,6 +60,7 @@ export function emptyCounters(): MembershipCounters {
       'unknown-type': 0,
       'wrong-protocol': 0,
     },
+    updatesRefused: 0,
     joinAttempts: 0,
   };
 }

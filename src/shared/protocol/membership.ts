@@ -11,6 +11,13 @@ import { peerIdSchema } from './peer-id.ts';
 
 const counter = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
+/**
+ * The largest SWIM incarnation: 2^29 − 1, so a member row packs incarnation and state into one
+ * 32-bit word (`swim/member-table.ts`). Half a billion refutations; larger values are refused.
+ */
+export const INCARNATION_MAX = 2 ** 29 - 1;
+const incarnation = z.number().int().nonnegative().max(INCARNATION_MAX);
+
 /** Entries a single gossip list or state-sync message may carry; larger lists are chunked. */
 export const MEMBERS_PER_MESSAGE_MAX = 4096;
 /** Updates a single SWIM message may piggyback. */
@@ -59,7 +66,7 @@ export type SwimState = z.infer<typeof swimStateSchema>;
 export const swimUpdateSchema = z.object({
   kind: swimStateSchema,
   member: peerIdSchema,
-  incarnation: counter,
+  incarnation,
   from: peerIdSchema,
 });
 export type SwimUpdate = z.infer<typeof swimUpdateSchema>;
@@ -67,7 +74,7 @@ export type SwimUpdate = z.infer<typeof swimUpdateSchema>;
 /** One row of a full-state exchange (push-pull anti-entropy and join). */
 export const swimStateEntrySchema = z.object({
   member: peerIdSchema,
-  incarnation: counter,
+  incarnation,
   state: swimStateSchema,
 });
 export type SwimStateEntry = z.infer<typeof swimStateEntrySchema>;

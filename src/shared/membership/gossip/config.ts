@@ -33,6 +33,11 @@ export interface GossipConfig {
   readonly reconnectIntervalTicks: number;
   /** How long a failed member stays a reconnect candidate. Default 3000 (5 minutes at 100 ms). */
   readonly reconnectTimeoutTicks: number;
+  /**
+   * Members this peer keeps at most; rows about more are refused and counted. The whole list
+   * travels in every gossip message, so the protocol is for small groups. Default 4,096.
+   */
+  readonly membersMax: number;
 }
 
 export const GOSSIP_DEFAULTS: GossipConfig = {
@@ -44,4 +49,16 @@ export const GOSSIP_DEFAULTS: GossipConfig = {
   tombstoneTicks: 40,
   reconnectIntervalTicks: 50,
   reconnectTimeoutTicks: 3000,
+  membersMax: 4096,
 };
+
+/** Why a configuration cannot work, or undefined when it can. */
+export function gossipConfigProblem(config: GossipConfig): string | undefined {
+  for (const [name, value] of Object.entries(config)) {
+    if (!Number.isInteger(value) || value < 1) return `gossip.${name} must be a whole number ≥ 1, got ${value}`;
+  }
+  if (config.failTicks >= config.removeTicks) {
+    return `gossip.failTicks (${config.failTicks}) must be below gossip.removeTicks (${config.removeTicks})`;
+  }
+  return undefined;
+}

@@ -22,7 +22,7 @@ import {
 import type { RandomStream } from '../../random/stream.ts';
 import { MembershipMachineBase, type SelfVersion } from '../machine-base.ts';
 import type { MemberView } from '../types.ts';
-import { GOSSIP_DEFAULTS, type GossipConfig } from './config.ts';
+import { GOSSIP_DEFAULTS, gossipConfigProblem, type GossipConfig } from './config.ts';
 
 export interface GossipOptions {
   readonly id: PeerId;
@@ -45,10 +45,13 @@ interface Row {
   sinceTick: Tick;
 }
 
-interface Removed {
+/** What is left of a member after it is removed: enough to refuse stale news of it. */
+interface Tombstone {
   readonly generation: number;
   readonly heartbeat: number;
   readonly removedTick: Tick;
+  /** It left gracefully: that life never returns, and it is no reconnect candidate. */
+  readonly left: boolean;
 }
 
 export class GossipMachine extends MembershipMachineBase {
@@ -59,8 +62,8 @@ export class GossipMachine extends MembershipMachineBase {
   #heartbeat = 0;
   /** Every member this peer knows, except itself. */
   readonly #rows = new Map<PeerId, Row>();
-  /** Members removed as failed: tombstones, and candidates for reconnection. */
-  readonly #removed = new Map<PeerId, Removed>();
+  /** Members removed as failed or departed; the failed ones are reconnect candidates. */
+  readonly #tombstones = new Map<PeerId, Tombstone>();
   #nextGossipTick: Tick = 0;
   #nextReconnectTick: Tick = 0;
 
@@ -70,8 +73,8 @@ export class GossipMachine extends MembershipMachineBase {
     this.config = config;
     this.#random = options.random;
     this.#generation = options.generation;
-    assert(this.config.failTicks < this.config.removeTicks, 'failTicks must be below removeTicks');
-    assert(this.config.fanout >= 1, 'fanout must be at least 1');
+    const problem = gossipConfigProblem(this.config);
+    assert(problem === undefined, problem ?? '');
   }
 
   // ------------------------------------------------------------------------------------------
@@ -104,7 +107,6 @@ export class GossipMachine extends MembershipMachineBase {
   // Inputs
 
   protected onMessage(from: PeerId, message: MembershipMessage, now: Tick): void {
-    if (this.status === 'idle' || this.status === 'left') return;
     const gossip = message as GossipMessage;
     switch (gossip.type) {
       case 'gossip.join-request':
@@ -143,12 +145,20 @@ export class GossipMachine extends MembershipMachineBase {
     const row = this.#rows.get(entry.id);
     if (row === undefined) {
       if (entry.left) return; // news of a departure of a peer never known here
-      const removed = this.#removed.get(entry.id);
-      if (removed !== undefined && entry.id !== from) {
-        const tombstoned = now < removed.removedTick + this.config.tombstoneTicks;
-        if (!newer(entry, removed) || (tombstoned && entry.generation === removed.generation)) return;
+      const tombstone = this.#tombstones.get(entry.id);
+      if (tombstone !== undefined) {
+        if (tombstone.left) {
+          if (entry.generation <= tombstone.generation) return; // the departed life is over
+        } else if (entry.id !== from) {
+          const fresh = now < tombstone.removedTick + this.config.tombstoneTicks;
+          if (!newer(entry, tombstone) || (fresh && entry.generation === tombstone.generation)) return;
+        }
       }
-      this.#removed.delete(entry.id);
+      if (this.#rows.size >= this.config.membersMax) {
+        this.counts.updatesRefused++;
+        return;
+      }
+      this.#tombstones.delete(entry.id);
       this.#rows.set(entry.id, {
         id: entry.id,
         generation: entry.generation,
@@ -188,13 +198,16 @@ export class GossipMachine extends MembershipMachineBase {
     for (const row of this.#rows.values()) {
       const silentTicks = now - row.updatedTick;
       if (row.left) {
-        // A departed member's row is kept long enough to spread the news, then dropped.
-        if (silentTicks >= this.config.removeTicks) this.#rows.delete(row.id);
+        // A departed member's row is gossiped long enough to spread the news, then tombstoned.
+        if (silentTicks >= this.config.removeTicks) {
+          this.#rows.delete(row.id);
+          this.#tombstones.set(row.id, { generation: row.generation, heartbeat: row.heartbeat, removedTick: now, left: true });
+        }
         continue;
       }
       if (silentTicks >= this.config.removeTicks) {
         this.#rows.delete(row.id);
-        this.#removed.set(row.id, { generation: row.generation, heartbeat: row.heartbeat, removedTick: now });
+        this.#tombstones.set(row.id, { generation: row.generation, heartbeat: row.heartbeat, removedTick: now, left: false });
         this.emit({ kind: 'member.removed', tick: now, peer: this.id, subject: row.id, heartbeat: row.heartbeat });
       } else if (silentTicks >= this.config.failTicks && !row.suspected) {
         row.suspected = true;
@@ -202,8 +215,8 @@ export class GossipMachine extends MembershipMachineBase {
         this.emit({ kind: 'member.suspected', tick: now, peer: this.id, subject: row.id, heartbeat: row.heartbeat });
       }
     }
-    for (const [id, removed] of this.#removed) {
-      if (now >= removed.removedTick + this.config.reconnectTimeoutTicks) this.#removed.delete(id);
+    for (const [id, tombstone] of this.#tombstones) {
+      if (now >= tombstone.removedTick + this.config.reconnectTimeoutTicks) this.#tombstones.delete(id);
     }
   }
 
@@ -221,8 +234,9 @@ export class GossipMachine extends MembershipMachineBase {
 
   /** Serf's reconnect: asks one random failed member to take this peer back (a healed partition). */
   #reconnect(): void {
-    if (this.#removed.size === 0) return;
-    const candidates = [...this.#removed.keys()];
+    if (this.#tombstones.size === 0) return;
+    const candidates = [...this.#tombstones].filter(([, tombstone]) => !tombstone.left).map(([id]) => id);
+    if (candidates.length === 0) return;
     const target = candidates[this.#random.index(candidates.length)] as PeerId;
     this.send(target, { type: 'gossip.join-request', generation: this.#generation, heartbeat: this.#heartbeat });
   }
@@ -273,13 +287,13 @@ export class GossipMachine extends MembershipMachineBase {
         generation: row.generation,
       });
     }
-    for (const [id, removed] of this.#removed) {
+    for (const [id, tombstone] of this.#tombstones) {
       views.push({
         id,
-        state: 'dead',
-        sinceTick: removed.removedTick,
-        heartbeat: removed.heartbeat,
-        generation: removed.generation,
+        state: tombstone.left ? 'left' : 'dead',
+        sinceTick: tombstone.removedTick,
+        heartbeat: tombstone.heartbeat,
+        generation: tombstone.generation,
       });
     }
     return views;

@@ -46,6 +46,10 @@ export interface SwimConfig {
   readonly reconnectIntervalTicks: number;
   /** How long a dead member stays a reconnect candidate. Default 3000 (5 minutes). */
   readonly reconnectTimeoutTicks: number;
+  /** Members this peer keeps at most; news of more is refused and counted. Default 65,536. */
+  readonly membersMax: number;
+  /** Indirect probes this peer runs for others at once; more ping-reqs are refused. Default 256. */
+  readonly indirectProbesMax: number;
 }
 
 export const SWIM_DEFAULTS: SwimConfig = {
@@ -64,7 +68,24 @@ export const SWIM_DEFAULTS: SwimConfig = {
   joinRetryTicks: 5,
   reconnectIntervalTicks: 50,
   reconnectTimeoutTicks: 3000,
+  membersMax: 65_536,
+  indirectProbesMax: 256,
 };
+
+/** Why a configuration cannot work, or undefined when it can. */
+export function swimConfigProblem(config: SwimConfig): string | undefined {
+  for (const [name, value] of Object.entries(config)) {
+    if (!Number.isInteger(value) || value < 0) return `swim.${name} must be a whole number ≥ 0, got ${value}`;
+  }
+  if (config.probeIntervalTicks < 1) return 'swim.probeIntervalTicks must be at least 1';
+  if (config.probeTimeoutTicks >= config.probeIntervalTicks) {
+    return `swim.probeTimeoutTicks (${config.probeTimeoutTicks}) must be below swim.probeIntervalTicks (${config.probeIntervalTicks})`;
+  }
+  for (const name of ['suspicionMult', 'suspicionMaxTimeoutMult', 'retransmitMult', 'piggybackMax', 'broadcastQueueMax', 'gossipIntervalTicks', 'gossipFanout', 'pushPullIntervalTicks', 'joinRetryTicks', 'reconnectIntervalTicks', 'membersMax'] as const) {
+    if (config[name] < 1) return `swim.${name} must be at least 1`;
+  }
+  return undefined;
+}
 
 /** The smallest suspicion timeout for a group of `memberCount` members (formula above). */
 export function suspicionMinTicks(config: SwimConfig, memberCount: number): number {

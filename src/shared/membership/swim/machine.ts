@@ -20,6 +20,7 @@
 import { assert, type PeerId, type Tick } from '../../machine.ts';
 import {
   ENVELOPE_BYTES,
+  INCARNATION_MAX,
   swimStateEntryBytes,
   swimUpdateBytes,
   type MembershipMessage,
@@ -34,6 +35,7 @@ import type { MemberView } from '../types.ts';
 import { BroadcastQueue } from './broadcast-queue.ts';
 import {
   SWIM_DEFAULTS,
+  swimConfigProblem,
   expectedConfirmations,
   pushPullIntervalTicks,
   retransmitLimit,
@@ -82,7 +84,6 @@ export class SwimMachine extends MembershipMachineBase {
   readonly config: SwimConfig;
   readonly #random: RandomStream;
   readonly #table: MemberTable;
-  readonly #selfSlot: number;
   readonly #queue: BroadcastQueue;
   readonly #suspicions = new Map<number, Suspicion>();
   readonly #indirect = new Map<number, IndirectProbe>();
@@ -108,13 +109,10 @@ export class SwimMachine extends MembershipMachineBase {
     const config = { ...SWIM_DEFAULTS, ...options.config };
     super(options.id, options.messageBytesMax, config.joinRetryTicks);
     this.config = config;
-    assert(
-      this.config.probeTimeoutTicks < this.config.probeIntervalTicks,
-      'probeTimeoutTicks must be below probeIntervalTicks',
-    );
+    const problem = swimConfigProblem(config);
+    assert(problem === undefined, problem ?? '');
     this.#random = options.random;
     this.#table = new MemberTable(options.slots ?? new SlotRegistry());
-    this.#selfSlot = this.#table.registry.slotOf(this.id);
     this.#queue = new BroadcastQueue(this.config.broadcastQueueMax);
   }
 
@@ -126,7 +124,6 @@ export class SwimMachine extends MembershipMachineBase {
   // Inputs
 
   protected onMessage(from: PeerId, message: MembershipMessage, now: Tick): void {
-    if (this.status === 'idle' || this.status === 'left') return;
     const swim = message as SwimMessage;
     // A joining peer only listens for the answer to its join: were it to answer another
     // joiner's request, two peers restarting together would found a group of their own.
@@ -136,7 +133,7 @@ export class SwimMachine extends MembershipMachineBase {
       case 'swim.ping': {
         // The buddy system's second half: a pinger that still suspects this peer at an older
         // incarnation gets the refutation in the ack, even if it missed the broadcast.
-        const stale = this.#applyAll(swim.piggyback, now);
+        const stale = this.#applyUpdates(swim.piggyback, now);
         this.#sendWithPiggyback(
           from,
           0,
@@ -146,7 +143,13 @@ export class SwimMachine extends MembershipMachineBase {
         return;
       }
       case 'swim.ping-req': {
-        if (this.#applyAll(swim.piggyback, now)) this.#sendGossip(from, this.#selfAlive());
+        if (this.#applyUpdates(swim.piggyback, now)) this.#sendGossip(from, this.#selfAlive());
+        // Probing itself or the asker makes no sense, and the table of probes run for others is
+        // bounded: such requests are refused, not obeyed.
+        if (swim.target === this.id || swim.target === from || this.#indirect.size >= this.config.indirectProbesMax) {
+          this.counts.updatesRefused++;
+          return;
+        }
         const sequence = ++this.#sequence;
         this.#indirect.set(sequence, {
           origin: from,
@@ -157,7 +160,7 @@ export class SwimMachine extends MembershipMachineBase {
         return;
       }
       case 'swim.ack': {
-        if (this.#applyAll(swim.piggyback, now)) this.#sendGossip(from, this.#selfAlive());
+        if (this.#applyUpdates(swim.piggyback, now)) this.#sendGossip(from, this.#selfAlive());
         if (this.#probe !== null && swim.sequence === this.#probe.sequence) {
           this.#probe.acked = true;
           return;
@@ -174,7 +177,7 @@ export class SwimMachine extends MembershipMachineBase {
         return;
       }
       case 'swim.gossip':
-        if (this.#applyAll(swim.piggyback, now)) this.#sendGossip(from, this.#selfAlive());
+        if (this.#applyUpdates(swim.piggyback, now)) this.#sendGossip(from, this.#selfAlive());
         return;
       case 'swim.sync':
         if (swim.reply && this.status === 'joining') this.becomeMember(now);
@@ -310,7 +313,7 @@ export class SwimMachine extends MembershipMachineBase {
     if (probe !== null && !probe.acked) {
       const state = this.#table.state(probe.slot);
       if (state === 'alive' || state === 'suspect') {
-        this.#suspect(probe.slot, this.#table.incarnation(probe.slot), this.id, now);
+        this.#suspect(probe.target, this.#table.incarnation(probe.slot), this.id, now);
       }
     }
     this.#probe = null;
@@ -373,18 +376,23 @@ export class SwimMachine extends MembershipMachineBase {
   // Updates: the rules of SWIM for alive, suspect, dead and left
 
   /**
-   * Applies every update; returns true when one of them shows the sender believes an older
-   * suspicion or death of this peer, which this peer then corrects directly (see `onMessage`).
+   * Applies every update. Returns true when the sender still believes an older suspicion or death
+   * of this peer, which this peer then corrects directly (see `onMessage`).
    */
-  #applyAll(updates: readonly SwimUpdate[], now: Tick): boolean {
-    let staleAboutSelf = false;
+  #applyUpdates(updates: readonly SwimUpdate[], now: Tick): boolean {
+    let senderHasStaleNewsOfSelf = false;
     for (const update of updates) {
+      if (update.incarnation > INCARNATION_MAX) {
+        // Only a decoded message is checked against the schema; this guards the rest.
+        this.counts.updatesRefused++;
+        continue;
+      }
       if (update.member === this.id && update.kind !== 'alive' && update.incarnation < this.#incarnation) {
-        staleAboutSelf = true;
+        senderHasStaleNewsOfSelf = true;
       }
       this.#apply(update, now);
     }
-    return staleAboutSelf;
+    return senderHasStaleNewsOfSelf;
   }
 
   /** This peer as it is now: what a stale suspecter needs to hear. */
@@ -398,7 +406,7 @@ export class SwimMachine extends MembershipMachineBase {
         this.#alive(update, now);
         return;
       case 'suspect':
-        this.#suspect(this.#table.registry.slotOf(update.member), update.incarnation, update.from, now, update);
+        this.#suspect(update.member, update.incarnation, update.from, now, update);
         return;
       case 'dead':
       case 'left':
@@ -409,6 +417,10 @@ export class SwimMachine extends MembershipMachineBase {
 
   /** A full-state row from `from`: alive and left as they are; dead only as a suspicion. */
   #applyRemoteState(from: PeerId, entry: SwimStateEntry, now: Tick): void {
+    if (entry.incarnation > INCARNATION_MAX) {
+      this.counts.updatesRefused++;
+      return;
+    }
     switch (entry.state) {
       case 'alive':
         this.#alive(this.#update('alive', entry.member, entry.incarnation, entry.member), now);
@@ -418,7 +430,7 @@ export class SwimMachine extends MembershipMachineBase {
         // memberlist's rule: another peer's "dead" is only grounds to suspect, so a member the
         // two sides of a healed partition disagree about gets the chance to refute. A state row
         // says what `from` believes, not that it probed the member: it never confirms.
-        this.#suspect(this.#table.registry.slotOf(entry.member), entry.incarnation, from, now, undefined, false);
+        this.#suspect(entry.member, entry.incarnation, from, now, undefined, false);
         return;
       case 'left':
         this.#deadOrLeft(this.#update('left', entry.member, entry.incarnation, entry.member), now);
@@ -433,10 +445,15 @@ export class SwimMachine extends MembershipMachineBase {
       if (update.incarnation > this.#incarnation) this.#refute(update.incarnation, now);
       return;
     }
-    const slot = this.#table.registry.slotOf(update.member);
+    const known = this.#table.registry.find(update.member);
     // The common case in a busy group: news this peer already has.
-    if (this.#table.knowsAtLeast(slot, update.incarnation)) return;
-    const state = this.#table.state(slot);
+    if (known !== undefined && this.#table.knowsAtLeast(known, update.incarnation)) return;
+    const state = known === undefined ? undefined : this.#table.state(known);
+    if (state === undefined && this.#table.length >= this.config.membersMax) {
+      this.counts.updatesRefused++;
+      return;
+    }
+    const slot = known ?? this.#table.registry.slotOf(update.member);
     this.#table.set(slot, 'alive', update.incarnation, now);
     // A newcomer takes a random place in the probe order (memberlist does the same), so peers
     // that learned of members in the same order do not all probe the same member at once.
@@ -451,22 +468,22 @@ export class SwimMachine extends MembershipMachineBase {
   }
 
   #suspect(
-    slot: number,
+    member: PeerId,
     incarnation: number,
     from: PeerId,
     now: Tick,
     received?: SwimUpdate,
     confirms = true,
   ): void {
-    if (slot === this.#selfSlot) {
+    if (member === this.id) {
       if (incarnation >= this.#incarnation) this.#refute(incarnation, now);
       return;
     }
-    const state = this.#table.state(slot);
-    if (state === undefined || state === 'dead' || state === 'left') return;
-    const known = this.#table.incarnation(slot);
-    if (incarnation < known) return;
-    const member = this.#table.registry.idOf(slot);
+    // Suspicions of members this peer does not know are not news: nothing to suspect.
+    const slot = this.#table.registry.find(member);
+    const state = slot === undefined ? undefined : this.#table.state(slot);
+    if (slot === undefined || state === undefined || state === 'dead' || state === 'left') return;
+    if (incarnation < this.#table.incarnation(slot)) return;
     const memberCount = this.memberCount();
     const existing = this.#suspicions.get(slot);
     if (state === 'suspect' && existing !== undefined && incarnation === existing.incarnation) {
@@ -497,9 +514,9 @@ export class SwimMachine extends MembershipMachineBase {
       if (update.incarnation >= this.#incarnation) this.#refute(update.incarnation, now);
       return;
     }
-    const slot = this.#table.registry.slotOf(update.member);
-    const state = this.#table.state(slot);
-    if (state === undefined || state === 'dead' || state === 'left') return;
+    const slot = this.#table.registry.find(update.member);
+    const state = slot === undefined ? undefined : this.#table.state(slot);
+    if (slot === undefined || state === undefined || state === 'dead' || state === 'left') return;
     if (update.incarnation < this.#table.incarnation(slot)) return;
     // A member that announces its own death is leaving (memberlist's convention, kept on the wire
     // as its own kind).
@@ -531,6 +548,11 @@ export class SwimMachine extends MembershipMachineBase {
   }
 
   #refute(incarnation: number, now: Tick): void {
+    if (incarnation >= INCARNATION_MAX) {
+      // Nothing can outbid it; a real member never gets here by refuting a billion times.
+      this.counts.updatesRefused++;
+      return;
+    }
     this.#incarnation = Math.max(this.#incarnation, incarnation) + 1;
     this.emit({ kind: 'member.alive', tick: now, peer: this.id, subject: this.id, incarnation: this.#incarnation });
     this.#enqueue(this.#update('alive', this.id, this.#incarnation, this.id));

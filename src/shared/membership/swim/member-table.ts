@@ -8,7 +8,7 @@
  * own; the simulator shares one between all its peers so each table indexes the same slots.
  */
 import { assert, type PeerId, type Tick } from '../../machine.ts';
-import type { SwimState } from '../../protocol/membership.ts';
+import { INCARNATION_MAX, type SwimState } from '../../protocol/membership.ts';
 
 export class SlotRegistry {
   readonly #slots = new Map<PeerId, number>();
@@ -44,8 +44,7 @@ export class SlotRegistry {
 const STATE_CODES: Readonly<Record<SwimState, number>> = { alive: 1, suspect: 2, dead: 3, left: 4 };
 const STATES: readonly (SwimState | undefined)[] = [undefined, 'alive', 'suspect', 'dead', 'left'];
 const STATE_BITS = 3;
-/** Incarnations fit the 29 bits left: 500 million refutations. */
-export const INCARNATION_MAX = 2 ** (32 - STATE_BITS) - 1;
+export { INCARNATION_MAX };
 const INITIAL_CAPACITY = 16;
 
 export class MemberTable {
