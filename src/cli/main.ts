@@ -3,28 +3,36 @@
  * missed its bar (a grade below full marks, a failed expectation), 2 bad usage (a one-line error).
  */
 import { Command, CommanderError, Option } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { MEMBERSHIP_PROTOCOLS } from '../shared/membership/types.ts';
 import { ScriptError } from '../shared/sim/script.ts';
 import { MEMBERSHIP_SCENARIOS } from '../shared/sim/scenarios/classroom-membership.ts';
 import { gradeMembershipCommand } from './commands/grade-membership.ts';
 import { simCommand } from './commands/sim.ts';
+import { checkOutputPath, FileError } from './files.ts';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.ts';
 import { parseDelay, parseSeed, parseSeedRange } from './parse.ts';
-
-const VERSION = '0.1.0';
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let status = EXIT_OK;
   const program = new Command('ringside')
     .description('Ringside: a lab for gossip and SWIM membership, quorum key-value rings and circular DHTs.')
-    .version(VERSION)
+    .version(packageJson.version)
     .exitOverride()
     .showSuggestionAfterError()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
 
+  // Commands that only group others answer a missing or unknown subcommand with one line.
+  program.argument('[command]').action((name?: string) => {
+    usage(name === undefined ? 'a command is missing (try: ringside --help)' : `unknown command '${name}' (commands: grade, sim)`);
+  });
   const grade = program
     .command('grade')
-    .description('run the classroom scenarios in the simulator and grade them with the classroom rules');
+    .description('run the classroom scenarios in the simulator and grade them with the classroom rules')
+    .argument('[what]')
+    .action((what?: string) => {
+      usage(what === undefined ? 'say what to grade: ringside grade membership (try: ringside grade --help)' : `cannot grade '${what}' (can grade: membership)`);
+    });
   grade
     .command('membership')
     .description('the membership scenarios: 10 peers, 700 ticks, crashes at tick 100 (90 points in all)')
@@ -36,10 +44,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .option('--seeds <a-b>', 'sweep a range of seeds and print a summary table', parseSeedRange)
     .option('--delay <ticks>', 'add a delay to every message: N or MIN-MAX (uniform) ticks', parseDelay)
     .option('--out <file>', 'write the debug log (dbg.log) of the run')
-    .action((options) => {
-      if (options.seeds !== undefined && options.out !== undefined) {
-        throw new CommanderError(EXIT_USAGE, 'ringside.usage', 'error: --out writes one run; it cannot be used with --seeds');
+    .action((options, command: Command) => {
+      if (options.seeds !== undefined && options.out !== undefined) usage('--out writes one run; it cannot be used with --seeds');
+      if (options.seeds !== undefined && command.getOptionValueSource('seed') === 'cli') {
+        usage('--seed runs one seed and --seeds a range: give one of them');
       }
+      if (options.out !== undefined) checkOutputPath(options.out);
       status = gradeMembershipCommand(options, io);
     });
 
@@ -63,18 +73,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       if (error.code === 'ringside.usage') io.err(`${error.message}\n`);
       return EXIT_USAGE;
     }
-    if (error instanceof ScriptError) {
+    if (error instanceof ScriptError || error instanceof FileError) {
       io.err(`error: ${error.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (isFileError(error)) {
-      io.err(`error: ${error.path ?? 'file'}: ${error.code === 'ENOENT' ? 'no such file' : error.message}\n`);
       return EXIT_USAGE;
     }
     throw error;
   }
 }
 
-function isFileError(error: unknown): error is NodeJS.ErrnoException {
-  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && 'syscall' in error;
+function usage(message: string): never {
+  throw new CommanderError(EXIT_USAGE, 'ringside.usage', `error: ${message}`);
 }

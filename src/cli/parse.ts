@@ -1,6 +1,6 @@
 /** Parsers for command-line values: each throws a one-line InvalidArgumentError. */
 import { InvalidArgumentError } from 'commander';
-import { describeDelay, type DelayModel } from '../shared/sim/network.ts';
+import type { DelayModel } from '../shared/sim/network.ts';
 
 const SEED_MAX = Number.MAX_SAFE_INTEGER;
 const SEEDS_IN_A_SWEEP_MAX = 100_000;
@@ -35,8 +35,4 @@ export function parseDelay(text: string): DelayModel {
     throw new InvalidArgumentError(`a delay is N or MIN-MAX ticks, with 1 <= MIN <= MAX <= ${DELAY_TICKS_MAX}.`);
   }
   return min === max ? { kind: 'constant', ticks: min } : { kind: 'uniform', minTicks: min, maxTicks: max };
-}
-
-export function formatDelay(delay: DelayModel | undefined): string {
-  return delay === undefined ? 'none' : describeDelay(delay);
 }

@@ -1,10 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const bin = join(import.meta.dirname, '../../bin/ringside.js');
+const folders: string[] = [];
+
+function temporaryFolder(): string {
+  const folder = mkdtempSync(join(tmpdir(), 'ringside-'));
+  folders.push(folder);
+  return folder;
+}
+
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
 
 function ringside(...args: string[]): { status: number | null; stdout: string; stderr: string } {
   const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
@@ -18,7 +29,7 @@ describe('ringside grade membership', () => {
     expect(result.stdout).toContain(
       ['Single Failure Scenario', '============================', 'Checking Join..................10/10', 'Checking Completeness..........10/10', 'Checking Accuracy..............10/10'].join('\n'),
     );
-    expect(result.stdout).toContain('Final grade 30/30');
+    expect(result.stdout).toContain('Checking Accuracy..............10/10\nFinal grade 30\n');
     expect(result.stdout).toMatch(/removed 9 times, \d+-\d+ ticks after the crash/);
     expect(result.stdout).toContain('false removals: none');
   });
@@ -26,11 +37,11 @@ describe('ringside grade membership', () => {
   it('gives 90/90 for both protocols over the three scenarios', () => {
     const result = ringside('grade', 'membership', '--protocol', 'all', '--seed', '5');
     expect(result.status).toBe(0);
-    expect(result.stdout.match(/Final grade 90\/90/g)).toHaveLength(2);
+    expect(result.stdout.match(/^Final grade 90$/gm)).toHaveLength(2);
   });
 
   it('writes the dbg.log of the run with --out', () => {
-    const directory = mkdtempSync(join(tmpdir(), 'ringside-'));
+    const directory = temporaryFolder();
     const out = join(directory, 'dbg.log');
     const result = ringside('grade', 'membership', '--scenario', 'multi-failure', '--seed', '2', '--out', out);
     expect(result.status).toBe(0);
@@ -40,7 +51,7 @@ describe('ringside grade membership', () => {
   });
 
   it('writes one log per scenario when --out meets several scenarios', () => {
-    const directory = mkdtempSync(join(tmpdir(), 'ringside-'));
+    const directory = temporaryFolder();
     const result = ringside('grade', 'membership', '--protocol', 'gossip', '--out', join(directory, 'dbg.log'));
     expect(result.status).toBe(0);
     for (const scenario of ['single-failure', 'multi-failure', 'message-drop']) {
@@ -64,6 +75,10 @@ describe('ringside grade membership', () => {
     ['an empty seed range', ['--seeds', '9-2'], 'is empty'],
     ['a zero delay', ['--delay', '0-4'], 'a delay is N or MIN-MAX'],
     ['--out with --seeds', ['--seeds', '1-2', '--out', 'x.log'], 'cannot be used with --seeds'],
+    ['--seed with --seeds', ['--seeds', '1-2', '--seed', '4'], 'give one of them'],
+    ['--out naming a folder', ['--out', tmpdir()], 'is a folder'],
+    ['--out in a folder that does not exist', ['--out', '/nonexistent/folder/dbg.log'], 'the folder /nonexistent/folder does not exist'],
+    ['an empty --out', ['--out', ''], '--out needs a file name'],
   ] as const) {
     it(`rejects ${what} with a one-line error and exit status 2`, () => {
       const result = ringside('grade', 'membership', ...args);
@@ -78,9 +93,26 @@ describe('ringside grade membership', () => {
   }
 
   it('rejects an unknown command with exit status 2', () => {
-    const result = ringside('gradee');
-    expect(result.status).toBe(2);
-    expect(result.stderr).toContain("unknown command 'gradee'");
+    expect(ringside('gradee')).toEqual({ status: 2, stdout: '', stderr: "error: unknown command 'gradee' (commands: grade, sim)\n" });
+    expect(ringside('grade', 'kv')).toEqual({ status: 2, stdout: '', stderr: "error: cannot grade 'kv' (can grade: membership)\n" });
+  });
+
+  it('answers a missing command with one line and exit status 2', () => {
+    expect(ringside()).toEqual({ status: 2, stdout: '', stderr: 'error: a command is missing (try: ringside --help)\n' });
+    const grade = ringside('grade');
+    expect(grade.status).toBe(2);
+    expect(grade.stderr).toBe('error: say what to grade: ringside grade membership (try: ringside grade --help)\n');
+  });
+
+  it('runs nothing when --out cannot be written, so no work is lost to a typo', () => {
+    const result = ringside('grade', 'membership', '--out', '/nonexistent/folder/dbg.log');
+    expect(result.stdout).toBe('');
+    expect(existsSync('/nonexistent/folder')).toBe(false);
+  });
+
+  it('prints help and the version with exit status 0', () => {
+    expect(ringside('--help')).toMatchObject({ status: 0, stdout: expect.stringContaining('Usage: ringside') });
+    expect(ringside('--version')).toMatchObject({ status: 0, stdout: `${JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version}\n` });
   });
 });
 
@@ -93,7 +125,7 @@ describe('ringside sim', () => {
   });
 
   it('exits 1 when an expectation fails', () => {
-    const directory = mkdtempSync(join(tmpdir(), 'ringside-'));
+    const directory = temporaryFolder();
     const script = join(directory, 'failing.txt');
     writeFileSync(script, 'peers 3\nstart all\ntick 5\ncrash 3\nexpect removed 3 by all within 2\n');
     const result = ringside('sim', script);
@@ -103,7 +135,7 @@ describe('ringside sim', () => {
   });
 
   it('reports a script error with its line and exit status 2', () => {
-    const directory = mkdtempSync(join(tmpdir(), 'ringside-'));
+    const directory = temporaryFolder();
     const script = join(directory, 'broken.txt');
     writeFileSync(script, 'peers 3\nstart all\nexplode 2\n');
     const result = ringside('sim', script);
@@ -111,9 +143,26 @@ describe('ringside sim', () => {
     expect(result.stderr).toBe('error: line 3: unknown command "explode"\n');
   });
 
-  it('reports a missing file with exit status 2', () => {
-    const result = ringside('sim', '/nonexistent/script.txt');
-    expect(result.status).toBe(2);
-    expect(result.stderr).toBe('error: /nonexistent/script.txt: no such file\n');
+  it('reports a missing file or a folder with exit status 2', () => {
+    expect(ringside('sim', '/nonexistent/script.txt')).toMatchObject({ status: 2, stderr: 'error: cannot read /nonexistent/script.txt: no such file\n' });
+    const folder = temporaryFolder();
+    expect(ringside('sim', folder)).toMatchObject({ status: 2, stderr: `error: ${folder} is a folder, not a script\n` });
+  });
+
+  it('reports tunables that cannot work together at the line that sets them', () => {
+    const folder = temporaryFolder();
+    const script = join(folder, 'tunables.txt');
+    writeFileSync(script, 'protocol swim\nset swim.probeTimeoutTicks 20\nstart all\n');
+    expect(ringside('sim', script)).toMatchObject({
+      status: 2,
+      stderr: 'error: line 2: swim.probeTimeoutTicks (20) must be below swim.probeIntervalTicks (10)\n',
+    });
+  });
+
+  it('says so when a script has no commands', () => {
+    const folder = temporaryFolder();
+    const script = join(folder, 'empty.txt');
+    writeFileSync(script, '# nothing yet\n\n');
+    expect(ringside('sim', script)).toMatchObject({ status: 0, stdout: '', stderr: `${script} has no commands (see: ringside sim --help)\n` });
   });
 });

@@ -3,7 +3,6 @@
  * their dbg.log, grades it with the classroom rules and prints the points as the original grader
  * did, then what Ringside measures on top (detection times, false removals).
  */
-import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import {
   formatGrades,
@@ -12,14 +11,14 @@ import {
   type ScenarioGrade,
 } from '../../shared/check/membership-grader.ts';
 import { MEMBERSHIP_PROTOCOLS, type MembershipProtocol } from '../../shared/membership/types.ts';
-import type { DelayModel } from '../../shared/sim/network.ts';
+import { describeDelay, type DelayModel } from '../../shared/sim/network.ts';
 import {
   MEMBERSHIP_SCENARIOS,
   runClassroomMembership,
   type MembershipScenario,
 } from '../../shared/sim/scenarios/classroom-membership.ts';
+import { writeTextFile } from '../files.ts';
 import { EXIT_FAILED, EXIT_OK, type CliIo } from '../io.ts';
-import { formatDelay } from '../parse.ts';
 
 export interface GradeMembershipOptions {
   readonly scenario: MembershipScenario | 'all';
@@ -70,7 +69,7 @@ function gradeOneSeed(
       if (graded.grade.points < graded.grade.max) io.out(`  replay: ${graded.replay}\n`);
       if (options.out !== undefined) {
         const path = several ? outPath(options.out, protocols.length > 1 ? protocol : undefined, scenarios.length > 1 ? graded.scenario : undefined) : options.out;
-        writeFileSync(path, graded.dbgLog);
+        writeTextFile(path, graded.dbgLog);
         io.out(`  wrote ${path}\n`);
       }
       full &&= graded.grade.points === graded.grade.max;
@@ -105,7 +104,7 @@ interface SweepRow {
   readonly protocol: MembershipProtocol;
   readonly scenario: MembershipScenario;
   runs: number;
-  full: number;
+  fullMarks: number;
   /** Per run, ticks until the last removal of a crashed peer. */
   readonly detectionTicks: number[];
   falseRemovals: number;
@@ -126,12 +125,12 @@ function sweep(
   io.out(`Ringside: classroom membership sweep, seeds ${seeds.first}-${seeds.last}, delay ${formatDelay(options.delay)}\n`);
   for (const protocol of protocols) {
     for (const scenario of scenarios) {
-      const row: SweepRow = { protocol, scenario, runs: 0, full: 0, detectionTicks: [], falseRemovals: 0, runsWithFalseRemovals: 0 };
+      const row: SweepRow = { protocol, scenario, runs: 0, fullMarks: 0, detectionTicks: [], falseRemovals: 0, runsWithFalseRemovals: 0 };
       rows.push(row);
       for (let seed = seeds.first; seed <= seeds.last; seed++) {
         const graded = run(protocol, scenario, seed, options.delay);
         row.runs++;
-        if (graded.grade.points === graded.grade.max) row.full++;
+        if (graded.grade.points === graded.grade.max) row.fullMarks++;
         else failures.push(graded);
         const last = Math.max(...graded.grade.detections.map((detection) => detection.afterTicks));
         if (Number.isFinite(last)) row.detectionTicks.push(last);
@@ -150,7 +149,7 @@ function sweep(
   const table = rows.map((row) => [
     row.protocol,
     row.scenario,
-    `${row.full}/${row.runs}`,
+    `${row.fullMarks}/${row.runs}`,
     row.detectionTicks.length > 0 ? (row.detectionTicks.reduce((a, b) => a + b, 0) / row.detectionTicks.length).toFixed(1) : '-',
     row.detectionTicks.length > 0 ? String(Math.max(...row.detectionTicks)) : '-',
     String(row.falseRemovals),
@@ -168,6 +167,10 @@ function sweep(
   }
   if (failures.length > 20) io.out(`  … and ${failures.length - 20} more\n`);
   return EXIT_FAILED;
+}
+
+function formatDelay(delay: DelayModel | undefined): string {
+  return delay === undefined ? 'none' : describeDelay(delay);
 }
 
 function formatTable(rows: readonly (readonly string[])[]): string {

@@ -1,8 +1,14 @@
 /**
  * The classroom membership grader (the original `Grader.sh`), reading a dbg.log.
  *
- * It applies the original rules to the log text, with one repair: the original matched addresses
- * with `grep`, where `.` matches any character; here fields are compared exactly.
+ * It applies the original rules to the log text, with three deliberate differences:
+ * - the original matched addresses with `grep`, where `.` matches any character (so
+ *   `1.0.0.0:0` could match inside another address); here fields are compared exactly;
+ * - the original counted a `removed` line if the crashed peer's address appeared anywhere in
+ *   it, observer field included; here only the removed peer (the subject) counts, so lines a
+ *   crashed peer wrote before crashing never count towards its own removal;
+ * - on the message-drop scenario the original printed `Checking Join....10/10` while adding 15
+ *   points; here the line says 15/15.
  *
  * - join: 100 distinct (observer, joined peer) pairs, or every observer names the 9 others;
  * - single failure: completeness = at least 9 distinct `removed` lines name the crashed peer;
@@ -177,8 +183,7 @@ export function formatGrades(grades: readonly ScenarioGrade[]): string {
       lines.push(`Checking ${check.name}${'.'.repeat(22 - check.name.length)}${check.points}/${check.max}`);
     }
   });
-  const points = grades.reduce((sum, grade) => sum + grade.points, 0);
-  const max = grades.reduce((sum, grade) => sum + grade.max, 0);
-  lines.push(RULE, `Final grade ${points}/${max}`);
+  // As the original: no rule before the total, and no maximum after it.
+  lines.push(`Final grade ${grades.reduce((sum, grade) => sum + grade.points, 0)}`);
   return lines.join('\n');
 }

@@ -27,8 +27,8 @@
 import type { JournalEvent, MemberEvent } from '../journal/events.ts';
 import { isMemberEvent } from '../journal/events.ts';
 import type { PeerId } from '../machine.ts';
-import { GOSSIP_DEFAULTS, type GossipConfig } from '../membership/gossip/config.ts';
-import { SWIM_DEFAULTS, type SwimConfig } from '../membership/swim/config.ts';
+import { GOSSIP_DEFAULTS, gossipConfigProblem, type GossipConfig } from '../membership/gossip/config.ts';
+import { SWIM_DEFAULTS, swimConfigProblem, type SwimConfig } from '../membership/swim/config.ts';
 import type { MembershipProtocol } from '../membership/types.ts';
 import { MembershipCluster } from './membership-cluster.ts';
 import { describeDelay, validateDelay, type DelayModel } from './network.ts';
@@ -123,6 +123,8 @@ class ScriptRun {
         if (command === 'start' && this.#cluster === undefined && !this.#peerCountSet && args.length === 1 && /^\d+$/.test(args[0] as string)) {
           this.#peerCount = this.#integer(args[0] as string, 1, PEERS_MAX);
           args = ['all'];
+          // Say how the line was read: someone who meant peer N alone learns to write `peers` first.
+          this.#out.push(`  (a group of ${this.#peerCount} peers, all started; for single peers, write "peers N" first)`);
         }
         for (const id of this.#peers(args)) {
           const status = this.#sim().status(id);
@@ -182,11 +184,17 @@ class ScriptRun {
     const [name, value] = args as [string, string];
     const [protocol, key] = name.split('.') as [string, string | undefined];
     const defaults: object | undefined = protocol === 'swim' ? SWIM_DEFAULTS : protocol === 'gossip' ? GOSSIP_DEFAULTS : undefined;
-    if (defaults === undefined || key === undefined || !(key in defaults)) {
+    if (defaults === undefined || key === undefined || !Object.hasOwn(defaults, key)) {
       this.#fail(`unknown setting "${name}"; settings are swim.* and gossip.* tunables`);
     }
     const target = protocol === 'swim' ? this.#swim : this.#gossip;
     target[key as string] = this.#integer(value, 0, TICK_MAX);
+    // Say now, at this line, if the tunables cannot work together, not when a peer starts.
+    const problem =
+      protocol === 'swim'
+        ? swimConfigProblem({ ...SWIM_DEFAULTS, ...(this.#swim as Partial<SwimConfig>) })
+        : gossipConfigProblem({ ...GOSSIP_DEFAULTS, ...(this.#gossip as Partial<GossipConfig>) });
+    if (problem !== undefined) this.#fail(problem);
   }
 
   #beforeStart(command: string): void {
