@@ -23,9 +23,25 @@ export function dbgText(event: JournalEvent): string | undefined {
       return `Node ${event.subject} removed at time ${event.tick}`;
     case 'log':
       return event.text;
+    case 'kv.replica':
+    case 'kv.result':
+      return kvText(event.kind === 'kv.result' ? 'coordinator' : 'server', event);
     default:
       return undefined;
   }
+}
+
+/**
+ * `coordinator: create success at time 100, transID=7, key=abc12, value=value7`; reads that fail
+ * and deletes carry no value, as in the original Log.cpp.
+ */
+function kvText(
+  role: 'coordinator' | 'server',
+  event: { op: string; ok: boolean; tick: number; transaction: number; key: string; value?: string | undefined },
+): string {
+  const line = `${role}: ${event.op} ${event.ok ? 'success' : 'fail'} at time ${event.tick}, transID=${event.transaction}, key=${event.key}`;
+  const withValue = event.op === 'create' || event.op === 'update' || (event.op === 'read' && event.ok);
+  return withValue ? `${line}, value=${event.value ?? ''}` : line;
 }
 
 /** One entry as it follows its leading newline: ` ADDRESS [TICK] TEXT`. */

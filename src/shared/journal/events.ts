@@ -7,6 +7,7 @@
  * exported file format: add new ones, never rename or reuse one.
  */
 import { z } from 'zod';
+import { keySchema, kvFailureSchema, kvOperationSchema } from '../protocol/kv.ts';
 import { peerIdSchema } from '../protocol/peer-id.ts';
 
 const tick = z.number().int().nonnegative();
@@ -94,6 +95,53 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('fault.changed'), tick, description: z.string() }),
   /** A free-form line, such as the classroom harness's `Node failed at time=100`. */
   z.object({ kind: z.literal('log'), tick, peer: peerIdSchema, text: z.string() }),
+
+  /** A replica applied (or refused) one operation of a client transaction. */
+  z.object({
+    kind: z.literal('kv.replica'),
+    tick,
+    peer: peerIdSchema,
+    transaction: z.number().int().nonnegative(),
+    op: kvOperationSchema,
+    key: keySchema,
+    value: z.string().optional(),
+    ok: z.boolean(),
+    reason: kvFailureSchema.optional(),
+  }),
+  /** A coordinator decided a client transaction: once, on quorum, failure or timeout. */
+  z.object({
+    kind: z.literal('kv.result'),
+    tick,
+    peer: peerIdSchema,
+    transaction: z.number().int().nonnegative(),
+    op: kvOperationSchema,
+    key: keySchema,
+    value: z.string().optional(),
+    ok: z.boolean(),
+    reason: kvFailureSchema.optional(),
+    latencyTicks: z.number().int().nonnegative(),
+    /** Each replica asked, and its answer when it came before the decision. */
+    replicas: z.array(z.object({ peer: peerIdSchema, ok: z.boolean().optional() })),
+  }),
+  /** A record reached a replica outside client operations (repair, handoff, anti-entropy). */
+  z.object({
+    kind: z.literal('store.changed'),
+    tick,
+    peer: peerIdSchema,
+    key: keySchema,
+    reason: z.enum(['repair', 'handoff', 'sync']),
+    deleted: z.boolean(),
+  }),
+  /** A replica let go of a key: handed off to its owners, or an expired tombstone. */
+  z.object({
+    kind: z.literal('store.dropped'),
+    tick,
+    peer: peerIdSchema,
+    key: keySchema,
+    reason: z.enum(['handed-off', 'tombstone-expired']),
+  }),
+  /** The peer rebuilt its ring after a membership change. */
+  z.object({ kind: z.literal('ring.changed'), tick, peer: peerIdSchema, members: z.number().int().nonnegative() }),
 ]);
 
 export type JournalEvent = z.infer<typeof journalEventSchema>;

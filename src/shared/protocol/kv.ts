@@ -1,0 +1,170 @@
+/**
+ * Wire messages of the key-value store. A record carries its version, a hybrid logical clock
+ * stamp (tick, counter, writer), so replicas can be compared and repaired: the newest version
+ * wins (last writer wins), and a delete is a record too (a tombstone), so it wins over the value
+ * it deleted wherever the two meet.
+ */
+import { z } from 'zod';
+import { peerIdSchema } from './peer-id.ts';
+
+const counter = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** Keys: 1-1024 characters, no control characters. */
+export const KEY_LENGTH_MAX = 1024;
+export const keySchema = z
+  .string()
+  .min(1)
+  .max(KEY_LENGTH_MAX)
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'a key has no control characters');
+
+/** Values up to this size are stored; larger ones are refused with a clear error. 1 MiB. */
+export const VALUE_BYTES_MAX_DEFAULT = 1_048_576;
+/** Records one store message carries at most; handoffs and syncs are chunked. */
+export const RECORDS_PER_MESSAGE_MAX = 4096;
+
+export const kvOperationSchema = z.enum(['create', 'read', 'update', 'delete']);
+export type KvOperation = z.infer<typeof kvOperationSchema>;
+
+/** Why a replica or a coordinator said no. Wire values: append only. */
+export const kvFailureSchema = z.enum([
+  'exists',
+  'missing',
+  'stale',
+  'too-large',
+  'no-quorum',
+  'timeout',
+  'no-ring',
+  'duplicate',
+  'overloaded',
+  'invalid-key',
+]);
+export type KvFailure = z.infer<typeof kvFailureSchema>;
+
+/** A hybrid logical clock stamp: compare tick, then counter, then writer. */
+export const versionSchema = z.object({ tick: counter, counter, peer: peerIdSchema });
+export type Version = z.infer<typeof versionSchema>;
+
+export const recordSchema = z.object({
+  key: keySchema,
+  /** Text, or base64 when `binary`. Empty for a tombstone. */
+  value: z.string(),
+  binary: z.literal(true).optional(),
+  deleted: z.literal(true).optional(),
+  version: versionSchema,
+});
+export type KvRecord = z.infer<typeof recordSchema>;
+
+const records = z.array(recordSchema).max(RECORDS_PER_MESSAGE_MAX);
+const keys = z.array(keySchema).max(RECORDS_PER_MESSAGE_MAX);
+
+export const kvMessageSchema = z.discriminatedUnion('type', [
+  /** Coordinator → replica: apply one operation. Writes carry the coordinator's version. */
+  z.object({
+    type: z.literal('kv.request'),
+    transaction: counter,
+    op: kvOperationSchema,
+    key: keySchema,
+    value: z.string().optional(),
+    binary: z.literal(true).optional(),
+    version: versionSchema.optional(),
+  }),
+  /** Replica → coordinator: what happened; a read or a write that succeeded carries the record. */
+  z.object({
+    type: z.literal('kv.reply'),
+    transaction: counter,
+    ok: z.boolean(),
+    reason: kvFailureSchema.optional(),
+    record: recordSchema.optional(),
+  }),
+  /**
+   * Records moving between replicas outside client operations: read repair, handoff to new owners
+   * (stabilization, hinted handoff) and anti-entropy. Never logged as a CRUD operation.
+   */
+  z.object({
+    type: z.literal('kv.store'),
+    reason: z.enum(['repair', 'handoff', 'sync']),
+    records,
+    /** Answer with kv.stored so the sender may drop what it no longer owns. */
+    ack: z.boolean(),
+  }),
+  z.object({ type: z.literal('kv.stored'), keys }),
+  /** Anti-entropy between co-owners: the versions of shared keys. */
+  z.object({
+    type: z.literal('kv.digest'),
+    entries: z.array(z.object({ key: keySchema, version: versionSchema })).max(RECORDS_PER_MESSAGE_MAX),
+  }),
+  /** Asks for the records of `keys` (the sender's digest showed newer ones). */
+  z.object({ type: z.literal('kv.pull'), keys }),
+]);
+export type KvMessage = z.infer<typeof kvMessageSchema>;
+export type KvMessageType = KvMessage['type'];
+
+export const KV_MESSAGE_TYPES: ReadonlySet<string> = new Set<KvMessageType>([
+  'kv.request',
+  'kv.reply',
+  'kv.store',
+  'kv.stored',
+  'kv.digest',
+  'kv.pull',
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Versions
+
+export function compareVersions(a: Version, b: Version): number {
+  return a.tick - b.tick || a.counter - b.counter || (a.peer < b.peer ? -1 : a.peer > b.peer ? 1 : 0);
+}
+
+export function isNewer(candidate: Version, known: Version | undefined): boolean {
+  return known === undefined || compareVersions(candidate, known) > 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sizes: the exact length of a string's JSON encoding in UTF-8, without encoding it.
+
+export function jsonStringBytes(text: string): number {
+  let bytes = 2; // the quotes
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code === 0x22 || code === 0x5c) bytes += 2;
+    else if (code < 0x20) bytes += code === 0x08 || code === 0x09 || code === 0x0a || code === 0x0c || code === 0x0d ? 2 : 6;
+    else if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length) {
+      const next = text.charCodeAt(index + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4;
+        index++;
+      } else bytes += 6; // a lone surrogate is escaped
+    } else if (code >= 0xd800 && code <= 0xdfff) bytes += 6;
+    else bytes += 3;
+  }
+  return bytes;
+}
+
+const VERSION_BYTES = 80; // {"tick":…,"counter":…,"peer":"…"} less the peer id
+export function versionBytes(version: Version): number {
+  return VERSION_BYTES + version.peer.length;
+}
+
+export function recordBytes(record: KvRecord): number {
+  return 64 + jsonStringBytes(record.key) + jsonStringBytes(record.value) + versionBytes(record.version);
+}
+
+/** An upper bound of the message's encoded length in bytes (exact for the strings). */
+export function kvMessageBytes(message: KvMessage): number {
+  const envelope = 96;
+  switch (message.type) {
+    case 'kv.request':
+      return envelope + jsonStringBytes(message.key) + (message.value === undefined ? 0 : jsonStringBytes(message.value)) + (message.version ? versionBytes(message.version) : 0);
+    case 'kv.reply':
+      return envelope + (message.record ? recordBytes(message.record) : 0);
+    case 'kv.store':
+      return message.records.reduce((sum, record) => sum + recordBytes(record) + 1, envelope);
+    case 'kv.stored':
+    case 'kv.pull':
+      return message.keys.reduce((sum, key) => sum + jsonStringBytes(key) + 1, envelope);
+    case 'kv.digest':
+      return message.entries.reduce((sum, entry) => sum + 16 + jsonStringBytes(entry.key) + versionBytes(entry.version), envelope);
+  }
+}
