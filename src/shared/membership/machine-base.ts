@@ -159,5 +159,6 @@ export abstract class MembershipMachineBase implements MembershipMachine {
   protected abstract selfVersion(): SelfVersion;
   abstract members(): MemberView[];
   abstract isMember(id: PeerId): boolean;
+  abstract stateOf(id: PeerId): MemberState | undefined;
   abstract memberCount(): number;
 }

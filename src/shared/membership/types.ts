@@ -73,6 +73,8 @@ export interface MembershipMachine
   members(): MemberView[];
   /** True when this peer counts `id` as a member of the group (alive or suspect). */
   isMember(id: PeerId): boolean;
+  /** What this peer believes about `id` (itself included), or undefined if it has no row. */
+  stateOf(id: PeerId): MemberState | undefined;
   /** How many peers this peer counts as members, itself included. */
   memberCount(): number;
   counters(): Readonly<MembershipCounters>;

@@ -21,7 +21,7 @@ import {
 } from '../../protocol/membership.ts';
 import type { RandomStream } from '../../random/stream.ts';
 import { MembershipMachineBase, type SelfVersion } from '../machine-base.ts';
-import type { MemberView } from '../types.ts';
+import type { MemberState, MemberView } from '../types.ts';
 import { GOSSIP_DEFAULTS, gossipConfigProblem, type GossipConfig } from './config.ts';
 
 export interface GossipOptions {
@@ -303,6 +303,14 @@ export class GossipMachine extends MembershipMachineBase {
     if (id === this.id) return this.status === 'member';
     const row = this.#rows.get(id);
     return row !== undefined && !row.left;
+  }
+
+  stateOf(id: PeerId): MemberState | undefined {
+    if (id === this.id) return this.selfView()?.state;
+    const row = this.#rows.get(id);
+    if (row !== undefined) return row.left ? 'left' : row.suspected ? 'suspect' : 'alive';
+    const tombstone = this.#tombstones.get(id);
+    return tombstone === undefined ? undefined : tombstone.left ? 'left' : 'dead';
   }
 
   memberCount(): number {

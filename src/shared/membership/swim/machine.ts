@@ -31,7 +31,7 @@ import {
 } from '../../protocol/membership.ts';
 import type { RandomStream } from '../../random/stream.ts';
 import { MembershipMachineBase, type SelfVersion } from '../machine-base.ts';
-import type { MemberView } from '../types.ts';
+import type { MemberState, MemberView } from '../types.ts';
 import { BroadcastQueue } from './broadcast-queue.ts';
 import {
   SWIM_DEFAULTS,
@@ -701,6 +701,12 @@ export class SwimMachine extends MembershipMachineBase {
     const slot = this.#table.registry.find(id);
     const state = slot === undefined ? undefined : this.#table.state(slot);
     return state === 'alive' || state === 'suspect';
+  }
+
+  stateOf(id: PeerId): MemberState | undefined {
+    if (id === this.id) return this.selfView()?.state;
+    const slot = this.#table.registry.find(id);
+    return slot === undefined ? undefined : this.#table.state(slot);
   }
 
   memberCount(): number {

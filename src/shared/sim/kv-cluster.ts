@@ -1,0 +1,78 @@
+/**
+ * A simulated key-value cluster: peers that run membership and the replica store. Clients hand
+ * operations to a coordinator of their choice; results come back through `onResult`.
+ */
+import type { JournalEvent } from '../journal/events.ts';
+import type { PeerId, Tick } from '../machine.ts';
+import type { KvConfig } from '../kv/config.ts';
+import { KV_MESSAGE_BYTES_MAX_DEFAULT, KvPeer, type KvCommand, type KvResult, type PeerCommand, type PeerMessage, type PeerReply } from '../kv/peer.ts';
+import type { GossipConfig } from '../membership/gossip/config.ts';
+import type { SwimConfig } from '../membership/swim/config.ts';
+import { SlotRegistry } from '../membership/swim/member-table.ts';
+import type { MembershipProtocol } from '../membership/types.ts';
+import { KV_MESSAGE_TYPES, kvMessageBytes, type KvMessage } from '../protocol/kv.ts';
+import { membershipMessageBytes, type MembershipMessage } from '../protocol/membership.ts';
+import { HashCache } from '../ring/hash.ts';
+import { Cluster } from './cluster.ts';
+import type { NetworkConfig } from './network.ts';
+
+export interface KvClusterOptions {
+  readonly protocol: MembershipProtocol;
+  readonly peers: number;
+  readonly seed: number | string;
+  readonly kv?: Partial<KvConfig>;
+  readonly network?: Partial<NetworkConfig>;
+  readonly gossip?: Partial<GossipConfig>;
+  readonly swim?: Partial<SwimConfig>;
+  readonly onEvent?: (event: JournalEvent) => void;
+  readonly onResult?: (coordinator: PeerId, result: KvResult, now: Tick) => void;
+  readonly recordMessages?: boolean;
+}
+
+export function peerMessageBytes(message: PeerMessage): number {
+  return KV_MESSAGE_TYPES.has(message.type) ? kvMessageBytes(message as KvMessage) : membershipMessageBytes(message as MembershipMessage);
+}
+
+export class KvCluster extends Cluster<PeerMessage, PeerCommand, PeerReply, KvPeer> {
+  readonly protocol: MembershipProtocol;
+
+  constructor(options: KvClusterOptions) {
+    const messageBytesMax = options.network?.messageBytesMax ?? KV_MESSAGE_BYTES_MAX_DEFAULT;
+    const slots = new SlotRegistry();
+    const hashes = new HashCache();
+    super({
+      peers: options.peers,
+      seed: options.seed,
+      network: { messageBytesMax, ...options.network },
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+      ...(options.recordMessages ? { recordMessages: true } : {}),
+      onReply: (peer, reply, now) => {
+        if (reply.type === 'kv.result') options.onResult?.(peer, reply, now);
+      },
+      sizeOf: peerMessageBytes,
+      typeOf: (message) => message.type,
+      membershipOf: (peer) => peer.membership,
+      create: ({ id, random, now }) =>
+        new KvPeer(
+          {
+            protocol: options.protocol,
+            id,
+            random,
+            generation: now,
+            messageBytesMax,
+            slots,
+            ...(options.gossip ? { gossip: options.gossip } : {}),
+            ...(options.swim ? { swim: options.swim } : {}),
+            ...(options.kv ? { kv: options.kv } : {}),
+          },
+          hashes,
+        ),
+    });
+    this.protocol = options.protocol;
+  }
+
+  /** Hands a client operation to `coordinator`, now. */
+  client(coordinator: PeerId, command: Omit<KvCommand, 'type'>): void {
+    this.sim.command(coordinator, { type: 'kv.client', ...command });
+  }
+}
