@@ -7,6 +7,9 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { MEMBERSHIP_PROTOCOLS } from '../shared/membership/types.ts';
 import { ScriptError } from '../shared/sim/script.ts';
 import { MEMBERSHIP_SCENARIOS } from '../shared/sim/scenarios/classroom-membership.ts';
+import { KV_TESTS } from '../shared/sim/scenarios/classroom-kv.ts';
+import { gradeAllCommand } from './commands/grade-all.ts';
+import { gradeKvCommand } from './commands/grade-kv.ts';
 import { gradeMembershipCommand } from './commands/grade-membership.ts';
 import { simCommand } from './commands/sim.ts';
 import { checkOutputPath, FileError } from './files.ts';
@@ -31,7 +34,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .description('run the classroom scenarios in the simulator and grade them with the classroom rules')
     .argument('[what]')
     .action((what?: string) => {
-      usage(what === undefined ? 'say what to grade: ringside grade membership (try: ringside grade --help)' : `cannot grade '${what}' (can grade: membership)`);
+      usage(what === undefined ? 'say what to grade: ringside grade membership | kv | all (try: ringside grade --help)' : `cannot grade '${what}' (can grade: membership, kv, all)`);
     });
   grade
     .command('membership')
@@ -45,12 +48,30 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .option('--delay <ticks>', 'add a delay to every message: N or MIN-MAX (uniform) ticks', parseDelay)
     .option('--out <file>', 'write the debug log (dbg.log) of the run')
     .action((options, command: Command) => {
-      if (options.seeds !== undefined && options.out !== undefined) usage('--out writes one run; it cannot be used with --seeds');
-      if (options.seeds !== undefined && command.getOptionValueSource('seed') === 'cli') {
-        usage('--seed runs one seed and --seeds a range: give one of them');
-      }
-      if (options.out !== undefined) checkOutputPath(options.out);
+      checkSeedOptions(options, command);
       status = gradeMembershipCommand(options, io);
+    });
+
+  grade
+    .command('kv')
+    .description('the key-value tests: 100 keys, crashes of replicas, stabilization (90 points in all)')
+    .addOption(new Option('--test <name>', 'one test, or all').choices([...KV_TESTS, 'all']).default('all'))
+    .option('--seed <n>', 'root seed of the run', parseSeed, 1)
+    .option('--seeds <a-b>', 'sweep a range of seeds and print a summary table', parseSeedRange)
+    .option('--out <file>', 'write the debug log (dbg.log) of the run')
+    .action((options, command: Command) => {
+      checkSeedOptions(options, command);
+      status = gradeKvCommand(options, io);
+    });
+
+  grade
+    .command('all')
+    .description('every classroom scenario, membership (both protocols) and key-value, in one table')
+    .option('--seed <n>', 'root seed of the runs', parseSeed, 1)
+    .option('--seeds <a-b>', 'a range of seeds: the table counts full marks', parseSeedRange)
+    .action((options, command: Command) => {
+      checkSeedOptions(options, command);
+      status = gradeAllCommand(options, io);
     });
 
   program
@@ -79,6 +100,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     }
     throw error;
   }
+}
+
+/** --seed or --seeds, not both; --out only for one run, and writable before any work. */
+function checkSeedOptions(options: { seeds?: unknown; out?: string }, command: Command): void {
+  if (options.seeds !== undefined && options.out !== undefined) usage('--out writes one run; it cannot be used with --seeds');
+  if (options.seeds !== undefined && command.getOptionValueSource('seed') === 'cli') {
+    usage('--seed runs one seed and --seeds a range: give one of them');
+  }
+  if (options.out !== undefined) checkOutputPath(options.out);
 }
 
 function usage(message: string): never {

@@ -94,14 +94,14 @@ describe('ringside grade membership', () => {
 
   it('rejects an unknown command with exit status 2', () => {
     expect(ringside('gradee')).toEqual({ status: 2, stdout: '', stderr: "error: unknown command 'gradee' (commands: grade, sim)\n" });
-    expect(ringside('grade', 'kv')).toEqual({ status: 2, stdout: '', stderr: "error: cannot grade 'kv' (can grade: membership)\n" });
+    expect(ringside('grade', 'raft')).toEqual({ status: 2, stdout: '', stderr: "error: cannot grade 'raft' (can grade: membership, kv, all)\n" });
   });
 
   it('answers a missing command with one line and exit status 2', () => {
     expect(ringside()).toEqual({ status: 2, stdout: '', stderr: 'error: a command is missing (try: ringside --help)\n' });
     const grade = ringside('grade');
     expect(grade.status).toBe(2);
-    expect(grade.stderr).toBe('error: say what to grade: ringside grade membership (try: ringside grade --help)\n');
+    expect(grade.stderr).toBe('error: say what to grade: ringside grade membership | kv | all (try: ringside grade --help)\n');
   });
 
   it('runs nothing when --out cannot be written, so no work is lost to a typo', () => {
@@ -113,6 +113,39 @@ describe('ringside grade membership', () => {
   it('prints help and the version with exit status 0', () => {
     expect(ringside('--help')).toMatchObject({ status: 0, stdout: expect.stringContaining('Usage: ringside') });
     expect(ringside('--version')).toMatchObject({ status: 0, stdout: `${JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).version}\n` });
+  });
+});
+
+describe('ringside grade kv and grade all', () => {
+  it('grades the four key-value tests at 90/90 in the original layout', () => {
+    const result = ringside('grade', 'kv', '--seed', '4');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain(' READ TEST\n');
+    expect(result.stdout).toContain('TEST 3 PART 2 SCORE..................: 10 / 10');
+    expect(result.stdout).toContain('TOTAL GRADE: 90 / 90');
+  });
+
+  it('writes one dbg.log per test', () => {
+    const folder = temporaryFolder();
+    expect(ringside('grade', 'kv', '--out', join(folder, 'dbg.log')).status).toBe(0);
+    for (const test of ['create', 'delete', 'read', 'update']) expect(readFileSync(join(folder, `dbg.${test}.log`), 'utf8')).toMatch(/^131\n\n /);
+  });
+
+  it('sweeps seeds', () => {
+    const result = ringside('grade', 'kv', '--test', 'update', '--seeds', '1-3');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/update\s+3\/3\s+40\.0 \/ 40/);
+  });
+
+  it('rejects an unknown test with exit status 2', () => {
+    expect(ringside('grade', 'kv', '--test', 'upsert')).toMatchObject({ status: 2, stdout: '' });
+  });
+
+  it('grade all prints every classroom scenario in one table', () => {
+    const result = ringside('grade', 'all', '--seed', '2');
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/membership\s+swim\s+message-drop\s+30\/30/);
+    expect(result.stdout).toMatch(/key-value\s+gossip\s+update\s+40\/40/);
   });
 });
 

@@ -3,7 +3,6 @@
  * their dbg.log, grades it with the classroom rules and prints the points as the original grader
  * did, then what Ringside measures on top (detection times, false removals).
  */
-import { extname } from 'node:path';
 import {
   formatGrades,
   gradeMembership,
@@ -11,13 +10,14 @@ import {
   type ScenarioGrade,
 } from '../../shared/check/membership-grader.ts';
 import { MEMBERSHIP_PROTOCOLS, type MembershipProtocol } from '../../shared/membership/types.ts';
-import { describeDelay, type DelayModel } from '../../shared/sim/network.ts';
+import type { DelayModel } from '../../shared/sim/network.ts';
 import {
   MEMBERSHIP_SCENARIOS,
   runClassroomMembership,
   type MembershipScenario,
 } from '../../shared/sim/scenarios/classroom-membership.ts';
 import { writeTextFile } from '../files.ts';
+import { formatDelay, formatTable, median, outPath } from '../format.ts';
 import { EXIT_FAILED, EXIT_OK, type CliIo } from '../io.ts';
 
 export interface GradeMembershipOptions {
@@ -167,25 +167,4 @@ function sweep(
   }
   if (failures.length > 20) io.out(`  … and ${failures.length - 20} more\n`);
   return EXIT_FAILED;
-}
-
-function formatDelay(delay: DelayModel | undefined): string {
-  return delay === undefined ? 'none' : describeDelay(delay);
-}
-
-function formatTable(rows: readonly (readonly string[])[]): string {
-  const widths = (rows[0] ?? []).map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n');
-}
-
-function median(sorted: readonly number[]): number {
-  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0;
-}
-
-/** `dbg.log` → `dbg.swim.single-failure.log` when one command writes several logs. */
-function outPath(base: string, protocol: string | undefined, scenario: string | undefined): string {
-  const extension = extname(base);
-  const stem = extension === '' ? base : base.slice(0, -extension.length);
-  const parts = [stem, protocol, scenario].filter((part) => part !== undefined);
-  return `${parts.join('.')}${extension}`;
 }

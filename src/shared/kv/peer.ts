@@ -310,7 +310,10 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     if (!transaction.decided) {
       let successes = 0;
       let failures = 0;
-      for (const answer of transaction.answers.values()) answer.ok ? successes++ : failures++;
+      for (const answer of transaction.answers.values()) {
+        if (answer.ok) successes++;
+        else failures++;
+      }
       if (successes >= transaction.quorum) this.#decide(transaction, true, now);
       else if (failures > transaction.targets.length - transaction.quorum) this.#decide(transaction, false, now, commonReason(transaction));
     }
@@ -478,7 +481,17 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
       version,
     };
     this.#store.set(request.key, record);
+    this.#handOffIfNotOwner(request.key);
     return record;
+  }
+
+  /**
+   * A non-owner can come to hold a key outside a ring change: a coordinator whose ring differs, a
+   * sloppy quorum, a sync from a peer with another view. It hands the key off like any other.
+   */
+  #handOffIfNotOwner(key: string): void {
+    if (this.#handoffs.has(key) || !this.#ring.placesKeys || this.#ring.owns(this.id, key)) return;
+    this.#handoffs.set(key, new Set());
   }
 
   /** A record from another replica: kept when newer. Never a client operation. */
@@ -487,6 +500,7 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     const stored = this.#store.get(record.key);
     if (stored !== undefined && !isNewer(record.version, stored.version)) return;
     this.#store.set(record.key, record);
+    this.#handOffIfNotOwner(record.key);
     this.#emit({ kind: 'store.changed', tick: now, peer: this.id, key: record.key, reason, deleted: record.deleted === true });
   }
 

@@ -15,7 +15,15 @@ export const keySchema = z
   .string()
   .min(1)
   .max(KEY_LENGTH_MAX)
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'a key has no control characters');
+  .refine((key) => !hasControlCharacter(key), 'a key has no control characters');
+
+function hasControlCharacter(text: string): boolean {
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
 
 /** Values up to this size are stored; larger ones are refused with a clear error. 1 MiB. */
 export const VALUE_BYTES_MAX_DEFAULT = 1_048_576;
