@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: the simulator's speed and memory, one child process per configuration so that
- * each peak-memory figure is that configuration's own. Figures print as each run finishes.
- *   npm run bench               every configuration (the 10,000-peer run takes minutes)
+ * `npm run bench`: ring balance, key-value throughput, and membership speed and memory; each in
+ * a child process so each peak-memory figure is its own. Figures print as each run finishes.
+ *   npm run bench               everything (the 10,000-peer membership run takes minutes)
  *   npm run bench -- --quick    without the 10,000-peer run
  */
 import { spawnSync } from 'node:child_process';
@@ -26,8 +26,24 @@ const configurations: Configuration[] = [
   ...(quick ? [] : [{ protocol: 'swim', peers: 10_000, ticks: 100, target: { seconds: 60, megabytes: 8192 }, heapMegabytes: 12_288 } as const]),
 ];
 
-const child = fileURLToPath(new URL('./membership.ts', import.meta.url));
-console.log(`Ringside membership benchmark (${cpus().length} cores, Node ${process.version}); 1 % loss, 2 crashes halfway`);
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+const nodeFlags = [...process.execArgv, '--expose-gc', '--max-semi-space-size=32'];
+
+// Ring balance prints its own table.
+const ring = spawnSync(process.execPath, [...nodeFlags, here('./ring.ts')], { encoding: 'utf8' });
+console.log(ring.status === 0 ? ring.stdout : `ring benchmark failed: ${ring.stderr}`);
+
+// Key-value throughput.
+const kv = spawnSync(process.execPath, [...nodeFlags, here('./kv.ts')], { encoding: 'utf8' });
+if (kv.status === 0) {
+  const figures = JSON.parse(kv.stdout.trim().split('\n').at(-1) as string) as Record<string, number>;
+  const perSecond = figures['operationsPerSecond'] ?? 0;
+  console.log(`Key-value store: 10 peers, 10,000 keys, 50/50 read/update, ${(figures['operations'] ?? 0).toLocaleString('en')} quorum operations`);
+  console.log(`  ${Math.round(perSecond).toLocaleString('en')} simulated operations/s (${(figures['seconds'] ?? 0).toFixed(2)} s), peak RSS ${Math.round(figures['peakRssMegabytes'] ?? 0)} MB: ${perSecond >= 100_000 ? 'met' : 'MISSED'} (≥ 100,000/s)\n`);
+} else console.log(`key-value benchmark failed: ${kv.stderr}`);
+
+const child = here('./membership.ts');
+console.log(`Membership (${cpus().length} cores, Node ${process.version}); 1 % loss, 2 crashes halfway`);
 const header = ['protocol', 'peers', 'ticks', 'seconds', 'peer-ticks/s', '2nd half/s', 'peak RSS MB', 'live heap MB', 'knows', 'target'];
 const widths = [8, 6, 5, 8, 12, 11, 11, 12, 6, 18];
 const row = (cells: readonly string[]): string => cells.map((cell, index) => cell.padStart(widths[index] ?? 8)).join('  ');
@@ -37,7 +53,7 @@ let missed = 0;
 for (const configuration of configurations) {
   // The child inherits this process's flags (type stripping on Node 22.12-22.17), then its own:
   // a bigger young generation, since messages live one tick and are promoted otherwise.
-  const flags = [...process.execArgv, '--expose-gc', '--max-semi-space-size=32'];
+  const flags = [...nodeFlags];
   if (configuration.heapMegabytes !== undefined) flags.push(`--max-old-space-size=${configuration.heapMegabytes}`);
   const args = [...flags, child, '--protocol', configuration.protocol, '--peers', String(configuration.peers), '--ticks', String(configuration.ticks)];
   const result = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 });
