@@ -64,12 +64,13 @@ export interface KvResult {
   readonly key: string;
   readonly ok: boolean;
   /** A read's value, or the value written. */
-  readonly value?: string;
-  readonly binary?: true;
-  readonly version?: Version;
-  readonly reason?: KvFailure;
+  readonly value?: string | undefined;
+  readonly binary?: true | undefined;
+  readonly version?: Version | undefined;
+  readonly reason?: KvFailure | undefined;
   readonly latencyTicks: number;
-  readonly replicas: readonly { readonly peer: PeerId; readonly ok?: boolean }[];
+  /** Each replica asked, and its answer if it came before the decision. */
+  readonly replicas: readonly { readonly peer: PeerId; readonly ok?: boolean | undefined }[];
 }
 export type PeerReply = MembershipReply | KvResult;
 
@@ -91,8 +92,8 @@ export interface KvCounters {
 
 interface ReplicaAnswer {
   readonly ok: boolean;
-  readonly reason?: KvFailure;
-  readonly record?: KvRecord;
+  readonly reason?: KvFailure | undefined;
+  readonly record?: KvRecord | undefined;
 }
 
 interface Transaction {
@@ -101,7 +102,9 @@ interface Transaction {
   readonly quorum: number;
   readonly version: Version | undefined;
   readonly startTick: Tick;
-  readonly answers: Map<PeerId, ReplicaAnswer>;
+  /** `answers[i]` is what `targets[i]` said, once it did. */
+  readonly answers: (ReplicaAnswer | undefined)[];
+  answered: number;
   decided: boolean;
 }
 
@@ -259,7 +262,8 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
       quorum: isWrite ? this.config.writeQuorum : this.config.readQuorum,
       version,
       startTick: now,
-      answers: new Map(),
+      answers: [],
+      answered: 0,
       decided: false,
     };
     this.#transactions.set(command.transaction, transaction);
@@ -273,7 +277,7 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
       ...(version ? { version } : {}),
     };
     for (const target of transaction.targets) {
-      if (target === this.id) transaction.answers.set(this.id, this.#serve(request, now));
+      if (target === this.id) this.#record(transaction, this.id, this.#serve(request, now));
       else this.#send(target, request);
     }
     this.#evaluate(transaction, now);
@@ -295,14 +299,19 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
 
   #onAnswer(from: PeerId, message: Extract<KvMessage, { type: 'kv.reply' }>, now: Tick): void {
     const transaction = this.#transactions.get(message.transaction);
-    if (transaction === undefined || !transaction.targets.includes(from) || transaction.answers.has(from)) return;
-    transaction.answers.set(from, {
-      ok: message.ok,
-      ...(message.reason ? { reason: message.reason } : {}),
-      ...(message.record ? { record: message.record } : {}),
-    });
+    if (transaction === undefined) return;
+    if (!this.#record(transaction, from, { ok: message.ok, reason: message.reason, record: message.record })) return;
     if (message.record) this.#observe(message.record.version);
     this.#evaluate(transaction, now);
+  }
+
+  /** Keeps a target's first answer; false for a peer that was not asked or already answered. */
+  #record(transaction: Transaction, from: PeerId, answer: ReplicaAnswer): boolean {
+    const index = transaction.targets.indexOf(from);
+    if (index === -1 || transaction.answers[index] !== undefined) return false;
+    transaction.answers[index] = answer;
+    transaction.answered++;
+    return true;
   }
 
   /** Decides once quorum is reached or out of reach; finishes when every replica has answered. */
@@ -310,14 +319,15 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     if (!transaction.decided) {
       let successes = 0;
       let failures = 0;
-      for (const answer of transaction.answers.values()) {
+      for (const answer of transaction.answers) {
+        if (answer === undefined) continue;
         if (answer.ok) successes++;
         else failures++;
       }
       if (successes >= transaction.quorum) this.#decide(transaction, true, now);
       else if (failures > transaction.targets.length - transaction.quorum) this.#decide(transaction, false, now, commonReason(transaction));
     }
-    if (transaction.answers.size === transaction.targets.length) this.#finish(transaction);
+    if (transaction.answered === transaction.targets.length) this.#finish(transaction);
   }
 
   #decide(transaction: Transaction, ok: boolean, now: Tick, reason?: KvFailure): void {
@@ -329,35 +339,19 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     const binary = read ? newest?.binary : command.binary;
     if (ok) this.counters.transactionsOk++;
     else this.counters.transactionsFailed++;
-    const replicas = transaction.targets.map((peer) => {
-      const answer = transaction.answers.get(peer);
-      return answer === undefined ? { peer } : { peer, ok: answer.ok };
-    });
+    const replicas = transaction.targets.map((peer, index) => ({ peer, ok: transaction.answers[index]?.ok }));
     const latencyTicks = now - transaction.startTick;
-    this.#emit({
-      kind: 'kv.result',
-      tick: now,
-      peer: this.id,
-      transaction: command.transaction,
-      op: command.op,
-      key: command.key,
-      ...(value === undefined ? {} : { value }),
-      ok,
-      ...(reason ? { reason } : {}),
-      latencyTicks,
-      replicas,
-    });
-    const version = read ? newest?.version : transaction.version;
+    this.#emit({ kind: 'kv.result', tick: now, peer: this.id, transaction: command.transaction, op: command.op, key: command.key, value, ok, reason, latencyTicks, replicas });
     this.#reply({
       type: 'kv.result',
       transaction: command.transaction,
       op: command.op,
       key: command.key,
       ok,
-      ...(value === undefined ? {} : { value }),
-      ...(binary ? { binary: true as const } : {}),
-      ...(ok && version ? { version } : {}),
-      ...(reason ? { reason } : {}),
+      value,
+      binary,
+      version: ok ? (read ? newest?.version : transaction.version) : undefined,
+      reason,
       latencyTicks,
       replicas,
     });
@@ -369,7 +363,9 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     if (transaction.command.op !== 'read') return;
     const newest = newestRecord(transaction);
     if (newest === undefined) return;
-    for (const [peer, answer] of transaction.answers) {
+    for (const [index, answer] of transaction.answers.entries()) {
+      if (answer === undefined) continue;
+      const peer = transaction.targets[index] as PeerId;
       const stale = answer.ok ? answer.record !== undefined && compareVersions(answer.record.version, newest.version) < 0 : answer.reason === 'missing';
       if (!stale) continue;
       this.counters.repairsSent++;
@@ -393,9 +389,11 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
   #onKvMessage(from: PeerId, message: KvMessage, now: Tick): void {
     if (this.membership.status !== 'member') return;
     switch (message.type) {
-      case 'kv.request':
-        this.#send(from, { type: 'kv.reply', transaction: message.transaction, ...this.#serve(message, now) });
+      case 'kv.request': {
+        const answer = this.#serve(message, now);
+        this.#send(from, { type: 'kv.reply', transaction: message.transaction, ok: answer.ok, reason: answer.reason, record: answer.record });
         return;
+      }
       case 'kv.reply':
         this.#onAnswer(from, message, now);
         return;
@@ -458,17 +456,7 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
         break;
     }
     const value = request.op === 'read' ? answer.record?.value : request.op === 'delete' ? undefined : request.value;
-    this.#emit({
-      kind: 'kv.replica',
-      tick: now,
-      peer: this.id,
-      transaction: request.transaction,
-      op: request.op,
-      key: request.key,
-      ...(value === undefined ? {} : { value }),
-      ok: answer.ok,
-      ...(answer.reason ? { reason: answer.reason } : {}),
-    });
+    this.#emit({ kind: 'kv.replica', tick: now, peer: this.id, transaction: request.transaction, op: request.op, key: request.key, value, ok: answer.ok, reason: answer.reason });
     return answer;
   }
 
@@ -658,8 +646,8 @@ class Batches {
 
 function newestRecord(transaction: Transaction): KvRecord | undefined {
   let newest: KvRecord | undefined;
-  for (const answer of transaction.answers.values()) {
-    if (answer.ok && answer.record && (newest === undefined || compareVersions(answer.record.version, newest.version) > 0)) newest = answer.record;
+  for (const answer of transaction.answers) {
+    if (answer?.ok && answer.record && (newest === undefined || compareVersions(answer.record.version, newest.version) > 0)) newest = answer.record;
   }
   return newest;
 }
@@ -667,7 +655,7 @@ function newestRecord(transaction: Transaction): KvRecord | undefined {
 /** The failure most replicas gave (missing, exists, …), for the coordinator's verdict. */
 function commonReason(transaction: Transaction): KvFailure {
   const counts = new Map<KvFailure, number>();
-  for (const answer of transaction.answers.values()) if (!answer.ok && answer.reason) counts.set(answer.reason, (counts.get(answer.reason) ?? 0) + 1);
+  for (const answer of transaction.answers) if (answer && !answer.ok && answer.reason) counts.set(answer.reason, (counts.get(answer.reason) ?? 0) + 1);
   let best: KvFailure = 'no-quorum';
   let bestCount = 0;
   for (const [reason, count] of counts) if (count > bestCount) [best, bestCount] = [reason, count];

@@ -99,8 +99,18 @@ export class Ring {
     return chosen;
   }
 
-  /** True when `peer` is one of the key's N owners. */
+  /** True when `peer` is one of the key's N owners (the walk of `preferenceList`, without a list). */
   owns(peer: PeerId, key: string): boolean {
-    return this.preferenceList(key).includes(peer);
+    if (!this.placesKeys) return false;
+    const tokens = this.tokens;
+    const wanted = Math.min(this.config.replicas, this.peers.length);
+    const seen: PeerId[] = [];
+    for (let step = 0, index = this.#firstTokenAt(this.positionOf(key)); seen.length < wanted && step < tokens.length; step++) {
+      const owner = (tokens[index] as Token).peer;
+      if (owner === peer) return true;
+      if (!seen.includes(owner)) seen.push(owner);
+      index = index + 1 === tokens.length ? 0 : index + 1;
+    }
+    return false;
   }
 }
