@@ -106,8 +106,24 @@ describe('heartbeat gossip', () => {
     peer.receive(C, { type: 'gossip.join-reply', members: [{ id: C, generation: 0, heartbeat: 9 }] });
     expect(peer.machine.status).toBe('member');
     expect(peer.machine.isMember(C)).toBe(true);
+    // Once in, it asks only the introducer outside its group (B), not C, a member; and not again
+    // for joinTimeoutTicks (C stays a member for TREMOVE = 20 ticks without news of it).
+    peer.ticks(19);
+    expect(peer.sentOf('gossip.join-request').slice(3).map((sent) => sent.to)).toEqual([B]);
+  });
+
+  it('starts a group of its own when no introducer answers, and keeps asking them', () => {
+    const peer = gossip().command({ type: 'join', introducers: [B] }).ticks(50);
+    expect(peer.machine.status).toBe('joining');
+    peer.ticks(1);
+    expect(peer.machine.status).toBe('member');
+    expect(peer.eventsOf('member.added')).toEqual([expect.objectContaining({ subject: A, tick: 50 })]);
+    const before = peer.sentOf('gossip.join-request').length;
     peer.ticks(10);
-    expect(peer.sentOf('gossip.join-request')).toHaveLength(3);
+    // Alone, it asks every joinRetryTicks; the group it finds takes it in.
+    expect(peer.sentOf('gossip.join-request').length).toBe(before + 2);
+    peer.receive(B, { type: 'gossip.join-reply', members: [{ id: B, generation: 0, heartbeat: 40 }] });
+    expect(peer.machine.memberCount()).toBe(2);
   });
 
   it('answers a join request with its list and adds the newcomer', () => {

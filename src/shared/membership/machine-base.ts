@@ -34,15 +34,18 @@ export abstract class MembershipMachineBase implements MembershipMachine {
   protected readonly counts: MembershipCounters = emptyCounters();
   readonly #outputs: MembershipOutput[] = [];
   readonly #joinRetryTicks: number;
+  readonly #joinTimeoutTicks: number;
   #status: MembershipStatus = 'idle';
+  #joinStartTick: Tick = 0;
   #joinedTick: Tick = 0;
   #introducers: readonly PeerId[] = [];
   #nextJoinTick: Tick = 0;
 
-  constructor(id: PeerId, messageBytesMax: number, joinRetryTicks: number) {
+  constructor(id: PeerId, messageBytesMax: number, joining: { readonly joinRetryTicks: number; readonly joinTimeoutTicks: number }) {
     this.id = id;
     this.messageBytesMax = messageBytesMax;
-    this.#joinRetryTicks = joinRetryTicks;
+    this.#joinRetryTicks = joining.joinRetryTicks;
+    this.#joinTimeoutTicks = joining.joinTimeoutTicks;
   }
 
   get status(): MembershipStatus {
@@ -53,8 +56,15 @@ export abstract class MembershipMachineBase implements MembershipMachine {
     this.#outputs.length = 0;
     switch (input.kind) {
       case 'tick':
-        if (this.#status === 'joining' && now >= this.#nextJoinTick) this.#askToJoin(now);
-        else if (this.#status === 'member') this.onTick(now);
+        if (this.#status === 'joining') {
+          // Nobody answers (every peer restarted at once, or the introducers are down): start a
+          // group of one, as a memberlist node is, and keep asking, so groups merge when one answers.
+          if (now >= this.#joinStartTick + this.#joinTimeoutTicks) this.becomeMember(now);
+          else if (now >= this.#nextJoinTick) this.#askToJoin(now);
+        } else if (this.#status === 'member') {
+          if (this.#introducers.length > 0 && now >= this.#nextJoinTick) this.#askIntroducerOutsideTheGroup(now);
+          this.onTick(now);
+        }
         break;
       case 'receive':
         this.#receive(input.from, input.message, now);
@@ -81,6 +91,7 @@ export abstract class MembershipMachineBase implements MembershipMachine {
         return;
       }
       this.#status = 'joining';
+      this.#joinStartTick = now;
       this.#askToJoin(now);
       return;
     }
@@ -96,6 +107,23 @@ export abstract class MembershipMachineBase implements MembershipMachine {
     this.counts.joinAttempts++;
     this.#nextJoinTick = now + this.#joinRetryTicks;
     this.sendJoinRequest(introducer);
+  }
+
+  /**
+   * Introducers are what holds separate groups together: a member asks one it does not count
+   * as a member to join, now and then (at once while alone). When every introducer is a member
+   * this sends nothing. It merges the groups a full restart or a partition may leave.
+   */
+  #askIntroducerOutsideTheGroup(now: Tick): void {
+    const alone = this.memberCount() <= 1;
+    this.#nextJoinTick = now + (alone ? this.#joinRetryTicks : this.#joinTimeoutTicks);
+    for (let tried = 0; tried < this.#introducers.length; tried++) {
+      const introducer = this.#introducers[this.counts.joinAttempts % this.#introducers.length] as PeerId;
+      this.counts.joinAttempts++;
+      if (this.isMember(introducer)) continue;
+      this.sendJoinRequest(introducer);
+      return;
+    }
   }
 
   /** The group has let this peer in (a subclass calls this when an introducer answers). */

@@ -21,6 +21,11 @@ export interface GossipConfig {
   /** Ticks between join requests until an introducer answers. Default 5. */
   readonly joinRetryTicks: number;
   /**
+   * A peer no introducer has answered for this long starts a group of its own and keeps asking
+   * them; the groups merge when one answers (every peer restarted at once, say). Default 50.
+   */
+  readonly joinTimeoutTicks: number;
+  /**
    * After removing a member, second-hand rows about it with the same generation are ignored for
    * this long, so stale gossip cannot resurrect a crashed peer. Rows from the member itself are
    * always believed (a healed partition rejoins at once). Default 2 × removeTicks = 40.
@@ -46,6 +51,7 @@ export const GOSSIP_DEFAULTS: GossipConfig = {
   fanout: 3,
   gossipIntervalTicks: 1,
   joinRetryTicks: 5,
+  joinTimeoutTicks: 50,
   tombstoneTicks: 40,
   reconnectIntervalTicks: 50,
   reconnectTimeoutTicks: 3000,

@@ -69,7 +69,7 @@ export class GossipMachine extends MembershipMachineBase {
 
   constructor(options: GossipOptions) {
     const config = { ...GOSSIP_DEFAULTS, ...options.config };
-    super(options.id, options.messageBytesMax, config.joinRetryTicks);
+    super(options.id, options.messageBytesMax, config);
     this.config = config;
     this.#random = options.random;
     this.#generation = options.generation;

@@ -42,6 +42,11 @@ export interface SwimConfig {
   readonly pushPullIntervalTicks: number;
   /** Ticks between join attempts until an introducer answers. Default 5. */
   readonly joinRetryTicks: number;
+  /**
+   * A peer no introducer has answered for this long starts a group of its own and keeps asking
+   * them; the groups merge when one answers (every peer restarted at once, say). Default 50.
+   */
+  readonly joinTimeoutTicks: number;
   /** Every this many ticks, exchange state with one random dead member (Serf's reconnect). Default 50. */
   readonly reconnectIntervalTicks: number;
   /** How long a dead member stays a reconnect candidate. Default 3000 (5 minutes). */
@@ -66,6 +71,7 @@ export const SWIM_DEFAULTS: SwimConfig = {
   gossipToTheDeadTicks: 300,
   pushPullIntervalTicks: 300,
   joinRetryTicks: 5,
+  joinTimeoutTicks: 50,
   reconnectIntervalTicks: 50,
   reconnectTimeoutTicks: 3000,
   membersMax: 65_536,

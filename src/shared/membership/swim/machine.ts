@@ -107,7 +107,7 @@ export class SwimMachine extends MembershipMachineBase {
 
   constructor(options: SwimOptions) {
     const config = { ...SWIM_DEFAULTS, ...options.config };
-    super(options.id, options.messageBytesMax, config.joinRetryTicks);
+    super(options.id, options.messageBytesMax, config);
     this.config = config;
     const problem = swimConfigProblem(config);
     assert(problem === undefined, problem ?? '');
