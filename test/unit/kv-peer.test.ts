@@ -146,6 +146,20 @@ describe('the key-value peer', () => {
     expect(results.at(-1)).toMatchObject({ transaction: 3, ok: true });
   });
 
+  it('stores bytes as well as text, and measures their size decoded', () => {
+    const { kv, results } = cluster({ kv: { ...KV_DEFAULTS, valueBytesMax: 4 } });
+    const coordinator = kv.ids[0] as string;
+    const bytes = btoa(String.fromCharCode(0, 255, 7, 9)); // 4 bytes, 8 base64 characters
+    kv.client(coordinator, { transaction: 1, op: 'create', key: 'blob', value: bytes, binary: true });
+    kv.client(coordinator, { transaction: 2, op: 'create', key: 'big', value: btoa('12345'), binary: true });
+    kv.runUntil(kv.now + 5);
+    kv.client(coordinator, { transaction: 3, op: 'read', key: 'blob' });
+    kv.runUntil(kv.now + 5);
+    expect(results.find((result) => result.transaction === 1)).toMatchObject({ ok: true });
+    expect(results.find((result) => result.transaction === 2)).toMatchObject({ ok: false, reason: 'too-large' });
+    expect(results.find((result) => result.transaction === 3)).toMatchObject({ ok: true, value: bytes, binary: true });
+  });
+
   it('collects a tombstone after its grace period', () => {
     const { kv, run, events, holders } = cluster({ kv: { ...KV_DEFAULTS, tombstoneGraceTicks: 50 } });
     run('create', 'gone', 'v');

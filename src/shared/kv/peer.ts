@@ -664,7 +664,10 @@ function commonReason(transaction: Transaction): KvFailure {
 
 /** A value's size in bytes: decoded base64, or UTF-8 (a surrogate pair is 4 bytes, 2 + 2 here). */
 function valueBytes(value: string, binary: boolean): number {
-  if (binary) return Math.floor((value.length * 3) / 4);
+  if (binary) {
+    const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
+    return Math.floor((value.length * 3) / 4) - padding;
+  }
   let bytes = 0;
   for (let index = 0; index < value.length; index++) {
     const code = value.charCodeAt(index);
