@@ -2,8 +2,10 @@
  * Key-value throughput, in its own process:
  *   node --expose-gc bench/kv.ts --peers 10 --keys 10000 --operations 200000
  * A 10-peer cluster (SWIM membership, balanced ring, N 3 R 2 W 2) loads `keys` keys, then runs
- * a 50/50 read/update workload over them from random coordinators, `perTick` operations a
- * tick. Prints one JSON line: simulated quorum operations completed per wall-clock second.
+ * a 50/50 workload of reads and writes over them from random coordinators, `perTick` operations
+ * a tick. Writes are puts (one round trip, Dynamo's and Redis's write) or, with `--write update`,
+ * conditional updates (a read quorum judges the condition first: two round trips). Prints one
+ * JSON line: simulated quorum operations completed per wall-clock second.
  */
 import { parseArgs } from 'node:util';
 import { RandomStream } from '../src/shared/random/stream.ts';
@@ -15,12 +17,14 @@ const { values } = parseArgs({
     keys: { type: 'string', default: '10000' },
     operations: { type: 'string', default: '200000' },
     perTick: { type: 'string', default: '1000' },
+    write: { type: 'string', default: 'put' },
   },
 });
 const peers = Number(values.peers);
 const keys = Number(values.keys);
 const operations = Number(values.operations);
 const perTick = Number(values.perTick);
+const write = values.write === 'update' ? 'update' : 'put';
 
 let completed = 0;
 let succeeded = 0;
@@ -39,7 +43,7 @@ cluster.runUntil(30);
 const random = RandomStream.root('bench-kv');
 const members = cluster.members();
 let transaction = 0;
-const issue = (op: 'create' | 'read' | 'update', key: number): void => {
+const issue = (op: 'create' | 'read' | 'update' | 'put', key: number): void => {
   const coordinator = members[random.index(members.length)] as string;
   cluster.client(coordinator, { transaction: ++transaction, op, key: `key-${key}`, ...(op === 'read' ? {} : { value: `value-${transaction}` }) });
 };
@@ -55,7 +59,7 @@ const loaded = completed;
 // The workload: half reads, half updates.
 const started = performance.now();
 for (let issued = 0; issued < operations; issued += perTick) {
-  for (let index = 0; index < perTick; index++) issue(random.chance(0.5) ? 'read' : 'update', random.index(keys));
+  for (let index = 0; index < perTick; index++) issue(random.chance(0.5) ? 'read' : write, random.index(keys));
   cluster.runUntil(cluster.now + 1);
 }
 cluster.runUntil(cluster.now + 20);
@@ -66,6 +70,7 @@ console.log(
   JSON.stringify({
     peers,
     keys,
+    write,
     operations: completed - loaded,
     succeeded: succeeded - loaded,
     seconds,

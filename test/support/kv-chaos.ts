@@ -5,6 +5,7 @@
  */
 import type { PeerId } from '../../src/shared/machine.ts';
 import { History } from '../../src/shared/check/history.ts';
+import type { KvConfig } from '../../src/shared/kv/config.ts';
 import type { KvPeer } from '../../src/shared/kv/peer.ts';
 import type { KvOperation, KvRecord } from '../../src/shared/protocol/kv.ts';
 import { compareVersions } from '../../src/shared/protocol/kv.ts';
@@ -14,13 +15,18 @@ export type ChaosAction =
   | { readonly kind: 'operation'; readonly op: KvOperation; readonly key: number; readonly coordinator: number; readonly gapTicks: number }
   | { readonly kind: 'crash'; readonly peer: number; readonly gapTicks: number }
   | { readonly kind: 'restart'; readonly peer: number; readonly gapTicks: number }
-  | { readonly kind: 'partition'; readonly split: number; readonly gapTicks: number };
+  | { readonly kind: 'partition'; readonly split: number; readonly gapTicks: number }
+  | { readonly kind: 'heal'; readonly gapTicks: number };
 
 export interface ChaosOptions {
   readonly seed: number;
   readonly peers: number;
   readonly keys: number;
   readonly loss: number;
+  /** Probability a message is delivered twice, and that it is held back a few ticks. */
+  readonly duplicate?: number;
+  readonly reorder?: number;
+  readonly kv?: Partial<KvConfig>;
   /** Crashes allowed in the whole run (a restart follows a crash and does not count again). */
   readonly crashesMax: number;
   readonly actions: readonly ChaosAction[];
@@ -44,19 +50,18 @@ export function keyName(index: number): string {
 
 export function runChaos(options: ChaosOptions): ChaosResult {
   const history = new History();
-  const inFlight = new Map<string, { operation: number; key: string }>();
-  const busyKeys = new Set<string>();
+  const inFlight = new Map<string, number>();
   const cluster: KvCluster = new KvCluster({
     protocol: 'gossip',
     peers: options.peers,
     seed: options.seed,
-    network: { loss: options.loss },
+    network: { loss: options.loss, duplicate: options.duplicate ?? 0, reorder: options.reorder ?? 0 },
+    ...(options.kv ? { kv: options.kv } : {}),
     onResult: (coordinator, result, now) => {
-      const open = inFlight.get(`${coordinator}/${result.transaction}`);
-      if (open === undefined) return;
+      const operation = inFlight.get(`${coordinator}/${result.transaction}`);
+      if (operation === undefined) return;
       inFlight.delete(`${coordinator}/${result.transaction}`);
-      busyKeys.delete(open.key);
-      history.complete(open.operation, result.ok ? 'ok' : 'fail', now, result.value);
+      history.complete(operation, result.ok ? 'ok' : 'fail', now, result.value, result.reason);
     },
   });
   for (const id of cluster.ids) cluster.start(id);
@@ -71,12 +76,12 @@ export function runChaos(options: ChaosOptions): ChaosResult {
       const key = keyName(action.key % options.keys);
       const members = cluster.members();
       const coordinator = members[action.coordinator % Math.max(1, members.length)];
-      if (coordinator !== undefined && !busyKeys.has(key)) {
-        const value = action.op === 'create' || action.op === 'update' ? `value-${++written}` : undefined;
+      // Clients may run several operations on one key at once: the checks allow for overlap.
+      if (coordinator !== undefined) {
+        const value = action.op === 'create' || action.op === 'update' || action.op === 'put' ? `value-${++written}` : undefined;
         const operation = history.invoke(coordinator, action.op, key, value, cluster.now);
         transaction++;
-        inFlight.set(`${coordinator}/${transaction}`, { operation, key });
-        busyKeys.add(key);
+        inFlight.set(`${coordinator}/${transaction}`, operation);
         cluster.client(coordinator, { transaction, op: action.op, key, ...(value === undefined ? {} : { value }) });
       }
     } else if (action.kind === 'crash') {
@@ -88,9 +93,12 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     } else if (action.kind === 'restart') {
       const id = cluster.ids[action.peer % options.peers] as PeerId;
       if (cluster.sim.status(id) === 'crashed') cluster.start(id);
-    } else {
+    } else if (action.kind === 'partition') {
       const split = 1 + (action.split % (options.peers - 1));
       cluster.sim.network.partition(cluster.ids.slice(0, split), cluster.ids.slice(split), false);
+    } else {
+      cluster.sim.network.healAll();
+      cluster.sim.network.configure({ loss: options.loss, duplicate: options.duplicate ?? 0, reorder: options.reorder ?? 0 });
     }
     cluster.runUntil(cluster.now + action.gapTicks);
   }

@@ -28,6 +28,27 @@ describe('the operation history', () => {
     expect(readsOfUnwrittenValues(history).map((operation) => operation.value)).toEqual(['ghost']);
   });
 
+  it('does not let a write refused outright explain the final value', () => {
+    const history = new History();
+    history.complete(history.invoke('c', 'create', 'k', 'v1', 1), 'ok', 2);
+    history.complete(history.invoke('c', 'create', 'k', 'v2', 3), 'fail', 4, undefined, 'exists');
+    expect(lostWrites(history, () => 'v1')).toEqual([]);
+    expect(lostWrites(history, () => 'v2')).toEqual([{ key: 'k', expected: 'v1', found: 'v2' }]);
+  });
+
+  it('allows overlapping writes either way, but not one that completed before an acknowledged one began', () => {
+    const history = new History();
+    const first = history.invoke('a', 'update', 'k', 'v1', 1);
+    const second = history.invoke('b', 'update', 'k', 'v2', 2);
+    history.complete(first, 'ok', 5);
+    history.complete(second, 'ok', 6);
+    expect(lostWrites(history, () => 'v1')).toEqual([]);
+    expect(lostWrites(history, () => 'v2')).toEqual([]);
+    history.complete(history.invoke('c', 'update', 'k', 'v3', 10), 'ok', 12);
+    expect(lostWrites(history, () => 'v1')).toHaveLength(1);
+    expect(lostWrites(history, () => 'v3')).toEqual([]);
+  });
+
   it('finds an acknowledged write that is gone, but allows any later write to have won', () => {
     const history = new History();
     history.complete(history.invoke('c', 'create', 'k', 'v1', 1), 'ok', 2);

@@ -45,8 +45,17 @@ describe('the key-value peer', () => {
     expect(run('read', 'k')).toMatchObject({ ok: false, reason: 'missing' });
   });
 
-  it('fails at each replica as the classroom requires, and says why', () => {
+  it('puts whether or not the key exists, in one round trip', () => {
     const { run, events } = cluster();
+    expect(run('put', 'p', 'v1')).toMatchObject({ ok: true, value: 'v1' });
+    expect(run('put', 'p', 'v2')).toMatchObject({ ok: true, value: 'v2' });
+    expect(run('read', 'p')).toMatchObject({ ok: true, value: 'v2' });
+    // No condition to check: only the write itself reaches the replicas.
+    expect(events.filter((event) => event.kind === 'kv.replica' && event.op === 'put')).toHaveLength(6);
+  });
+
+  it('fails at each replica as the classroom requires, and says why', () => {
+    const { run, events } = cluster({ kv: CLASSROOM_KV });
     run('create', 'k', 'v1');
     expect(run('create', 'k', 'again')).toMatchObject({ ok: false, reason: 'exists' });
     expect(run('read', 'nope')).toMatchObject({ ok: false, reason: 'missing' });
@@ -54,6 +63,41 @@ describe('the key-value peer', () => {
     expect(run('delete', 'nope')).toMatchObject({ ok: false, reason: 'missing' });
     const serverFails = events.filter((event) => event.kind === 'kv.replica' && !event.ok && event.key === 'nope');
     expect(serverFails).toHaveLength(9); // 3 replicas × read, update, delete
+  });
+
+  /** Deletes `k` while one owner is briefly cut off (so it keeps v1), then tries to update it. */
+  function deleteThenUpdate(kv: typeof CLASSROOM_KV) {
+    const setup = cluster({ peers: 5, kv });
+    const { kv: sim, run, results } = setup;
+    run('create', 'k', 'v1');
+    const owners = sim.machine(sim.ids[0] as string)?.ring.preferenceList('k') ?? [];
+    const lagging = owners[2] as string;
+    const coordinator = sim.ids.find((id) => !owners.includes(id)) as string;
+    // Cut off for 6 ticks: long enough to miss the delete (two phases by default), far too short
+    // to be removed (TREMOVE 20).
+    sim.sim.network.partition([lagging], sim.ids.filter((id) => id !== lagging), false);
+    sim.client(coordinator, { transaction: 100, op: 'delete', key: 'k' });
+    sim.runUntil(sim.now + 6);
+    sim.sim.network.healAll();
+    const deleted = results.find((result) => result.transaction === 100) as KvResult;
+    expect(sim.machine(lagging)?.record('k')?.value).toBe('v1');
+    const updated = run('update', 'k', 'v2', coordinator);
+    sim.runUntil(sim.now + 300); // repair, handoff and anti-entropy have every chance to spread
+    return { ...setup, deleted, updated, final: run('read', 'k', undefined, coordinator), lagging };
+  }
+
+  it('writes nothing when a write is refused (the condition is judged on a read quorum)', () => {
+    const { deleted, updated, final } = deleteThenUpdate(KV_DEFAULTS);
+    expect(deleted.ok).toBe(true);
+    expect(updated).toMatchObject({ ok: false, reason: 'missing' });
+    expect(final).toMatchObject({ ok: false, reason: 'missing' });
+  });
+
+  it('lets a refused update bring a deleted key back with the classroom per-replica conditions (the assignment\'s known flaw)', () => {
+    const { deleted, updated, final } = deleteThenUpdate(CLASSROOM_KV);
+    expect(deleted.ok).toBe(true);
+    expect(updated).toMatchObject({ ok: false, reason: 'missing' });
+    expect(final).toMatchObject({ ok: true, value: 'v2' });
   });
 
   it('decides each transaction exactly once, even when every replica answers', () => {

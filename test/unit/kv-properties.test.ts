@@ -10,18 +10,25 @@ const N_MINUS_W = KV_DEFAULTS.ring.replicas - KV_DEFAULTS.writeQuorum;
 
 const gap = fc.integer({ min: 0, max: 30 });
 const action: fc.Arbitrary<ChaosAction> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('operation' as const), op: fc.constantFrom('create' as const, 'read' as const, 'update' as const, 'delete' as const), key: fc.nat(7), coordinator: fc.nat(9), gapTicks: fc.integer({ min: 0, max: 8 }) }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('operation' as const), op: fc.constantFrom('create' as const, 'read' as const, 'update' as const, 'delete' as const, 'put' as const), key: fc.nat(7), coordinator: fc.nat(9), gapTicks: fc.integer({ min: 0, max: 8 }) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('crash' as const), peer: fc.nat(5), gapTicks: gap }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('restart' as const), peer: fc.nat(5), gapTicks: gap }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('partition' as const), split: fc.nat(5), gapTicks: fc.integer({ min: 1, max: 40 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('heal' as const), gapTicks: gap }) },
 );
-const chaos = fc.record({ seed: fc.integer({ min: 1, max: 1_000_000 }), actions: fc.array(action, { maxLength: 40 }) });
+// Long runs: a short one rarely writes, reads and breaks things in the same run.
+const chaos = fc.record({
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+  actions: fc.array(action, { minLength: 30, maxLength: 80 }),
+  duplicate: fc.constantFrom(0, 0.1),
+  reorder: fc.constantFrom(0, 0.2),
+});
 
 describe('the key-value store under random crashes, restarts, partitions and 10 % loss (property)', () => {
   it(`loses no acknowledged write while at most N − W = ${N_MINUS_W} replica crashes, and heals within ${HEAL_WITHIN_TICKS} ticks`, () => {
     fc.assert(
-      fc.property(chaos, ({ seed, actions }) => {
-        const result = runChaos({ seed, peers: 6, keys: 8, loss: 0.1, crashesMax: N_MINUS_W, actions, healWithinTicks: HEAL_WITHIN_TICKS });
+      fc.property(chaos, ({ seed, actions, duplicate, reorder }) => {
+        const result = runChaos({ seed, peers: 6, keys: 8, loss: 0.1, duplicate, reorder, crashesMax: N_MINUS_W, actions, healWithinTicks: HEAL_WITHIN_TICKS });
         expect(result.problems, 'converged: every key on exactly its N live owners, all agreeing').toEqual([]);
         expect(lostWrites(result.history, result.finalValue)).toEqual([]);
         expect(readsOfUnwrittenValues(result.history)).toEqual([]);
@@ -32,8 +39,8 @@ describe('the key-value store under random crashes, restarts, partitions and 10 
 
   it('never reads a value nobody wrote and still converges when more replicas crash than the quorums tolerate', () => {
     fc.assert(
-      fc.property(chaos, ({ seed, actions }) => {
-        const result = runChaos({ seed, peers: 6, keys: 8, loss: 0.1, crashesMax: 4, actions, healWithinTicks: HEAL_WITHIN_TICKS });
+      fc.property(chaos, ({ seed, actions, duplicate, reorder }) => {
+        const result = runChaos({ seed, peers: 6, keys: 8, loss: 0.1, duplicate, reorder, crashesMax: 4, actions, healWithinTicks: HEAL_WITHIN_TICKS });
         expect(result.problems).toEqual([]);
         expect(readsOfUnwrittenValues(result.history)).toEqual([]);
       }),

@@ -7,7 +7,7 @@
  * lost (the final value of a key is its last acknowledged write, or a write that could have
  * followed it).
  */
-import type { KvOperation } from '../protocol/kv.ts';
+import type { KvFailure, KvOperation } from '../protocol/kv.ts';
 import type { Tick } from '../machine.ts';
 
 export type HistoryType = 'invoke' | 'ok' | 'fail' | 'unknown';
@@ -20,8 +20,10 @@ export interface HistoryEntry {
   readonly process: string;
   readonly op: KvOperation;
   readonly key: string;
-  /** Written by create and update; returned by a successful read. */
+  /** Written by create, update and put; returned by a successful read. */
   readonly value?: string;
+  /** Why a `fail` failed. */
+  readonly reason?: KvFailure;
   readonly tick: Tick;
 }
 
@@ -33,6 +35,7 @@ export interface Operation {
   /** The value written, or the value an ok read returned. */
   readonly value?: string;
   readonly outcome: Exclude<HistoryType, 'invoke'> | 'pending';
+  readonly reason?: KvFailure;
   readonly invokeTick: Tick;
   readonly completeTick?: Tick;
 }
@@ -50,12 +53,21 @@ export class History {
     return operation;
   }
 
-  complete(operation: number, type: 'ok' | 'fail' | 'unknown', tick: Tick, value?: string): void {
+  complete(operation: number, type: 'ok' | 'fail' | 'unknown', tick: Tick, value?: string, reason?: KvFailure): void {
     const invoked = this.#open.get(operation);
     if (invoked === undefined) throw new Error(`operation ${operation} is not open`);
     this.#open.delete(operation);
     const written = invoked.op === 'read' ? value : invoked.value;
-    this.entries.push({ type, operation, process: invoked.process, op: invoked.op, key: invoked.key, ...(written === undefined ? {} : { value: written }), tick });
+    this.entries.push({
+      type,
+      operation,
+      process: invoked.process,
+      op: invoked.op,
+      key: invoked.key,
+      ...(written === undefined ? {} : { value: written }),
+      ...(reason === undefined ? {} : { reason }),
+      tick,
+    });
   }
 
   /** Completes every operation still open as `unknown`: the run ended without an answer. */
@@ -80,18 +92,19 @@ export class History {
       key: invoke.key,
       ...(completion?.value !== undefined ? { value: completion.value } : invoke.value !== undefined ? { value: invoke.value } : {}),
       outcome: completion?.type === 'invoke' || completion === undefined ? 'pending' : completion.type,
+      ...(completion?.reason ? { reason: completion.reason } : {}),
       invokeTick: invoke.tick,
       ...(completion ? { completeTick: completion.tick } : {}),
     }));
   }
 }
 
-/** Reads that returned a value no create or update of that key ever carried. */
+/** Reads that returned a value no create, update or put of that key ever carried. */
 export function readsOfUnwrittenValues(history: History): Operation[] {
   const operations = history.operations();
   const written = new Map<string, Set<string>>();
   for (const operation of operations) {
-    if ((operation.op === 'create' || operation.op === 'update') && operation.value !== undefined) {
+    if ((operation.op === 'create' || operation.op === 'update' || operation.op === 'put') && operation.value !== undefined) {
       let values = written.get(operation.key);
       if (values === undefined) written.set(operation.key, (values = new Set()));
       values.add(operation.value);
@@ -100,10 +113,15 @@ export function readsOfUnwrittenValues(history: History): Operation[] {
   return operations.filter((operation) => operation.op === 'read' && operation.outcome === 'ok' && !(written.get(operation.key)?.has(operation.value ?? '') ?? false));
 }
 
+/** Failures after which a write may still have taken effect: nobody knows how far it got. */
+const UNCERTAIN_FAILURES: ReadonlySet<KvFailure | undefined> = new Set<KvFailure | undefined>(['timeout', 'no-quorum', undefined]);
+
 /**
- * Keys whose final value contradicts the history: it must be the last acknowledged write's (a
- * delete's: absent), or that of a write invoked after that write was invoked (which may have
- * taken effect even if it failed or got no answer: last writer wins).
+ * Keys whose final value no acknowledged write explains. The final value must come from a write
+ * that may have taken effect (acknowledged, unanswered, or failed for want of answers; never one
+ * refused outright, such as a create of an existing key) and that did not complete before some
+ * acknowledged write began: a later acknowledged write must win over it. A delete explains an
+ * absent key. Keys without an acknowledged write are not judged.
  */
 export function lostWrites(history: History, finalValue: (key: string) => string | undefined): { key: string; expected: string; found: string | undefined }[] {
   const writes = history.operations().filter((operation) => operation.op !== 'read');
@@ -116,14 +134,12 @@ export function lostWrites(history: History, finalValue: (key: string) => string
   const problems: { key: string; expected: string; found: string | undefined }[] = [];
   for (const [key, list] of byKey) {
     const acknowledged = list.filter((write) => write.outcome === 'ok');
-    const last = acknowledged.at(-1);
-    if (last === undefined) continue;
-    const allowed = new Set<string | undefined>([last.op === 'delete' ? undefined : last.value]);
-    // Any write invoked later may have taken effect, even one reported failed: it may have reached
-    // a replica that later wins (the classroom's update after two crashes does exactly that).
-    for (const later of list) {
-      if (later.invokeTick >= last.invokeTick && later.index !== last.index) allowed.add(later.op === 'delete' ? undefined : later.value);
-    }
+    if (acknowledged.length === 0) continue;
+    const mayHaveEffect = list.filter((write) => write.outcome !== 'fail' || UNCERTAIN_FAILURES.has(write.reason));
+    const candidates = mayHaveEffect.filter(
+      (write) => !acknowledged.some((other) => other !== write && write.completeTick !== undefined && write.outcome !== 'unknown' && write.completeTick < other.invokeTick),
+    );
+    const allowed = new Set<string | undefined>(candidates.map((write) => (write.op === 'delete' ? undefined : write.value)));
     const found = finalValue(key);
     if (!allowed.has(found)) problems.push({ key, expected: [...allowed].map((value) => value ?? '(absent)').join(' or '), found });
   }

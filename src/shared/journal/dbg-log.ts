@@ -40,7 +40,7 @@ function kvText(
   event: { op: string; ok: boolean; tick: number; transaction: number; key: string; value?: string | undefined },
 ): string {
   const line = `${role}: ${event.op} ${event.ok ? 'success' : 'fail'} at time ${event.tick}, transID=${event.transaction}, key=${event.key}`;
-  const withValue = event.op === 'create' || event.op === 'update' || (event.op === 'read' && event.ok);
+  const withValue = event.op === 'create' || event.op === 'update' || event.op === 'put' || (event.op === 'read' && event.ok);
   return withValue ? `${line}, value=${event.value ?? ''}` : line;
 }
 

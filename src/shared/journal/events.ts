@@ -29,6 +29,12 @@ export const rejectReasonSchema = z.enum([
   'invalid',
   'unknown-type',
   'wrong-protocol',
+  /** Replication traffic from a peer this one does not count as a member. */
+  'not-a-member',
+  /** A version stamped further in the future than clocks can drift. */
+  'clock-skew',
+  /** An answer that does not match the question (another key, another phase). */
+  'mismatched',
 ]);
 export type RejectReason = z.infer<typeof rejectReasonSchema>;
 

@@ -32,6 +32,17 @@ export interface KvConfig {
   readonly tombstoneGraceTicks: number;
   /** Transactions one peer coordinates at once; more are refused as overloaded. Default 100,000. */
   readonly transactionsMax: number;
+  /**
+   * Where a write's condition (create: absent; update, delete: present) is judged.
+   * - 'replica' (classroom): each replica judges for itself, as the assignment does. A write the
+   *   quorum refused may still be applied by a lagging replica and later win (last writer wins):
+   *   a delete can come back. Kept for fidelity to the assignment.
+   * - 'quorum' (default): the coordinator reads R replicas first and judges the newest record;
+   *   only a write that passes is sent, applied by version alone. A refused write writes nothing.
+   */
+  readonly conditions: 'replica' | 'quorum';
+  /** Versions stamped further ahead of this peer's clock are refused. Default 600 (a minute). */
+  readonly clockDriftMaxTicks: number;
 }
 
 const COMMON = {
@@ -43,11 +54,12 @@ const COMMON = {
   antiEntropyIntervalTicks: 100,
   tombstoneGraceTicks: 600,
   transactionsMax: 100_000,
+  clockDriftMaxTicks: 600,
 } as const;
 
-export const KV_DEFAULTS: KvConfig = { ...COMMON, ring: BALANCED_RING, hintedHandoff: true };
+export const KV_DEFAULTS: KvConfig = { ...COMMON, ring: BALANCED_RING, hintedHandoff: true, conditions: 'quorum' };
 /** The assignment's store: one position per peer on a 512-place ring, strict quorums. */
-export const CLASSROOM_KV: KvConfig = { ...COMMON, ring: CLASSROOM_RING, hintedHandoff: false };
+export const CLASSROOM_KV: KvConfig = { ...COMMON, ring: CLASSROOM_RING, hintedHandoff: false, conditions: 'replica' };
 
 /** Why a configuration cannot work, or undefined when it can. */
 export function kvConfigProblem(config: KvConfig): string | undefined {
@@ -57,7 +69,7 @@ export function kvConfigProblem(config: KvConfig): string | undefined {
       return `kv.${name} must be between 1 and N = ${replicas}, got ${config[name]}`;
     }
   }
-  for (const name of ['replyTimeoutTicks', 'valueBytesMax', 'stabilizeIntervalTicks', 'antiEntropyIntervalTicks', 'tombstoneGraceTicks', 'transactionsMax'] as const) {
+  for (const name of ['replyTimeoutTicks', 'valueBytesMax', 'stabilizeIntervalTicks', 'antiEntropyIntervalTicks', 'tombstoneGraceTicks', 'transactionsMax', 'clockDriftMaxTicks'] as const) {
     if (!Number.isInteger(config[name]) || config[name] < 1) return `kv.${name} must be a whole number ≥ 1, got ${config[name]}`;
   }
   return undefined;

@@ -6,31 +6,42 @@
  *   decides once, when R (reads) or W (writes) of them succeeded, when that can no longer happen,
  *   or when the reply timeout expires. A read returns the newest version it saw and repairs the
  *   replicas that answered with an older one (read repair).
- * - A replica applies create, read, update and delete with the classroom's semantics: creating an
- *   existing key, or reading, updating or deleting a missing one, fails at that replica. Every
- *   request a replica gets is journaled as a success or a fail.
+ * - A write's condition (create: the key is absent; update and delete: present) is judged, by
+ *   default, on a read quorum first: the coordinator asks R replicas for their records, judges the
+ *   newest, and only then sends the write, which replicas apply by version alone. A refused write
+ *   writes nothing. The classroom placement keeps the assignment's way instead: each replica
+ *   judges for itself and journals a success or a fail (see `config.ts` for what that costs).
  * - Stabilization: when the ring changes, each peer gives its keys to their new owners, and
- *   hands off, then drops once acknowledged, the keys it no longer owns; periodically it retries
- *   what was not acknowledged and compares versions with co-owners (anti-entropy). None of this is
- *   journaled as a client operation.
+ *   hands off, then drops once every owner has acknowledged that version, the keys it no longer
+ *   owns; unacknowledged handoffs are retried with backoff, and co-owners compare versions
+ *   periodically (anti-entropy). None of this is journaled as a client operation.
  * - Hinted handoff (balanced placement): a write whose owner is suspected goes to the next peer
  *   of the preference list, which holds it as a non-owner and hands it back like any other key.
+ * - Nothing off the network is trusted: records are checked for size, key and clock drift, and
+ *   replication traffic from peers that are not members is refused, counted and journaled.
  *
  * The caller's duties are those of `machine.ts`; tunables are in `config.ts`.
  */
 import { z } from 'zod';
 import { assert, type Machine, type MachineInput, type MachineOutput, type PeerId, type Tick } from '../machine.ts';
-import type { JournalEvent } from '../journal/events.ts';
+import type { JournalEvent, RejectReason } from '../journal/events.ts';
 import { createMembership, type MembershipOptions } from '../membership/create.ts';
 import type { MembershipCommand, MembershipMachine, MembershipReply } from '../membership/types.ts';
 import { createCodec } from '../protocol/codec.ts';
 import {
+  KV_ENVELOPE_BYTES,
+  KV_MESSAGE_BYTES_MAX_DEFAULT,
   KV_MESSAGE_TYPES,
+  RECORDS_PER_MESSAGE_MAX,
   compareVersions,
   isNewer,
+  jsonStringBytes,
   keySchema,
   kvMessageSchema,
+  kvOperationSchema,
   recordBytes,
+  utf8Bytes,
+  versionEntryBytes,
   type KvFailure,
   type KvMessage,
   type KvOperation,
@@ -41,6 +52,8 @@ import { MEMBERSHIP_MESSAGE_TYPES, membershipMessageSchema, type MembershipMessa
 import { HashCache } from '../ring/hash.ts';
 import { Ring } from '../ring/ring.ts';
 import { KV_DEFAULTS, kvConfigProblem, type KvConfig } from './config.ts';
+
+export { KV_MESSAGE_BYTES_MAX_DEFAULT } from '../protocol/kv.ts';
 
 export type PeerMessage = MembershipMessage | KvMessage;
 
@@ -76,6 +89,7 @@ export type PeerReply = MembershipReply | KvResult;
 
 type Input = MachineInput<PeerMessage, PeerCommand>;
 type Output = MachineOutput<PeerMessage, PeerReply>;
+type Request = Extract<KvMessage, { type: 'kv.request' }>;
 
 export interface KvPeerOptions extends MembershipOptions {
   readonly kv?: Partial<KvConfig>;
@@ -99,14 +113,27 @@ interface ReplicaAnswer {
 interface Transaction {
   readonly command: KvCommand;
   readonly targets: readonly PeerId[];
-  readonly quorum: number;
-  readonly version: Version | undefined;
   readonly startTick: Tick;
-  /** `answers[i]` is what `targets[i]` said, once it did. */
-  readonly answers: (ReplicaAnswer | undefined)[];
+  /** 'check': asking R replicas for the records the condition is judged on; 'apply': the operation. */
+  phase: 'check' | 'apply';
+  phaseStartTick: Tick;
+  quorum: number;
+  version: Version | undefined;
+  /** `answers[i]` is what `targets[i]` said in this phase, once it did. */
+  answers: (ReplicaAnswer | undefined)[];
   answered: number;
   decided: boolean;
 }
+
+/** A key this peer holds but does not own, on its way to its owners. */
+interface Handoff {
+  /** The owners that have acknowledged the version held now. */
+  readonly acknowledged: Set<PeerId>;
+  attempts: number;
+  nextTick: Tick;
+}
+
+const HANDOFF_BACKOFF_MAX = 32;
 
 const peerCodec = createCodec<PeerMessage>(
   z.union([membershipMessageSchema, kvMessageSchema]) as unknown as z.ZodType<PeerMessage>,
@@ -125,13 +152,15 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     recordsHandedOff: 0,
     messagesRejected: 0,
   };
+  /** The largest message this peer sends or accepts (membership shares it). */
   readonly #messageBytesMax: number;
   readonly #hashes: HashCache;
   readonly #outputs: Output[] = [];
   readonly #store = new Map<string, KvRecord>();
+  /** When each tombstone reached this replica: collection counts from here, not from its stamp. */
+  readonly #tombstoneSince = new Map<string, Tick>();
   readonly #transactions = new Map<number, Transaction>();
-  /** Keys this peer no longer owns and is handing off: the owners that have acknowledged. */
-  readonly #handoffs = new Map<string, Set<PeerId>>();
+  readonly #handoffs = new Map<string, Handoff>();
   #ring: Ring;
   /** The hybrid logical clock behind every version this peer stamps. */
   #clockTick = 0;
@@ -163,6 +192,11 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     return this.#store.get(key);
   }
 
+  /** Keys held here that wait for their owners' acknowledgement. */
+  get pendingHandoffs(): number {
+    return this.#handoffs.size;
+  }
+
   step(input: Input, now: Tick): readonly Output[] {
     this.#outputs.length = 0;
     switch (input.kind) {
@@ -176,10 +210,7 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
       case 'receive-bytes': {
         const decoded = peerCodec.decode(input.data, this.#messageBytesMax);
         if (decoded.ok) this.#receive(input.from, decoded.message, now);
-        else {
-          this.counters.messagesRejected++;
-          this.#emit({ kind: 'message.rejected', tick: now, peer: this.id, from: input.from, reason: decoded.error.reason, detail: decoded.error.detail });
-        }
+        else this.#reject(input.from, decoded.error.reason, decoded.error.detail, now);
         break;
       }
       case 'command':
@@ -193,6 +224,11 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
   #receive(from: PeerId, message: PeerMessage, now: Tick): void {
     if (KV_MESSAGE_TYPES.has(message.type)) this.#onKvMessage(from, message as KvMessage, now);
     else this.#membershipStep({ kind: 'receive', from, message: message as MembershipMessage }, now);
+  }
+
+  #reject(from: PeerId, reason: RejectReason, detail: string, now: Tick): void {
+    this.counters.messagesRejected++;
+    this.#emit({ kind: 'message.rejected', tick: now, peer: this.id, from, reason, detail });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -216,14 +252,14 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     const previous = this.#ring;
     this.#ring = next;
     this.#emit({ kind: 'ring.changed', tick: now, peer: this.id, members: next.peers.length });
-    this.#stabilize(previous);
+    this.#stabilize(previous, now);
   }
 
   /**
    * After a ring change: new co-owners of the keys this peer owns get them; keys it no longer
    * owns are handed off to their owners and dropped once they acknowledge.
    */
-  #stabilize(previous: Ring): void {
+  #stabilize(previous: Ring, now: Tick): void {
     if (!this.#ring.placesKeys) return;
     const batches = new Batches();
     for (const [key, record] of this.#store) {
@@ -233,49 +269,81 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
         const before = previous.preferenceList(key);
         for (const owner of owners) if (owner !== this.id && !before.includes(owner)) batches.add(owner, record);
       } else {
-        const acknowledged = this.#handoffs.get(key) ?? new Set<PeerId>();
-        this.#handoffs.set(key, acknowledged);
-        for (const owner of owners) if (!acknowledged.has(owner)) batches.add(owner, record, true);
+        const handoff = this.#handoff(key, now);
+        for (const owner of owners) if (!handoff.acknowledged.has(owner)) batches.add(owner, record, true);
       }
     }
-    this.#sendBatches(batches, 'handoff');
+    this.#sendRecords(batches, 'handoff');
+  }
+
+  #handoff(key: string, now: Tick): Handoff {
+    let handoff = this.#handoffs.get(key);
+    if (handoff === undefined) {
+      handoff = { acknowledged: new Set(), attempts: 0, nextTick: now + this.config.stabilizeIntervalTicks };
+      this.#handoffs.set(key, handoff);
+    }
+    return handoff;
   }
 
   // ------------------------------------------------------------------------------------------
   // Coordinator
 
   #coordinate(command: KvCommand, now: Tick): void {
-    const refuse = (reason: KvFailure): void => this.#finishEarly(command, now, reason);
+    const refuse = (reason: KvFailure): void => this.#refuseEarly(command, now, reason);
+    if (!kvOperationSchema.safeParse(command.op).success || (command.value !== undefined && typeof command.value !== 'string')) return refuse('invalid-request');
     if (!keySchema.safeParse(command.key).success) return refuse('invalid-key');
     if (this.#transactions.has(command.transaction)) return refuse('duplicate');
     if (this.#transactions.size >= this.config.transactionsMax) return refuse('overloaded');
-    if ((command.op === 'create' || command.op === 'update') && valueBytes(command.value ?? '', command.binary === true) > this.config.valueBytesMax) {
-      return refuse('too-large');
-    }
+    if (writesValue(command.op) && this.#tooLarge(command.key, command.value ?? '', command.binary === true)) return refuse('too-large');
     if (this.membership.status !== 'member' || !this.#ring.placesKeys) return refuse('no-ring');
 
-    const isWrite = command.op !== 'read';
-    const version = isWrite ? this.#nextVersion(now) : undefined;
+    // A put has no condition; the others are judged on a read quorum first, unless the classroom
+    // way (each replica judges) is configured.
+    const checkFirst = command.op !== 'read' && command.op !== 'put' && this.config.conditions === 'quorum';
     const transaction: Transaction = {
       command,
       targets: this.#targets(command.key),
-      quorum: isWrite ? this.config.writeQuorum : this.config.readQuorum,
-      version,
       startTick: now,
+      phase: checkFirst ? 'check' : 'apply',
+      phaseStartTick: now,
+      quorum: checkFirst || command.op === 'read' ? this.config.readQuorum : this.config.writeQuorum,
+      version: undefined,
       answers: [],
       answered: 0,
       decided: false,
     };
     this.#transactions.set(command.transaction, transaction);
-    const request: KvMessage = {
-      type: 'kv.request',
-      transaction: command.transaction,
-      op: command.op,
-      key: command.key,
-      ...(isWrite && command.op !== 'delete' ? { value: command.value ?? '' } : {}),
-      ...(command.binary ? { binary: true as const } : {}),
-      ...(version ? { version } : {}),
-    };
+    if (checkFirst) this.#ask(transaction, { type: 'kv.request', transaction: command.transaction, op: 'read', key: command.key, check: true }, now);
+    else this.#apply(transaction, now);
+  }
+
+  /** Sends the operation itself: reads, writes judged by each replica, or writes that passed. */
+  #apply(transaction: Transaction, now: Tick): void {
+    const { command } = transaction;
+    const isWrite = command.op !== 'read';
+    transaction.phase = 'apply';
+    transaction.phaseStartTick = now;
+    transaction.quorum = isWrite ? this.config.writeQuorum : this.config.readQuorum;
+    transaction.answers = [];
+    transaction.answered = 0;
+    transaction.version = isWrite ? this.#nextVersion(now) : undefined;
+    this.#ask(
+      transaction,
+      {
+        type: 'kv.request',
+        transaction: command.transaction,
+        op: command.op,
+        key: command.key,
+        value: writesValue(command.op) ? (command.value ?? '') : undefined,
+        binary: command.binary,
+        version: transaction.version,
+        blind: isWrite && (command.op === 'put' || this.config.conditions === 'quorum') ? true : undefined,
+      },
+      now,
+    );
+  }
+
+  #ask(transaction: Transaction, request: Request, now: Tick): void {
     for (const target of transaction.targets) {
       if (target === this.id) this.#record(transaction, this.id, this.#serve(request, now));
       else this.#send(target, request);
@@ -285,11 +353,9 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
 
   /** The key's owners; with hinted handoff, a suspected owner gives way to the next peer. */
   #targets(key: string): PeerId[] {
-    const replicas = this.config.ring.replicas;
-    if (!this.config.hintedHandoff) return this.#ring.preferenceList(key);
-    const candidates = this.#ring.preferenceList(key, 2 * replicas);
-    const owners = candidates.slice(0, replicas);
-    const fallbacks = candidates.slice(replicas).filter((peer) => this.#isAlive(peer));
+    const owners = this.#ring.preferenceList(key);
+    if (!this.config.hintedHandoff || owners.every((owner) => this.#isAlive(owner))) return owners;
+    const fallbacks = this.#ring.preferenceList(key, 2 * this.config.ring.replicas).slice(owners.length).filter((peer) => this.#isAlive(peer));
     return owners.map((owner) => (this.#isAlive(owner) ? owner : (fallbacks.shift() ?? owner)));
   }
 
@@ -299,7 +365,12 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
 
   #onAnswer(from: PeerId, message: Extract<KvMessage, { type: 'kv.reply' }>, now: Tick): void {
     const transaction = this.#transactions.get(message.transaction);
-    if (transaction === undefined) return;
+    if (transaction === undefined) return; // late: already decided and finished
+    if ((message.check === true) !== (transaction.phase === 'check') || (message.record !== undefined && message.record.key !== transaction.command.key)) {
+      this.#reject(from, 'mismatched', `an answer for transaction ${message.transaction} that is not for this phase or key`, now);
+      return;
+    }
+    if (message.record !== undefined && !this.#believable(from, message.record.version, now)) return;
     if (!this.#record(transaction, from, { ok: message.ok, reason: message.reason, record: message.record })) return;
     if (message.record) this.#observe(message.record.version);
     this.#evaluate(transaction, now);
@@ -316,24 +387,42 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
 
   /** Decides once quorum is reached or out of reach; finishes when every replica has answered. */
   #evaluate(transaction: Transaction, now: Tick): void {
-    if (!transaction.decided) {
-      let successes = 0;
-      let failures = 0;
-      for (const answer of transaction.answers) {
-        if (answer === undefined) continue;
-        if (answer.ok) successes++;
-        else failures++;
-      }
-      if (successes >= transaction.quorum) this.#decide(transaction, true, now);
-      else if (failures > transaction.targets.length - transaction.quorum) this.#decide(transaction, false, now, commonReason(transaction));
+    if (transaction.decided) {
+      if (transaction.answered === transaction.targets.length) this.#finish(transaction);
+      return;
     }
+    let successes = 0;
+    let failures = 0;
+    for (const answer of transaction.answers) {
+      if (answer === undefined) continue;
+      if (answer.ok) successes++;
+      else failures++;
+    }
+    if (transaction.phase === 'check') {
+      if (successes >= transaction.quorum) this.#judge(transaction, now);
+      return;
+    }
+    if (successes >= transaction.quorum) this.#decide(transaction, true, now);
+    else if (failures > transaction.targets.length - transaction.quorum) this.#decide(transaction, false, now, commonReason(transaction));
     if (transaction.answered === transaction.targets.length) this.#finish(transaction);
+  }
+
+  /** A write's condition, judged on the newest record a read quorum holds. */
+  #judge(transaction: Transaction, now: Tick): void {
+    const newest = newestRecord(transaction, true);
+    const present = newest !== undefined && newest.deleted !== true;
+    const wanted = transaction.command.op === 'create' ? !present : present;
+    if (wanted) this.#apply(transaction, now);
+    else {
+      this.#decide(transaction, false, now, transaction.command.op === 'create' ? 'exists' : 'missing');
+      this.#finish(transaction);
+    }
   }
 
   #decide(transaction: Transaction, ok: boolean, now: Tick, reason?: KvFailure): void {
     transaction.decided = true;
     const { command } = transaction;
-    const newest = newestRecord(transaction);
+    const newest = newestRecord(transaction, false);
     const read = command.op === 'read';
     const value = read ? (ok ? newest?.value : undefined) : command.op === 'delete' ? undefined : command.value;
     const binary = read ? newest?.binary : command.binary;
@@ -357,17 +446,17 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     });
   }
 
-  /** Read repair: replicas that answered with an older version, or not at all, get the newest. */
+  /** Read repair: replicas that answered a read with an older version, or with nothing, get the newest. */
   #finish(transaction: Transaction): void {
     this.#transactions.delete(transaction.command.transaction);
     if (transaction.command.op !== 'read') return;
-    const newest = newestRecord(transaction);
+    const newest = newestRecord(transaction, false);
     if (newest === undefined) return;
     for (const [index, answer] of transaction.answers.entries()) {
-      if (answer === undefined) continue;
-      const peer = transaction.targets[index] as PeerId;
+      if (answer === undefined) continue; // no answer, no knowledge: handoff and anti-entropy cover it
       const stale = answer.ok ? answer.record !== undefined && compareVersions(answer.record.version, newest.version) < 0 : answer.reason === 'missing';
       if (!stale) continue;
+      const peer = transaction.targets[index] as PeerId;
       this.counters.repairsSent++;
       if (peer === this.id) this.#accept(newest, 'repair', transaction.startTick);
       else this.#send(peer, { type: 'kv.store', reason: 'repair', records: [newest], ack: false });
@@ -375,12 +464,19 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
   }
 
   /** A transaction refused before any replica was asked: decided at once. */
-  #finishEarly(command: KvCommand, now: Tick, reason: KvFailure): void {
+  #refuseEarly(command: KvCommand, now: Tick, reason: KvFailure): void {
     this.counters.transactionsFailed++;
-    // The journal holds valid keys only: an invalid one is named as such.
-    const key = reason === 'invalid-key' ? '(invalid key)' : command.key;
-    this.#emit({ kind: 'kv.result', tick: now, peer: this.id, transaction: command.transaction, op: command.op, key, ok: false, reason, latencyTicks: 0, replicas: [] });
-    this.#reply({ type: 'kv.result', transaction: command.transaction, op: command.op, key: command.key, ok: false, reason, latencyTicks: 0, replicas: [] });
+    // The journal holds valid keys and operations only: invalid ones are named as such.
+    const key = reason === 'invalid-key' || !keySchema.safeParse(command.key).success ? '(invalid key)' : command.key;
+    const op = kvOperationSchema.safeParse(command.op).success ? command.op : 'read';
+    this.#emit({ kind: 'kv.result', tick: now, peer: this.id, transaction: command.transaction, op, key, ok: false, reason, latencyTicks: 0, replicas: [] });
+    this.#reply({ type: 'kv.result', transaction: command.transaction, op, key: command.key, ok: false, reason, latencyTicks: 0, replicas: [] });
+  }
+
+  #tooLarge(key: string, value: string, binary: boolean): boolean {
+    // At most 3 UTF-8 bytes and 6 JSON bytes a character: short values need no scan.
+    if (3 * value.length <= this.config.valueBytesMax && 6 * (key.length + value.length) + 4 + KV_ENVELOPE_BYTES <= this.#messageBytesMax) return false;
+    return valueBytes(value, binary) > this.config.valueBytesMax || jsonStringBytes(key) + jsonStringBytes(value) + KV_ENVELOPE_BYTES > this.#messageBytesMax;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -391,95 +487,118 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     switch (message.type) {
       case 'kv.request': {
         const answer = this.#serve(message, now);
-        this.#send(from, { type: 'kv.reply', transaction: message.transaction, ok: answer.ok, reason: answer.reason, record: answer.record });
+        this.#send(from, { type: 'kv.reply', transaction: message.transaction, ok: answer.ok, reason: answer.reason, record: answer.record, check: message.check });
         return;
       }
       case 'kv.reply':
         this.#onAnswer(from, message, now);
         return;
+      case 'kv.store':
+      case 'kv.digest':
+      case 'kv.pull':
+      case 'kv.stored':
+        // Replication traffic comes from members only.
+        if (!this.membership.isMember(from)) {
+          this.#reject(from, 'not-a-member', `${message.type} from a peer that is not a member`, now);
+          return;
+        }
+        this.#onReplication(from, message, now);
+        return;
+    }
+  }
+
+  #onReplication(from: PeerId, message: Extract<KvMessage, { type: 'kv.store' | 'kv.digest' | 'kv.pull' | 'kv.stored' }>, now: Tick): void {
+    switch (message.type) {
       case 'kv.store': {
-        for (const record of message.records) this.#accept(record, message.reason, now);
-        if (message.ack) this.#send(from, { type: 'kv.stored', keys: message.records.map((record) => record.key) });
+        const kept: { key: string; version: Version }[] = [];
+        for (const record of message.records) {
+          if (this.#tooLarge(record.key, record.value, record.binary === true) || !this.#believable(from, record.version, now)) continue;
+          this.#accept(record, message.reason, now);
+          kept.push({ key: record.key, version: record.version });
+        }
+        if (message.ack && kept.length > 0) this.#send(from, { type: 'kv.stored', entries: kept });
         return;
       }
       case 'kv.stored':
-        for (const key of message.keys) this.#acknowledged(from, key, now);
+        for (const entry of message.entries) this.#acknowledged(from, entry.key, entry.version, now);
         return;
       case 'kv.digest': {
         const pull: string[] = [];
         const push = new Batches();
         for (const entry of message.entries) {
+          // Only keys the two share: a digest is no way to read what one does not own.
+          if (!this.#ring.owns(from, entry.key)) continue;
           const mine = this.#store.get(entry.key);
           if (mine === undefined || compareVersions(entry.version, mine.version) > 0) pull.push(entry.key);
           else if (compareVersions(mine.version, entry.version) > 0) push.add(from, mine);
         }
-        this.#sendBatches(push, 'sync');
-        for (const keys of chunks(pull, 1024)) this.#send(from, { type: 'kv.pull', keys });
+        this.#sendRecords(push, 'sync');
+        for (let index = 0; index < pull.length; index += RECORDS_PER_MESSAGE_MAX) this.#send(from, { type: 'kv.pull', keys: pull.slice(index, index + RECORDS_PER_MESSAGE_MAX) });
         return;
       }
       case 'kv.pull': {
         const push = new Batches();
         for (const key of message.keys) {
           const record = this.#store.get(key);
-          if (record !== undefined) push.add(from, record);
+          if (record !== undefined && this.#ring.owns(from, key)) push.add(from, record);
         }
-        this.#sendBatches(push, 'sync');
+        this.#sendRecords(push, 'sync');
         return;
       }
     }
   }
 
-  /** Applies one client operation as a replica, with the classroom's semantics, and journals it. */
-  #serve(request: Extract<KvMessage, { type: 'kv.request' }>, now: Tick): ReplicaAnswer {
+  /** Applies one client operation as a replica, and journals it (a condition check is neither). */
+  #serve(request: Request, now: Tick): ReplicaAnswer {
     this.counters.requestsServed++;
-    if (request.version) this.#observe(request.version);
     const stored = this.#store.get(request.key);
-    const live = stored !== undefined && stored.deleted !== true;
+    if (request.check) return { ok: true, record: stored };
     let answer: ReplicaAnswer;
-    switch (request.op) {
-      case 'read':
-        answer = live ? { ok: true, record: stored } : { ok: false, reason: 'missing' };
-        break;
-      case 'create':
-        if (live) answer = { ok: false, reason: 'exists' };
-        else if (request.version === undefined || (stored !== undefined && !isNewer(request.version, stored.version))) answer = { ok: false, reason: 'stale' };
-        else answer = { ok: true, record: this.#put(request, request.version) };
-        break;
-      case 'update':
-        if (!live || request.version === undefined) answer = { ok: false, reason: 'missing' };
-        // A concurrent newer write already won: this one is accepted and loses (last writer wins).
-        else answer = { ok: true, record: isNewer(request.version, stored.version) ? this.#put(request, request.version) : stored };
-        break;
-      case 'delete':
-        if (!live || request.version === undefined) answer = { ok: false, reason: 'missing' };
-        else answer = { ok: true, record: isNewer(request.version, stored.version) ? this.#put(request, request.version, true) : stored };
-        break;
+    if (request.version !== undefined && request.version.tick > now + this.config.clockDriftMaxTicks) {
+      answer = { ok: false, reason: 'clock-skew' };
+    } else if (writesValue(request.op) && this.#tooLarge(request.key, request.value ?? '', request.binary === true)) {
+      answer = { ok: false, reason: 'too-large' };
+    } else {
+      if (request.version) this.#observe(request.version);
+      answer = request.blind ? this.#applyBlind(request, stored, now) : this.#applyConditional(request, stored, now);
     }
     const value = request.op === 'read' ? answer.record?.value : request.op === 'delete' ? undefined : request.value;
     this.#emit({ kind: 'kv.replica', tick: now, peer: this.id, transaction: request.transaction, op: request.op, key: request.key, value, ok: answer.ok, reason: answer.reason });
     return answer;
   }
 
-  #put(request: { key: string; value?: string | undefined; binary?: true | undefined }, version: Version, deleted = false): KvRecord {
-    const record: KvRecord = {
-      key: request.key,
-      value: deleted ? '' : (request.value ?? ''),
-      ...(request.binary && !deleted ? { binary: true as const } : {}),
-      ...(deleted ? { deleted: true as const } : {}),
-      version,
-    };
-    this.#store.set(request.key, record);
-    this.#handOffIfNotOwner(request.key);
-    return record;
+  /** The classroom's semantics: each replica judges the condition on what it holds. */
+  #applyConditional(request: Request, stored: KvRecord | undefined, now: Tick): ReplicaAnswer {
+    const live = stored !== undefined && stored.deleted !== true;
+    const version = request.version;
+    switch (request.op) {
+      case 'read':
+        return live ? { ok: true, record: stored } : { ok: false, reason: 'missing' };
+      case 'create':
+        if (live) return { ok: false, reason: 'exists' };
+        if (version === undefined || (stored !== undefined && !isNewer(version, stored.version))) return { ok: false, reason: 'stale' };
+        return { ok: true, record: this.#put(request, version, false, now) };
+      case 'put':
+        return this.#applyBlind(request, stored, now);
+      case 'update':
+      case 'delete':
+        if (!live || version === undefined) return { ok: false, reason: 'missing' };
+        // A concurrent newer write already won: this one is accepted and loses (last writer wins).
+        return { ok: true, record: isNewer(version, stored.version) ? this.#put(request, version, request.op === 'delete', now) : stored };
+    }
   }
 
-  /**
-   * A non-owner can come to hold a key outside a ring change: a coordinator whose ring differs, a
-   * sloppy quorum, a sync from a peer with another view. It hands the key off like any other.
-   */
-  #handOffIfNotOwner(key: string): void {
-    if (this.#handoffs.has(key) || !this.#ring.placesKeys || this.#ring.owns(this.id, key)) return;
-    this.#handoffs.set(key, new Set());
+  /** A write whose condition passed at the coordinator: applied by version alone. */
+  #applyBlind(request: Request, stored: KvRecord | undefined, now: Tick): ReplicaAnswer {
+    if (request.op === 'read' || request.version === undefined) return { ok: false, reason: 'stale' };
+    const record = stored === undefined || isNewer(request.version, stored.version) ? this.#put(request, request.version, request.op === 'delete', now) : stored;
+    return { ok: true, record };
+  }
+
+  #put(request: { key: string; value?: string | undefined; binary?: true | undefined }, version: Version, deleted: boolean, now: Tick): KvRecord {
+    const record: KvRecord = { key: request.key, value: deleted ? '' : (request.value ?? ''), binary: request.binary && !deleted ? true : undefined, deleted: deleted ? true : undefined, version };
+    this.#keep(record, now);
+    return record;
   }
 
   /** A record from another replica: kept when newer. Never a client operation. */
@@ -487,27 +606,49 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     this.#observe(record.version);
     const stored = this.#store.get(record.key);
     if (stored !== undefined && !isNewer(record.version, stored.version)) return;
-    this.#store.set(record.key, record);
-    this.#handOffIfNotOwner(record.key);
+    this.#keep(record, now);
     this.#emit({ kind: 'store.changed', tick: now, peer: this.id, key: record.key, reason, deleted: record.deleted === true });
   }
 
-  /** An owner has a key this peer handed off: once every owner has it, it is dropped here. */
-  #acknowledged(owner: PeerId, key: string, now: Tick): void {
-    const acknowledged = this.#handoffs.get(key);
-    if (acknowledged === undefined) return;
-    acknowledged.add(owner);
+  /**
+   * Every way a record enters the store. A new version needs every owner's acknowledgement
+   * afresh; and a non-owner can come to hold a key outside a ring change (a coordinator whose
+   * ring differs, a sloppy quorum), so it starts handing it off at once.
+   */
+  #keep(record: KvRecord, now: Tick): void {
+    this.#store.set(record.key, record);
+    if (record.deleted) this.#tombstoneSince.set(record.key, now);
+    else this.#tombstoneSince.delete(record.key);
+    this.#handoffs.delete(record.key);
+    if (this.#ring.placesKeys && !this.#ring.owns(this.id, record.key)) this.#handoff(record.key, now);
+  }
+
+  /** An owner holds this version: once every owner does, this non-owner lets the key go. */
+  #acknowledged(owner: PeerId, key: string, version: Version, now: Tick): void {
+    const handoff = this.#handoffs.get(key);
+    const record = this.#store.get(key);
+    if (handoff === undefined || record === undefined || compareVersions(record.version, version) !== 0) return;
+    handoff.acknowledged.add(owner);
     const owners = this.#ring.preferenceList(key);
+    if (owners.length === 0) return; // no ring to hand off to: keep it
     if (owners.includes(this.id)) {
       this.#handoffs.delete(key);
       return;
     }
-    if (owners.every((peer) => acknowledged.has(peer))) {
+    if (owners.every((peer) => handoff.acknowledged.has(peer))) {
       this.#handoffs.delete(key);
       this.#store.delete(key);
+      this.#tombstoneSince.delete(key);
       this.counters.recordsHandedOff++;
       this.#emit({ kind: 'store.dropped', tick: now, peer: this.id, key, reason: 'handed-off' });
     }
+  }
+
+  /** A version stamped further ahead than clocks drift is refused, counted and journaled. */
+  #believable(from: PeerId, version: Version, now: Tick): boolean {
+    if (version.tick <= now + this.config.clockDriftMaxTicks) return true;
+    this.#reject(from, 'clock-skew', `a version at tick ${version.tick}, ${version.tick - now} ticks ahead`, now);
+    return false;
   }
 
   // ------------------------------------------------------------------------------------------
@@ -515,14 +656,14 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
 
   #tick(now: Tick): void {
     for (const transaction of this.#transactions.values()) {
-      if (now < transaction.startTick + this.config.replyTimeoutTicks) continue;
+      if (now < transaction.phaseStartTick + this.config.replyTimeoutTicks) continue;
       if (!transaction.decided) this.#decide(transaction, false, now, 'timeout');
       this.#finish(transaction);
     }
     if (this.membership.status !== 'member') return;
     if (now >= this.#nextStabilizeTick) {
       this.#nextStabilizeTick = now + this.config.stabilizeIntervalTicks;
-      this.#retryHandoffs();
+      this.#retryHandoffs(now);
       this.#collectTombstones(now);
     }
     if (now >= this.#nextAntiEntropyTick) {
@@ -531,28 +672,32 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     }
   }
 
-  #retryHandoffs(): void {
+  /** Resends what owners have not acknowledged, backing off so an unreachable owner costs little. */
+  #retryHandoffs(now: Tick): void {
     if (this.#handoffs.size === 0 || !this.#ring.placesKeys) return;
     const batches = new Batches();
-    for (const [key, acknowledged] of this.#handoffs) {
+    for (const [key, handoff] of this.#handoffs) {
       const record = this.#store.get(key);
       const owners = this.#ring.preferenceList(key);
       if (record === undefined || owners.includes(this.id)) {
         this.#handoffs.delete(key);
         continue;
       }
-      for (const owner of owners) if (!acknowledged.has(owner)) batches.add(owner, record, true);
+      if (now < handoff.nextTick) continue;
+      handoff.attempts++;
+      handoff.nextTick = now + this.config.stabilizeIntervalTicks * Math.min(HANDOFF_BACKOFF_MAX, 2 ** (handoff.attempts - 1));
+      for (const owner of owners) if (!handoff.acknowledged.has(owner)) batches.add(owner, record, true);
     }
-    this.#sendBatches(batches, 'handoff');
+    this.#sendRecords(batches, 'handoff');
   }
 
   #collectTombstones(now: Tick): void {
-    for (const [key, record] of this.#store) {
-      if (record.deleted && now >= record.version.tick + this.config.tombstoneGraceTicks) {
-        this.#store.delete(key);
-        this.#handoffs.delete(key);
-        this.#emit({ kind: 'store.dropped', tick: now, peer: this.id, key, reason: 'tombstone-expired' });
-      }
+    for (const [key, since] of this.#tombstoneSince) {
+      if (now < since + this.config.tombstoneGraceTicks) continue;
+      this.#store.delete(key);
+      this.#tombstoneSince.delete(key);
+      this.#handoffs.delete(key);
+      this.#emit({ kind: 'store.dropped', tick: now, peer: this.id, key, reason: 'tombstone-expired' });
     }
   }
 
@@ -571,9 +716,7 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
       }
     }
     for (const [owner, entries] of digests) {
-      for (const part of chunks(entries, Math.max(1, Math.floor(this.#messageBytesMax / 1200)))) {
-        this.#send(owner, { type: 'kv.digest', entries: part });
-      }
+      for (const part of this.#chunk(entries, versionEntryBytes)) this.#send(owner, { type: 'kv.digest', entries: part });
     }
   }
 
@@ -587,7 +730,7 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     return { tick: this.#clockTick, counter: this.#clockCounter, peer: this.id };
   }
 
-  /** Hybrid logical clock: never stamp a version older than one already seen. */
+  /** Hybrid logical clock: never stamp a version older than one already seen (and believed). */
   #observe(version: Version): void {
     if (version.tick > this.#clockTick || (version.tick === this.#clockTick && version.counter > this.#clockCounter)) {
       this.#clockTick = version.tick;
@@ -598,22 +741,29 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
   // ------------------------------------------------------------------------------------------
   // Output
 
-  #sendBatches(batches: Batches, reason: 'handoff' | 'sync'): void {
-    const budget = this.#messageBytesMax - 256;
-    for (const [peer, { records, ack }] of batches.byPeer) {
-      let chunk: KvRecord[] = [];
-      let bytes = 0;
-      for (const record of records) {
-        const size = recordBytes(record);
-        if (chunk.length > 0 && (bytes + size > budget || chunk.length >= 1024)) {
-          this.#send(peer, { type: 'kv.store', reason, records: chunk, ack });
-          chunk = [];
-          bytes = 0;
-        }
-        chunk.push(record);
-        bytes += size;
+  /** Splits items into messages that respect both the record count and the byte limits. */
+  #chunk<T>(items: readonly T[], bytesOf: (item: T) => number): T[][] {
+    const budget = this.#messageBytesMax - KV_ENVELOPE_BYTES;
+    const chunks: T[][] = [];
+    let chunk: T[] = [];
+    let bytes = 0;
+    for (const item of items) {
+      const size = bytesOf(item);
+      if (chunk.length > 0 && (bytes + size > budget || chunk.length >= RECORDS_PER_MESSAGE_MAX)) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
       }
-      if (chunk.length > 0) this.#send(peer, { type: 'kv.store', reason, records: chunk, ack });
+      chunk.push(item);
+      bytes += size;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    return chunks;
+  }
+
+  #sendRecords(batches: Batches, reason: 'handoff' | 'sync'): void {
+    for (const [peer, { records, ack }] of batches.byPeer) {
+      for (const part of this.#chunk(records, recordBytes)) this.#send(peer, { type: 'kv.store', reason, records: part, ack });
     }
   }
 
@@ -630,9 +780,6 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
   }
 }
 
-/** The wire bound of a key-value peer: a 1 MiB value fits with room for escaping. */
-export const KV_MESSAGE_BYTES_MAX_DEFAULT = 8 * 1_048_576;
-
 /** Records to send, grouped by peer. */
 class Batches {
   readonly byPeer = new Map<PeerId, { records: KvRecord[]; ack: boolean }>();
@@ -644,10 +791,13 @@ class Batches {
   }
 }
 
-function newestRecord(transaction: Transaction): KvRecord | undefined {
+/** The newest record among the answers: of the ok ones, or (a condition check) of all. */
+function newestRecord(transaction: Transaction, includeTombstones: boolean): KvRecord | undefined {
   let newest: KvRecord | undefined;
   for (const answer of transaction.answers) {
-    if (answer?.ok && answer.record && (newest === undefined || compareVersions(answer.record.version, newest.version) > 0)) newest = answer.record;
+    const record = answer?.ok ? answer.record : undefined;
+    if (record === undefined || (!includeTombstones && record.deleted)) continue;
+    if (newest === undefined || compareVersions(record.version, newest.version) > 0) newest = record;
   }
   return newest;
 }
@@ -662,22 +812,13 @@ function commonReason(transaction: Transaction): KvFailure {
   return best;
 }
 
-/** A value's size in bytes: decoded base64, or UTF-8 (a surrogate pair is 4 bytes, 2 + 2 here). */
-function valueBytes(value: string, binary: boolean): number {
-  if (binary) {
-    const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
-    return Math.floor((value.length * 3) / 4) - padding;
-  }
-  let bytes = 0;
-  for (let index = 0; index < value.length; index++) {
-    const code = value.charCodeAt(index);
-    bytes += code < 0x80 ? 1 : code < 0x800 || (code >= 0xd800 && code <= 0xdfff) ? 2 : 3;
-  }
-  return bytes;
+function writesValue(op: KvOperation): boolean {
+  return op === 'create' || op === 'update' || op === 'put';
 }
 
-function chunks<T>(items: readonly T[], size: number): T[][] {
-  const parts: T[][] = [];
-  for (let index = 0; index < items.length; index += size) parts.push(items.slice(index, index + size));
-  return parts;
+/** A value's size in bytes: decoded base64 (padding counted), or UTF-8. */
+function valueBytes(value: string, binary: boolean): number {
+  if (!binary) return utf8Bytes(value);
+  const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
+  return Math.floor((value.length * 3) / 4) - padding;
 }

@@ -30,7 +30,11 @@ export const VALUE_BYTES_MAX_DEFAULT = 1_048_576;
 /** Records one store message carries at most; handoffs and syncs are chunked. */
 export const RECORDS_PER_MESSAGE_MAX = 4096;
 
-export const kvOperationSchema = z.enum(['create', 'read', 'update', 'delete']);
+/**
+ * The classroom's four operations, and put: write whether or not the key exists (Dynamo's put,
+ * Redis's SET), applied by version alone in one round trip.
+ */
+export const kvOperationSchema = z.enum(['create', 'read', 'update', 'delete', 'put']);
 export type KvOperation = z.infer<typeof kvOperationSchema>;
 
 /** Why a replica or a coordinator said no. Wire values: append only. */
@@ -45,6 +49,8 @@ export const kvFailureSchema = z.enum([
   'duplicate',
   'overloaded',
   'invalid-key',
+  'invalid-request',
+  'clock-skew',
 ]);
 export type KvFailure = z.infer<typeof kvFailureSchema>;
 
@@ -66,7 +72,12 @@ const records = z.array(recordSchema).max(RECORDS_PER_MESSAGE_MAX);
 const keys = z.array(keySchema).max(RECORDS_PER_MESSAGE_MAX);
 
 export const kvMessageSchema = z.discriminatedUnion('type', [
-  /** Coordinator → replica: apply one operation. Writes carry the coordinator's version. */
+  /**
+   * Coordinator → replica: apply one operation. Writes carry the coordinator's version.
+   * `check`: only answer with the stored record (tombstones included), apply and journal nothing:
+   * the first phase of a write whose condition is judged on a read quorum. `blind`: apply by
+   * version alone (last writer wins), the condition having passed at the coordinator.
+   */
   z.object({
     type: z.literal('kv.request'),
     transaction: counter,
@@ -75,6 +86,8 @@ export const kvMessageSchema = z.discriminatedUnion('type', [
     value: z.string().optional(),
     binary: z.literal(true).optional(),
     version: versionSchema.optional(),
+    check: z.literal(true).optional(),
+    blind: z.literal(true).optional(),
   }),
   /** Replica → coordinator: what happened; a read or a write that succeeded carries the record. */
   z.object({
@@ -83,6 +96,8 @@ export const kvMessageSchema = z.discriminatedUnion('type', [
     ok: z.boolean(),
     reason: kvFailureSchema.optional(),
     record: recordSchema.optional(),
+    /** Echoes the request's `check`, so a late answer is never taken for the other phase. */
+    check: z.literal(true).optional(),
   }),
   /**
    * Records moving between replicas outside client operations: read repair, handoff to new owners
@@ -95,7 +110,11 @@ export const kvMessageSchema = z.discriminatedUnion('type', [
     /** Answer with kv.stored so the sender may drop what it no longer owns. */
     ack: z.boolean(),
   }),
-  z.object({ type: z.literal('kv.stored'), keys }),
+  /** The records of a kv.store with `ack` that the receiver now holds, by version. */
+  z.object({
+    type: z.literal('kv.stored'),
+    entries: z.array(z.object({ key: keySchema, version: versionSchema })).max(RECORDS_PER_MESSAGE_MAX),
+  }),
   /** Anti-entropy between co-owners: the versions of shared keys. */
   z.object({
     type: z.literal('kv.digest'),
@@ -155,8 +174,51 @@ export function versionBytes(version: Version): number {
   return VERSION_BYTES + version.peer.length;
 }
 
+/** `{"key":"…","version":{…}},` in a digest or an acknowledgement. */
+export function versionEntryBytes(entry: { key: string; version: Version }): number {
+  return 16 + jsonStringBytes(entry.key) + versionBytes(entry.version);
+}
+
+/** A string's UTF-8 length: what the value size limit counts. */
+export function utf8Bytes(text: string): number {
+  let bytes = 0;
+  for (let index = 0; index < text.length; index++) {
+    const code = text.charCodeAt(index);
+    if (code < 0x80) bytes += 1;
+    else if (code < 0x800) bytes += 2;
+    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < text.length && (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      index++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 export function recordBytes(record: KvRecord): number {
   return 64 + jsonStringBytes(record.key) + jsonStringBytes(record.value) + versionBytes(record.version);
+}
+
+/**
+ * A cheap upper bound of the message's encoded length: six bytes a character at worst (an
+ * escaped control character), no scanning. When it is under a limit, the exact size need not be
+ * computed.
+ */
+export function kvMessageBytesBound(message: KvMessage): number {
+  const envelope = 96;
+  switch (message.type) {
+    case 'kv.request':
+      return envelope + 6 * (message.key.length + (message.value?.length ?? 0)) + 4 + (message.version ? versionBytes(message.version) : 0);
+    case 'kv.reply':
+      return envelope + (message.record ? recordBytesBound(message.record) : 0);
+    case 'kv.store':
+      return message.records.reduce((sum, record) => sum + recordBytesBound(record) + 1, envelope);
+    default:
+      return kvMessageBytes(message);
+  }
+}
+
+function recordBytesBound(record: KvRecord): number {
+  return 68 + 6 * (record.key.length + record.value.length) + versionBytes(record.version);
 }
 
 /** An upper bound of the message's encoded length in bytes (exact for the strings). */
@@ -169,10 +231,15 @@ export function kvMessageBytes(message: KvMessage): number {
       return envelope + (message.record ? recordBytes(message.record) : 0);
     case 'kv.store':
       return message.records.reduce((sum, record) => sum + recordBytes(record) + 1, envelope);
-    case 'kv.stored':
     case 'kv.pull':
       return message.keys.reduce((sum, key) => sum + jsonStringBytes(key) + 1, envelope);
+    case 'kv.stored':
     case 'kv.digest':
-      return message.entries.reduce((sum, entry) => sum + 16 + jsonStringBytes(entry.key) + versionBytes(entry.version), envelope);
+      return message.entries.reduce((sum, entry) => sum + versionEntryBytes(entry), envelope);
   }
 }
+
+/** The wire bound of a key-value peer: a 1 MiB value fits with room for JSON escaping. */
+export const KV_MESSAGE_BYTES_MAX_DEFAULT = 8 * 1_048_576;
+/** Room a kv.request or kv.store needs beside the key and the value. */
+export const KV_ENVELOPE_BYTES = 1024;

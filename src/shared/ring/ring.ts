@@ -87,30 +87,37 @@ export class Ring {
    * the peers a sloppy quorum falls back to. Empty when the ring cannot place keys.
    */
   preferenceList(key: string, count = this.config.replicas): PeerId[] {
-    if (!this.placesKeys) return [];
-    const wanted = Math.min(count, this.peers.length);
     const chosen: PeerId[] = [];
-    const tokens = this.tokens;
-    for (let step = 0, index = this.#firstTokenAt(this.positionOf(key)); chosen.length < wanted && step < tokens.length; step++) {
-      const peer = (tokens[index] as Token).peer;
-      if (!chosen.includes(peer)) chosen.push(peer);
-      index = index + 1 === tokens.length ? 0 : index + 1;
-    }
+    this.#walk(key, count, (peer) => {
+      chosen.push(peer);
+      return false;
+    });
     return chosen;
   }
 
-  /** True when `peer` is one of the key's N owners (the walk of `preferenceList`, without a list). */
+  /** True when `peer` is one of the key's N owners. */
   owns(peer: PeerId, key: string): boolean {
-    if (!this.placesKeys) return false;
+    let found = false;
+    this.#walk(key, this.config.replicas, (owner) => (found = owner === peer));
+    return found;
+  }
+
+  /**
+   * Meets the first `count` distinct peers clockwise from the key, in order, until `visit`
+   * returns true. Nothing when the ring cannot place keys.
+   */
+  #walk(key: string, count: number, visit: (peer: PeerId) => boolean): void {
+    if (!this.placesKeys) return;
+    const wanted = Math.min(count, this.peers.length);
     const tokens = this.tokens;
-    const wanted = Math.min(this.config.replicas, this.peers.length);
-    const seen: PeerId[] = [];
-    for (let step = 0, index = this.#firstTokenAt(this.positionOf(key)); seen.length < wanted && step < tokens.length; step++) {
-      const owner = (tokens[index] as Token).peer;
-      if (owner === peer) return true;
-      if (!seen.includes(owner)) seen.push(owner);
+    const met: PeerId[] = [];
+    for (let step = 0, index = this.#firstTokenAt(this.positionOf(key)); met.length < wanted && step < tokens.length; step++) {
+      const peer = (tokens[index] as Token).peer;
+      if (!met.includes(peer)) {
+        met.push(peer);
+        if (visit(peer)) return;
+      }
       index = index + 1 === tokens.length ? 0 : index + 1;
     }
-    return false;
   }
 }

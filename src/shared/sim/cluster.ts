@@ -16,6 +16,7 @@ export interface ClusterOptions<Message, Reply, Peer> {
   readonly onReply?: (peer: PeerId, reply: Reply, now: Tick) => void;
   readonly recordMessages?: boolean;
   readonly sizeOf: (message: Message) => number;
+  readonly sizeBound?: (message: Message) => number;
   readonly typeOf: (message: Message) => string;
   readonly create: (context: MachineContext) => Peer;
   /** The membership machine inside a peer. */
@@ -39,6 +40,7 @@ export class Cluster<Message, Command, Reply, Peer extends Machine<Message, Comm
       seed: options.seed,
       network: options.network ?? {},
       sizeOf: options.sizeOf,
+      ...(options.sizeBound ? { sizeBound: options.sizeBound } : {}),
       typeOf: options.typeOf,
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       ...(options.onReply ? { onReply: options.onReply } : {}),

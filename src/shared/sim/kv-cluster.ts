@@ -10,7 +10,7 @@ import type { GossipConfig } from '../membership/gossip/config.ts';
 import type { SwimConfig } from '../membership/swim/config.ts';
 import { SlotRegistry } from '../membership/swim/member-table.ts';
 import type { MembershipProtocol } from '../membership/types.ts';
-import { KV_MESSAGE_TYPES, kvMessageBytes, type KvMessage } from '../protocol/kv.ts';
+import { KV_MESSAGE_TYPES, kvMessageBytes, kvMessageBytesBound, type KvMessage } from '../protocol/kv.ts';
 import { membershipMessageBytes, type MembershipMessage } from '../protocol/membership.ts';
 import { HashCache } from '../ring/hash.ts';
 import { Cluster } from './cluster.ts';
@@ -50,6 +50,7 @@ export class KvCluster extends Cluster<PeerMessage, PeerCommand, PeerReply, KvPe
         if (reply.type === 'kv.result') options.onResult?.(peer, reply, now);
       },
       sizeOf: peerMessageBytes,
+      sizeBound: (message) => (KV_MESSAGE_TYPES.has(message.type) ? kvMessageBytesBound(message as KvMessage) : membershipMessageBytes(message as MembershipMessage)),
       typeOf: (message) => message.type,
       membershipOf: (peer) => peer.membership,
       create: ({ id, random, now }) =>

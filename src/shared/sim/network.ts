@@ -80,6 +80,7 @@ export class EmulatedNetwork<Message> {
   /** Every draw for a message comes from its directed link's own sequence. */
   readonly #draws: KeyedDraws;
   readonly #sizeOf: (message: Message) => number;
+  readonly #sizeBound: (message: Message) => number;
   readonly #links = new Map<string, LinkFaults>();
   #partitions: Partition[] = [];
   readonly #due = new Map<Tick, Envelope<Message>[]>();
@@ -91,9 +92,14 @@ export class EmulatedNetwork<Message> {
     dropped: { loss: 0, partition: 0, 'buffer-full': 0, oversize: 0, 'target-down': 0 },
   };
 
-  constructor(random: RandomStream, sizeOf: (message: Message) => number, config: Partial<NetworkConfig> = {}) {
+  /**
+   * `sizeOf` gives a message's encoded size; `sizeBound`, if given, a cheap upper bound of it, so
+   * the exact size is computed only for messages near the limit.
+   */
+  constructor(random: RandomStream, sizeOf: (message: Message) => number, config: Partial<NetworkConfig> = {}, sizeBound: (message: Message) => number = sizeOf) {
     this.#draws = new KeyedDraws(random, 'links');
     this.#sizeOf = sizeOf;
+    this.#sizeBound = sizeBound;
     this.#config = validate({ ...NETWORK_DEFAULTS, ...config });
   }
 
@@ -180,7 +186,9 @@ export class EmulatedNetwork<Message> {
   #dropReason(from: PeerId, to: PeerId, message: Message): DropReason | undefined {
     const config = this.#config;
     if (this.#partitions.length > 0 && this.isBlocked(from, to)) return 'partition';
-    if (Number.isFinite(config.messageBytesMax) && this.#sizeOf(message) > config.messageBytesMax) return 'oversize';
+    if (Number.isFinite(config.messageBytesMax) && this.#sizeBound(message) > config.messageBytesMax && this.#sizeOf(message) > config.messageBytesMax) {
+      return 'oversize';
+    }
     const link = this.#links.size > 0 ? this.#links.get(linkKey(from, to)) : undefined;
     const loss = link?.loss ?? config.loss;
     if (loss > 0 && this.#draws.chance(from, to, loss)) return 'loss';
