@@ -36,43 +36,35 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .action((what?: string) => {
       usage(what === undefined ? 'say what to grade: ringside grade membership | kv | all (try: ringside grade --help)' : `cannot grade '${what}' (can grade: membership, kv, all)`);
     });
-  grade
+  const membership = grade
     .command('membership')
     .description('the membership scenarios: 10 peers, 700 ticks, crashes at tick 100 (90 points in all)')
     .addOption(
       new Option('--scenario <name>', 'one scenario, or all').choices([...MEMBERSHIP_SCENARIOS, 'all']).default('all'),
     )
     .addOption(new Option('--protocol <name>', 'membership protocol').choices([...MEMBERSHIP_PROTOCOLS, 'all']).default('swim'))
-    .option('--seed <n>', 'root seed of the run', parseSeed, 1)
-    .option('--seeds <a-b>', 'sweep a range of seeds and print a summary table', parseSeedRange)
-    .option('--delay <ticks>', 'add a delay to every message: N or MIN-MAX (uniform) ticks', parseDelay)
-    .option('--out <file>', 'write the debug log (dbg.log) of the run')
-    .action((options, command: Command) => {
-      checkSeedOptions(options, command);
-      status = gradeMembershipCommand(options, io);
-    });
+    .option('--delay <ticks>', 'add a delay to every message: N or MIN-MAX (uniform) ticks', parseDelay);
+  withRunOptions(membership, true).action((options, command: Command) => {
+    checkSeedOptions(options, command);
+    status = gradeMembershipCommand(options, io);
+  });
 
-  grade
+  const kv = grade
     .command('kv')
     .description('the key-value tests: 100 keys, crashes of replicas, stabilization (90 points in all)')
-    .addOption(new Option('--test <name>', 'one test, or all').choices([...KV_TESTS, 'all']).default('all'))
-    .option('--seed <n>', 'root seed of the run', parseSeed, 1)
-    .option('--seeds <a-b>', 'sweep a range of seeds and print a summary table', parseSeedRange)
-    .option('--out <file>', 'write the debug log (dbg.log) of the run')
-    .action((options, command: Command) => {
-      checkSeedOptions(options, command);
-      status = gradeKvCommand(options, io);
-    });
+    .addOption(new Option('--test <name>', 'one test, or all').choices([...KV_TESTS, 'all']).default('all'));
+  withRunOptions(kv, true).action((options, command: Command) => {
+    checkSeedOptions(options, command);
+    status = gradeKvCommand(options, io);
+  });
 
-  grade
+  const all = grade
     .command('all')
-    .description('every classroom scenario, membership (both protocols) and key-value, in one table')
-    .option('--seed <n>', 'root seed of the runs', parseSeed, 1)
-    .option('--seeds <a-b>', 'a range of seeds: the table counts full marks', parseSeedRange)
-    .action((options, command: Command) => {
-      checkSeedOptions(options, command);
-      status = gradeAllCommand(options, io);
-    });
+    .description('every classroom scenario, membership (both protocols) and key-value, in one table');
+  withRunOptions(all, false).action((options, command: Command) => {
+    checkSeedOptions(options, command);
+    status = gradeAllCommand(options, io);
+  });
 
   program
     .command('sim')
@@ -100,6 +92,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     }
     throw error;
   }
+}
+
+/** The options every grading command shares: one seed or a range, and where to write the log. */
+function withRunOptions(command: Command, writesLog: boolean): Command {
+  command
+    .option('--seed <n>', 'root seed of the run', parseSeed, 1)
+    .option('--seeds <a-b>', 'sweep a range of seeds and print a summary table', parseSeedRange);
+  return writesLog ? command.option('--out <file>', 'write the debug log (dbg.log) of the run') : command;
 }
 
 /** --seed or --seeds, not both; --out only for one run, and writable before any work. */

@@ -48,6 +48,18 @@ const memberFields = {
   heartbeat: z.number().int().nonnegative().optional(),
 };
 
+/** What a replica's and a coordinator's view of one operation share (the dbg.log line's fields). */
+const kvOutcomeFields = {
+  tick,
+  peer: peerIdSchema,
+  transaction: z.number().int().nonnegative(),
+  op: kvOperationSchema,
+  key: keySchema,
+  value: z.string().optional(),
+  ok: z.boolean(),
+  reason: kvFailureSchema.optional(),
+};
+
 export const journalEventSchema = z.discriminatedUnion('kind', [
   /** `peer` now counts `subject` as a member (its own join included). */
   z.object({ kind: z.literal('member.added'), ...memberFields }),
@@ -103,28 +115,11 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('log'), tick, peer: peerIdSchema, text: z.string() }),
 
   /** A replica applied (or refused) one operation of a client transaction. */
-  z.object({
-    kind: z.literal('kv.replica'),
-    tick,
-    peer: peerIdSchema,
-    transaction: z.number().int().nonnegative(),
-    op: kvOperationSchema,
-    key: keySchema,
-    value: z.string().optional(),
-    ok: z.boolean(),
-    reason: kvFailureSchema.optional(),
-  }),
+  z.object({ kind: z.literal('kv.replica'), ...kvOutcomeFields }),
   /** A coordinator decided a client transaction: once, on quorum, failure or timeout. */
   z.object({
     kind: z.literal('kv.result'),
-    tick,
-    peer: peerIdSchema,
-    transaction: z.number().int().nonnegative(),
-    op: kvOperationSchema,
-    key: keySchema,
-    value: z.string().optional(),
-    ok: z.boolean(),
-    reason: kvFailureSchema.optional(),
+    ...kvOutcomeFields,
     latencyTicks: z.number().int().nonnegative(),
     /** Each replica asked, and its answer when it came before the decision. */
     replicas: z.array(z.object({ peer: peerIdSchema, ok: z.boolean().optional() })),

@@ -4,7 +4,11 @@
  */
 import type { JournalEvent } from '../journal/events.ts';
 import type { Machine, PeerId, Tick } from '../machine.ts';
-import type { MembershipCommand, MembershipMachine } from '../membership/types.ts';
+import type { MembershipOptions } from '../membership/create.ts';
+import type { GossipConfig } from '../membership/gossip/config.ts';
+import type { SwimConfig } from '../membership/swim/config.ts';
+import type { SlotRegistry } from '../membership/swim/member-table.ts';
+import type { MembershipCommand, MembershipMachine, MembershipProtocol } from '../membership/types.ts';
 import type { NetworkConfig } from './network.ts';
 import { Simulator, type MachineContext } from './simulator.ts';
 
@@ -21,6 +25,25 @@ export interface ClusterOptions<Message, Reply, Peer> {
   readonly create: (context: MachineContext) => Peer;
   /** The membership machine inside a peer. */
   readonly membershipOf: (peer: Peer) => MembershipMachine;
+}
+
+/** The membership part of a simulated peer: its id, stream, generation (its start tick) and tunables. */
+export function simulatedMembership(
+  options: { readonly protocol: MembershipProtocol; readonly gossip?: Partial<GossipConfig>; readonly swim?: Partial<SwimConfig> },
+  context: MachineContext,
+  messageBytesMax: number,
+  slots: SlotRegistry,
+): MembershipOptions {
+  return {
+    protocol: options.protocol,
+    id: context.id,
+    random: context.random,
+    generation: context.now,
+    messageBytesMax,
+    slots,
+    ...(options.gossip ? { gossip: options.gossip } : {}),
+    ...(options.swim ? { swim: options.swim } : {}),
+  };
 }
 
 export function classroomAddress(peerNumber: number): PeerId {

@@ -13,7 +13,7 @@ import type { MembershipProtocol } from '../membership/types.ts';
 import { KV_MESSAGE_TYPES, kvMessageBytes, kvMessageBytesBound, type KvMessage } from '../protocol/kv.ts';
 import { membershipMessageBytes, type MembershipMessage } from '../protocol/membership.ts';
 import { HashCache } from '../ring/hash.ts';
-import { Cluster } from './cluster.ts';
+import { Cluster, simulatedMembership } from './cluster.ts';
 import type { NetworkConfig } from './network.ts';
 
 export interface KvClusterOptions {
@@ -53,21 +53,8 @@ export class KvCluster extends Cluster<PeerMessage, PeerCommand, PeerReply, KvPe
       sizeBound: (message) => (KV_MESSAGE_TYPES.has(message.type) ? kvMessageBytesBound(message as KvMessage) : membershipMessageBytes(message as MembershipMessage)),
       typeOf: (message) => message.type,
       membershipOf: (peer) => peer.membership,
-      create: ({ id, random, now }) =>
-        new KvPeer(
-          {
-            protocol: options.protocol,
-            id,
-            random,
-            generation: now,
-            messageBytesMax,
-            slots,
-            ...(options.gossip ? { gossip: options.gossip } : {}),
-            ...(options.swim ? { swim: options.swim } : {}),
-            ...(options.kv ? { kv: options.kv } : {}),
-          },
-          hashes,
-        ),
+      create: (context) =>
+        new KvPeer({ ...simulatedMembership(options, context, messageBytesMax, slots), ...(options.kv ? { kv: options.kv } : {}) }, hashes),
     });
     this.protocol = options.protocol;
   }

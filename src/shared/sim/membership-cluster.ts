@@ -6,7 +6,7 @@ import type { SwimConfig } from '../membership/swim/config.ts';
 import { SlotRegistry } from '../membership/swim/member-table.ts';
 import type { MembershipCommand, MembershipMachine, MembershipProtocol, MembershipReply } from '../membership/types.ts';
 import { membershipMessageBytes, type MembershipMessage } from '../protocol/membership.ts';
-import { Cluster } from './cluster.ts';
+import { Cluster, simulatedMembership } from './cluster.ts';
 import type { NetworkConfig } from './network.ts';
 
 export { classroomAddress } from './cluster.ts';
@@ -37,17 +37,7 @@ export class MembershipCluster extends Cluster<MembershipMessage, MembershipComm
       sizeOf: membershipMessageBytes,
       typeOf: (message) => message.type,
       membershipOf: (machine) => machine,
-      create: ({ id, random, now }) =>
-        createMembership({
-          protocol: options.protocol,
-          id,
-          random,
-          generation: now,
-          messageBytesMax,
-          slots,
-          ...(options.gossip ? { gossip: options.gossip } : {}),
-          ...(options.swim ? { swim: options.swim } : {}),
-        }),
+      create: (context) => createMembership(simulatedMembership(options, context, messageBytesMax, slots)),
     });
     this.protocol = options.protocol;
   }
