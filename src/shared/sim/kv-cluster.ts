@@ -2,31 +2,20 @@
  * A simulated key-value cluster: peers that run membership and the replica store. Clients hand
  * operations to a coordinator of their choice; results come back through `onResult`.
  */
-import type { JournalEvent } from '../journal/events.ts';
 import type { PeerId, Tick } from '../machine.ts';
 import type { KvConfig } from '../kv/config.ts';
 import { KV_MESSAGE_BYTES_MAX_DEFAULT, KvPeer, type KvCommand, type KvResult, type PeerCommand, type PeerMessage, type PeerReply } from '../kv/peer.ts';
-import type { GossipConfig } from '../membership/gossip/config.ts';
-import type { SwimConfig } from '../membership/swim/config.ts';
 import { SlotRegistry } from '../membership/swim/member-table.ts';
 import type { MembershipProtocol } from '../membership/types.ts';
 import { KV_MESSAGE_TYPES, kvMessageBytes, kvMessageBytesBound, type KvMessage } from '../protocol/kv.ts';
 import { membershipMessageBytes, type MembershipMessage } from '../protocol/membership.ts';
 import { HashCache } from '../ring/hash.ts';
 import { Cluster, simulatedMembership } from './cluster.ts';
-import type { NetworkConfig } from './network.ts';
+import type { MembershipClusterOptions } from './membership-cluster.ts';
 
-export interface KvClusterOptions {
-  readonly protocol: MembershipProtocol;
-  readonly peers: number;
-  readonly seed: number | string;
+export interface KvClusterOptions extends MembershipClusterOptions {
   readonly kv?: Partial<KvConfig>;
-  readonly network?: Partial<NetworkConfig>;
-  readonly gossip?: Partial<GossipConfig>;
-  readonly swim?: Partial<SwimConfig>;
-  readonly onEvent?: (event: JournalEvent) => void;
   readonly onResult?: (coordinator: PeerId, result: KvResult, now: Tick) => void;
-  readonly recordMessages?: boolean;
 }
 
 export function peerMessageBytes(message: PeerMessage): number {
