@@ -11,10 +11,11 @@ import { KV_TESTS } from '../shared/sim/scenarios/classroom-kv.ts';
 import { gradeAllCommand } from './commands/grade-all.ts';
 import { gradeKvCommand } from './commands/grade-kv.ts';
 import { gradeMembershipCommand } from './commands/grade-membership.ts';
+import { peerCommand } from './commands/peer.ts';
 import { simCommand } from './commands/sim.ts';
 import { checkOutputPath, FileError } from './files.ts';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.ts';
-import { parseDelay, parseSeed, parseSeedRange } from './parse.ts';
+import { parseAddress, parseDelay, parsePeerAddress, parsePort, parseSeed, parseSeedRange, parseTickMs } from './parse.ts';
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let status = EXIT_OK;
@@ -74,6 +75,21 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       status = simCommand(file, io);
     });
 
+  program
+    .command('peer')
+    .description('run one peer in the foreground: membership and the key-value store over WebSockets, with a Redis front')
+    .option('--listen <host:port>', 'where peers and control clients connect (port 0: any free port)', parseAddress, { host: '127.0.0.1', port: 0 })
+    .option('--join <host:port>', 'a peer to join through (repeat or comma-separate for several); none: start a group', collectAddresses, [])
+    .addOption(new Option('--protocol <name>', 'membership protocol').choices([...MEMBERSHIP_PROTOCOLS]).default('swim'))
+    .option('--tick-ms <ms>', 'length of one protocol tick', parseTickMs, 100)
+    .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, or a development secret on loopback)')
+    .option('--redis-port <port>', 'port of the Redis-protocol front, on the --listen host (0: any free port)', parsePort, 0)
+    .option('--no-redis', 'no Redis-protocol front')
+    .option('--seed <text>', 'seed the peer\'s random choices (default: random)')
+    .action(async (options: { listen: { host: string; port: number }; join: string[]; protocol: 'swim' | 'gossip'; tickMs: number; secretFile?: string; redisPort: number; redis: boolean; seed?: string }) => {
+      status = await peerCommand({ ...options, redisPort: options.redis ? options.redisPort : false }, io);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return status;
@@ -109,6 +125,10 @@ function checkSeedOptions(options: { seeds?: unknown; out?: string }, command: C
     usage('--seed runs one seed and --seeds a range: give one of them');
   }
   if (options.out !== undefined) checkOutputPath(options.out);
+}
+
+function collectAddresses(text: string, previous: string[]): string[] {
+  return [...previous, ...text.split(',').filter((part) => part.trim() !== '').map(parsePeerAddress)];
 }
 
 function usage(message: string): never {

@@ -36,3 +36,28 @@ export function parseDelay(text: string): DelayModel {
   }
   return min === max ? { kind: 'constant', ticks: min } : { kind: 'uniform', minTicks: min, maxTicks: max };
 }
+
+/** `HOST:PORT` (IPv6 in brackets: `[::1]:7001`), port 0-65535. */
+export function parseAddress(text: string): { host: string; port: number } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(text.trim());
+  const port = Number(match?.[2]);
+  if (match === null || port > 65_535) throw new InvalidArgumentError(`'${text}' is not HOST:PORT (such as 127.0.0.1:7001).`);
+  return { host: (match[1] as string).replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/** A peer's address to join or reach: HOST:PORT with a port from 1. */
+export function parsePeerAddress(text: string): string {
+  const { host, port } = parseAddress(text);
+  if (port === 0) throw new InvalidArgumentError(`'${text}': a peer's port is 1-65535.`);
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export function parsePort(text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) > 65_535) throw new InvalidArgumentError(`'${text}' is not a port (0-65535, 0: any free port).`);
+  return Number(text);
+}
+
+export function parseTickMs(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 60_000) throw new InvalidArgumentError('a tick is 1-60000 ms.');
+  return Number(text);
+}

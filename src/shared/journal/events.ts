@@ -35,6 +35,8 @@ export const rejectReasonSchema = z.enum([
   'clock-skew',
   /** An answer that does not match the question (another key, another phase). */
   'mismatched',
+  /** A real peer's transport: a connection without the shared secret, or a frame before it. */
+  'unauthenticated',
 ]);
 export type RejectReason = z.infer<typeof rejectReasonSchema>;
 
@@ -140,6 +142,25 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
     peer: peerIdSchema,
     key: keySchema,
     reason: z.enum(['handed-off', 'tombstone-expired']),
+  }),
+  /** A cluster manager started a peer process (real peers only). */
+  z.object({
+    kind: z.literal('process.started'),
+    tick,
+    peer: peerIdSchema,
+    pid: z.number().int(),
+    port: z.number().int(),
+    redisPort: z.number().int(),
+  }),
+  /** A peer process ended; `expected` is false when nobody asked it to (a crash, a kill from outside). */
+  z.object({
+    kind: z.literal('process.exited'),
+    tick,
+    peer: peerIdSchema,
+    pid: z.number().int(),
+    code: z.number().int().nullable(),
+    signal: z.string().nullable(),
+    expected: z.boolean(),
   }),
   /** The peer rebuilt its ring after a membership change. */
   z.object({ kind: z.literal('ring.changed'), tick, peer: peerIdSchema, members: z.number().int().nonnegative() }),

@@ -214,8 +214,12 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
         break;
       }
       case 'command':
-        if (input.command.type === 'kv.client') this.#coordinate(input.command, now);
-        else this.#membershipStep(input as MachineInput<MembershipMessage, MembershipCommand>, now);
+        if (input.command.type === 'kv.client') {
+          this.#coordinate(input.command, now);
+          break;
+        }
+        if (input.command.type === 'leave') this.#handOffBeforeLeaving(now);
+        this.#membershipStep(input as MachineInput<MembershipMessage, MembershipCommand>, now);
         break;
     }
     return this.#outputs;
@@ -274,6 +278,18 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
       }
     }
     this.#sendRecords(batches, 'handoff');
+  }
+
+  /**
+   * A graceful leave: every record goes to its owners on the ring without this peer, before the
+   * group hears goodbye. After leaving the peer still takes their acknowledgements (and retries),
+   * so its driver can wait for `pendingHandoffs` to reach zero before it exits.
+   */
+  #handOffBeforeLeaving(now: Tick): void {
+    if (this.membership.status !== 'member') return;
+    const previous = this.#ring;
+    this.#ring = new Ring(this.config.ring, previous.peers.filter((peer) => peer !== this.id), this.#hashes);
+    this.#stabilize(previous, now);
   }
 
   #handoff(key: string, now: Tick): Handoff {
@@ -483,7 +499,11 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
   // Replica
 
   #onKvMessage(from: PeerId, message: KvMessage, now: Tick): void {
-    if (this.membership.status !== 'member') return;
+    if (this.membership.status !== 'member') {
+      // Having left, a peer only hears the owners acknowledge the records it handed them.
+      if (this.membership.status === 'left' && message.type === 'kv.stored') this.#onReplication(from, message, now);
+      return;
+    }
     switch (message.type) {
       case 'kv.request': {
         const answer = this.#serve(message, now);
@@ -659,6 +679,10 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
       if (now < transaction.phaseStartTick + this.config.replyTimeoutTicks) continue;
       if (!transaction.decided) this.#decide(transaction, false, now, 'timeout');
       this.#finish(transaction);
+    }
+    if (this.membership.status === 'left' && this.#handoffs.size > 0 && now >= this.#nextStabilizeTick) {
+      this.#nextStabilizeTick = now + this.config.stabilizeIntervalTicks;
+      this.#retryHandoffs(now);
     }
     if (this.membership.status !== 'member') return;
     if (now >= this.#nextStabilizeTick) {

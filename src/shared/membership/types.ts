@@ -62,6 +62,7 @@ export function emptyCounters(): MembershipCounters {
       'not-a-member': 0,
       'clock-skew': 0,
       mismatched: 0,
+      unauthenticated: 0,
     },
     updatesRefused: 0,
     joinAttempts: 0,

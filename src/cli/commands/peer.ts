@@ -1,0 +1,80 @@
+/**
+ * `ringside peer`: one peer in the foreground. It prints one ready line on standard output
+ * (`ringside-peer ready {json}`: id, pid, ports) so a parent can wait for it; log lines go to
+ * standard error. SIGTERM, SIGINT or a control `leave` stops it gracefully (exit 0); a second
+ * signal stops it at once.
+ */
+import type { MembershipProtocol } from '../../shared/membership/types.ts';
+import { formatReadyLine } from '../../shared/protocol/control.ts';
+import { PeerProcess } from '../../peer/peer.ts';
+import { loadSecret, SecretError } from '../../peer/secret.ts';
+import { EXIT_WITH_PARENT_ENV } from '../../main/cluster/spawn.ts';
+import { EXIT_OK, EXIT_USAGE, type CliIo } from '../io.ts';
+
+export interface PeerCommandOptions {
+  readonly listen: { host: string; port: number };
+  readonly join: readonly string[];
+  readonly protocol: MembershipProtocol;
+  readonly tickMs: number;
+  readonly secretFile?: string;
+  readonly redisPort: number | false;
+  readonly seed?: string;
+  readonly verbose?: boolean;
+}
+
+export async function peerCommand(options: PeerCommandOptions, io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
+  let peer: PeerProcess;
+  try {
+    const { secret, source } = loadSecret(options.secretFile, options.listen.host);
+    peer = await PeerProcess.start({
+      host: options.listen.host,
+      port: options.listen.port,
+      redisPort: options.redisPort === false ? undefined : options.redisPort,
+      join: options.join,
+      protocol: options.protocol,
+      tickMs: options.tickMs,
+      secret,
+      seed: options.seed,
+      log: (line) => io.err(`${line}\n`),
+    });
+    if (source === 'loopback default') io.err('note: no --secret-file or RINGSIDE_SECRET: using the loopback development secret\n');
+  } catch (error) {
+    if (error instanceof SecretError || error instanceof Error) {
+      io.err(`error: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  io.out(`${formatReadyLine(peer.readyInfo())}\n`);
+  io.err(`peer ${peer.id} (${options.protocol}, ${options.tickMs} ms ticks) ${options.join.length > 0 ? `joining through ${options.join.join(', ')}` : 'started a group'}; Redis front ${peer.redis ? `on port ${peer.redis.port}` : 'off'}\n`);
+  return new Promise((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: string): void => {
+      if (signalled) {
+        io.err(`${signal} again: stopping at once\n`);
+        void peer.close().then(() => resolve(130));
+        return;
+      }
+      signalled = true;
+      io.err(`${signal}: leaving the group\n`);
+      void peer.leave();
+    };
+    signals.on('SIGTERM', onSignal);
+    signals.on('SIGINT', onSignal);
+    if (process.env[EXIT_WITH_PARENT_ENV] === '1') {
+      // Spawned by a cluster manager: when it is gone (its end of standard input closes), leave.
+      process.stdout.on('error', () => undefined);
+      process.stderr.on('error', () => undefined);
+      process.stdin.on('end', () => onSignal('the parent process ended'));
+      process.stdin.on('error', () => onSignal('the parent process ended'));
+      process.stdin.resume();
+    }
+    peer.onStopped = () => {
+      signals.off('SIGTERM', onSignal);
+      signals.off('SIGINT', onSignal);
+      process.stdin.destroy();
+      io.err(`peer ${peer.id} stopped\n`);
+      resolve(EXIT_OK);
+    };
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * Spawning one peer process: a child of the current runtime (`process.execPath`; inside
+ * Electron that binary runs as Node with ELECTRON_RUN_AS_NODE), waiting for its ready line.
+ * The child watches its standard input and leaves when it closes, so peers never outlive the
+ * process that started them, however it ends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseReadyLine, type ReadyInfo } from '../../shared/protocol/control.ts';
+import { SECRET_ENV } from '../../peer/secret.ts';
+
+/** Set for a spawned peer: leave when standard input closes (the parent is gone). */
+export const EXIT_WITH_PARENT_ENV = 'RINGSIDE_EXIT_WITH_PARENT';
+export const READY_TIMEOUT_MS = 15_000;
+
+export const DEFAULT_PEER_ENTRY = fileURLToPath(new URL('../../cli/peer-process.ts', import.meta.url));
+
+export interface SpawnOptions {
+  readonly entry: string;
+  readonly args: readonly string[];
+  readonly secret: string;
+  /** Each line the peer writes on standard error. */
+  readonly onStderr: (line: string) => void;
+}
+
+export interface SpawnedPeer {
+  readonly child: ChildProcess;
+  readonly info: ReadyInfo;
+}
+
+export class SpawnError extends Error {
+  override readonly name = 'SpawnError';
+}
+
+export function spawnPeer(options: SpawnOptions): Promise<SpawnedPeer> {
+  const flags = options.entry.endsWith('.ts') && !process.features.typescript ? ['--experimental-strip-types'] : [];
+  const child = spawn(process.execPath, [...flags, '--no-warnings', options.entry, ...options.args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, [SECRET_ENV]: options.secret, [EXIT_WITH_PARENT_ENV]: '1', ELECTRON_RUN_AS_NODE: '1' },
+  });
+  const stderrTail: string[] = [];
+  forEachLine(child.stderr, (line) => {
+    stderrTail.push(line);
+    if (stderrTail.length > 5) stderrTail.shift();
+    options.onStderr(line);
+  });
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const settle = (error: SpawnError | undefined, info?: ReadyInfo): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error !== undefined) {
+        child.kill('SIGKILL');
+        reject(error);
+      } else resolve({ child, info: info as ReadyInfo });
+    };
+    const timer = setTimeout(() => settle(new SpawnError(`the peer did not say it was ready within ${READY_TIMEOUT_MS / 1000} s${tail(stderrTail)}`)), READY_TIMEOUT_MS);
+    child.on('error', (error) => settle(new SpawnError(`cannot start a peer process: ${error.message}`)));
+    child.on('exit', (code, signal) => {
+      // stderr may still hold the reason: give it a moment to arrive.
+      setTimeout(() => settle(new SpawnError(`the peer exited before it was ready (${signal ?? `code ${code}`})${tail(stderrTail)}`)), 50);
+    });
+    forEachLine(child.stdout, (line) => {
+      const info = parseReadyLine(line);
+      if (info !== undefined) settle(undefined, info);
+    });
+  });
+}
+
+function tail(lines: readonly string[]): string {
+  return lines.length === 0 ? '' : `: ${lines.filter((line) => line.startsWith('error')).at(-1) ?? lines.at(-1)}`;
+}
+
+function forEachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  if (stream === null) return;
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    partial += chunk;
+    let end: number;
+    while ((end = partial.indexOf('\n')) >= 0) {
+      onLine(partial.slice(0, end));
+      partial = partial.slice(end + 1);
+    }
+    if (partial.length > 65_536) partial = partial.slice(-65_536);
+  });
+}

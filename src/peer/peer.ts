@@ -1,0 +1,491 @@
+/**
+ * One peer process: the core's key-value peer (membership + store), driven by a real timer,
+ * over the WebSocket transport, with a control channel and a Redis-protocol front.
+ *
+ * Time: tick t is the t-th `tickMs` slice since the Unix epoch, so every peer of a cluster
+ * stamps versions on one clock and a restarted peer's ticks keep growing. Inputs (messages,
+ * commands) are stepped the moment they arrive; the timer steps one tick per elapsed tick.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DropReason, JournalEvent, RejectReason } from '../shared/journal/events.ts';
+import type { KvConfig } from '../shared/kv/config.ts';
+import { KvPeer, type KvResult, type PeerCommand, type PeerMessage, type PeerReply } from '../shared/kv/peer.ts';
+import type { MachineInput, MachineOutput } from '../shared/machine.ts';
+import type { GossipConfig } from '../shared/membership/gossip/config.ts';
+import type { SwimConfig } from '../shared/membership/swim/config.ts';
+import type { MembershipProtocol } from '../shared/membership/types.ts';
+import {
+  controlRequestSchema,
+  VALUE_PREVIEW_MAX,
+  type ControlCommand,
+  type PeerInspection,
+  type ReadyInfo,
+  type StampedEvent,
+} from '../shared/protocol/control.ts';
+import { describeFaultPlan, type FaultPlan } from '../shared/protocol/faults.ts';
+import { KV_MESSAGE_BYTES_MAX_DEFAULT, type KvOperation } from '../shared/protocol/kv.ts';
+import { RandomStream } from '../shared/random/stream.ts';
+import { FaultInjector } from './faults.ts';
+import { RedisFront, type KvAnswer } from './redis.ts';
+import { WsTransport, type ControlChannel } from './transport.ts';
+
+export interface PeerOptions {
+  readonly host: string;
+  /** 0: any free port. */
+  readonly port: number;
+  /** The Redis front's port (0: any free one); undefined: no Redis front. */
+  readonly redisPort?: number | undefined;
+  /** Peers to join through (their addresses); none: start a group. */
+  readonly join: readonly string[];
+  readonly protocol: MembershipProtocol;
+  readonly tickMs: number;
+  readonly secret: string;
+  /** Seeds the peer's random streams (gossip targets, fault draws); default: random. */
+  readonly seed?: string | undefined;
+  readonly kv?: Partial<KvConfig>;
+  readonly swim?: Partial<SwimConfig>;
+  readonly gossip?: Partial<GossipConfig>;
+  /** Where human-readable log lines go (the CLI: standard error). */
+  readonly log?: (line: string) => void;
+}
+
+/** How long a graceful leave waits for owners to acknowledge the keys handed to them. */
+const LEAVE_HANDOFF_WAIT_MS = 5000;
+/** Event batches go to control clients at most this often. */
+const EVENT_FLUSH_MS = 20;
+/** Events kept for one slow control client, at most; older ones are dropped and counted. */
+const SUBSCRIBER_EVENTS_MAX = 100_000;
+/** A control client's socket holding more than this unsent gets no more batches for now. */
+const SUBSCRIBER_BUFFER_MAX = 8 * 1_048_576;
+/** Events kept for the first control client, from before it subscribed. */
+const BACKLOG_MAX = 1000;
+
+interface Subscriber {
+  readonly channel: ControlChannel;
+  messages: boolean;
+  pending: StampedEvent[];
+  dropped: number;
+}
+
+type Input = MachineInput<PeerMessage, PeerCommand>;
+type Output = MachineOutput<PeerMessage, PeerReply>;
+
+export class PeerProcess {
+  readonly machine: KvPeer;
+  readonly transport: WsTransport;
+  readonly redis: RedisFront | undefined;
+  readonly tickMs: number;
+  readonly #options: PeerOptions;
+  readonly #faults: FaultInjector;
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #results = new Map<number, (result: KvResult) => void>();
+  readonly #log: (line: string) => void;
+  #nextTransaction = 1;
+  #lastTick: number;
+  #timer: NodeJS.Timeout | undefined;
+  #flushTimer: NodeJS.Timeout | undefined;
+  #messageEvents = false;
+  #backlog: StampedEvent[] | undefined = [];
+  #leaving: Promise<void> | undefined;
+  #closed = false;
+  /** Called once the peer has stopped (after a graceful leave or `close`). */
+  onStopped: () => void = () => undefined;
+
+  private constructor(options: PeerOptions, transport: WsTransport, redis: RedisFront | undefined) {
+    this.#options = options;
+    this.transport = transport;
+    this.redis = redis;
+    this.tickMs = options.tickMs;
+    this.#log = options.log ?? (() => undefined);
+    const root = RandomStream.root(options.seed ?? randomBytes(16).toString('hex'));
+    this.#faults = new FaultInjector(transport.id, root.derive('faults'));
+    this.#lastTick = this.now();
+    this.machine = new KvPeer({
+      protocol: options.protocol,
+      id: transport.id,
+      random: root.derive(`peer:${transport.id}`),
+      generation: this.#lastTick,
+      messageBytesMax: KV_MESSAGE_BYTES_MAX_DEFAULT,
+      ...(options.kv ? { kv: options.kv } : {}),
+      ...(options.swim ? { swim: options.swim } : {}),
+      ...(options.gossip ? { gossip: options.gossip } : {}),
+    });
+  }
+
+  /** Listens, joins (or starts a group) and starts the timer. */
+  static async start(options: PeerOptions): Promise<PeerProcess> {
+    // The transport and the front call in before the peer exists: they find it here.
+    const started: { peer?: PeerProcess } = {};
+    const transport = await WsTransport.listen({
+      host: options.host,
+      port: options.port,
+      secret: options.secret,
+      messageBytesMax: KV_MESSAGE_BYTES_MAX_DEFAULT,
+      onMessage: (from, data) => {
+        if (started.peer !== undefined) started.peer.#onMessage(from, data);
+      },
+      onControl: (channel) => {
+        if (started.peer !== undefined) started.peer.#onControl(channel);
+        else channel.close();
+      },
+      onRefused: (from, reason, detail) => {
+        if (started.peer !== undefined) started.peer.#refused(from, reason, detail);
+      },
+    });
+    let redis: RedisFront | undefined;
+    if (options.redisPort !== undefined) {
+      redis = new RedisFront({
+        execute: (op, key, value, binary) => {
+          if (started.peer === undefined) return Promise.reject(new Error('the peer is starting'));
+          return started.peer.execute(op, key, value, binary);
+        },
+        info: () => (started.peer === undefined ? [] : started.peer.#info()),
+        get readQuorum() {
+          return started.peer?.machine.config.readQuorum ?? 2;
+        },
+        get writeQuorum() {
+          return started.peer?.machine.config.writeQuorum ?? 2;
+        },
+        get replicas() {
+          return started.peer?.machine.config.ring.replicas ?? 3;
+        },
+      });
+      try {
+        await redis.listen(options.host, options.redisPort);
+      } catch (error) {
+        await transport.close();
+        throw error;
+      }
+    }
+    const peer = new PeerProcess(options, transport, redis);
+    started.peer = peer;
+    peer.#begin();
+    return peer;
+  }
+
+  get id(): string {
+    return this.transport.id;
+  }
+
+  /** The current tick: whole `tickMs` slices since the Unix epoch. */
+  now(): number {
+    return Math.floor(Date.now() / this.tickMs);
+  }
+
+  readyInfo(): ReadyInfo {
+    return {
+      id: this.id,
+      pid: process.pid,
+      port: this.transport.port,
+      redisPort: this.redis?.port ?? 0,
+      protocol: this.#options.protocol,
+      tickMs: this.tickMs,
+    };
+  }
+
+  #begin(): void {
+    const now = this.#lastTick;
+    this.#emit({ kind: 'peer.started', tick: now, peer: this.id });
+    this.#step({ kind: 'command', command: { type: 'join', introducers: this.#options.join.filter((id) => id !== this.id) } }, now);
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    const wait = this.tickMs - (Date.now() % this.tickMs);
+    this.#timer = setTimeout(() => {
+      this.#onTimer();
+      if (!this.#closed) this.#schedule();
+    }, wait);
+  }
+
+  #onTimer(): void {
+    const now = this.now();
+    // One tick per elapsed tick; after a long stall (SIGSTOP) only the last few matter.
+    for (let tick = Math.max(this.#lastTick + 1, now - 10); tick <= now; tick++) this.#step({ kind: 'tick' }, tick);
+    this.#lastTick = Math.max(this.#lastTick, now);
+  }
+
+  #step(input: Input, now: number): void {
+    const outputs = this.machine.step(input, now);
+    // The outputs array is reused by the next step: copy what a send may re-enter with.
+    for (const output of outputs.length > 0 ? [...outputs] : outputs) this.#output(output, now);
+  }
+
+  #output(output: Output, now: number): void {
+    switch (output.kind) {
+      case 'send':
+        this.#send(output.to, output.message, now);
+        return;
+      case 'event':
+        this.#emit(output.event);
+        return;
+      case 'reply':
+        if (output.reply.type === 'kv.result') {
+          const resolve = this.#results.get(output.reply.transaction);
+          this.#results.delete(output.reply.transaction);
+          resolve?.(output.reply);
+        }
+        return;
+    }
+  }
+
+  #send(to: string, message: PeerMessage, now: number): void {
+    const data = JSON.stringify(message);
+    const decision = this.#faults.decide(to);
+    if (decision.drop !== undefined) {
+      this.#messageDropped(to, message.type, decision.drop, now);
+      return;
+    }
+    for (const delay of decision.delays) {
+      if (delay === 0) this.#transmit(to, message.type, data, now);
+      else setTimeout(() => this.#transmit(to, message.type, data, this.now()), delay).unref();
+    }
+  }
+
+  #transmit(to: string, type: string, data: string, now: number): void {
+    if (this.#closed) return;
+    const dropped = this.transport.send(to, data);
+    if (dropped !== undefined) this.#messageDropped(to, type, dropped, now);
+    else if (this.#messageEvents) this.#emit({ kind: 'message.sent', tick: now, peer: this.id, to, type, bytes: Buffer.byteLength(data) });
+  }
+
+  #messageDropped(to: string, type: string, reason: DropReason, now: number): void {
+    if (this.#messageEvents) this.#emit({ kind: 'message.dropped', tick: now, peer: this.id, to, type, reason });
+  }
+
+  #onMessage(from: string, data: string): void {
+    if (this.#closed) return;
+    const now = Math.max(this.#lastTick, this.now());
+    if (this.#messageEvents) {
+      const type = /"type":"([A-Za-z.-]{1,40})"/.exec(data.slice(0, 200))?.[1] ?? 'unknown';
+      this.#emit({ kind: 'message.delivered', tick: now, peer: this.id, from, type });
+    }
+    this.#step({ kind: 'receive-bytes', from, data }, now);
+  }
+
+  #refused(from: string, reason: RejectReason, detail: string): void {
+    const event: JournalEvent = { kind: 'message.rejected', tick: this.now(), peer: this.id, from, reason, detail };
+    this.#emit(event);
+    this.#log(`refused ${reason} from ${from}: ${detail}`);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Operations
+
+  /** One client operation, coordinated here; resolves with the quorum's outcome. */
+  execute(op: KvOperation, key: string, value?: string, binary?: true): Promise<KvAnswer & KvResult> {
+    if (this.#closed || this.#leaving) {
+      return Promise.resolve({ type: 'kv.result', transaction: 0, op, key, ok: false, reason: 'no-ring', latencyTicks: 0, replicas: [] });
+    }
+    const transaction = this.#nextTransaction++;
+    if (this.#nextTransaction > Number.MAX_SAFE_INTEGER) this.#nextTransaction = 1;
+    return new Promise((resolve) => {
+      this.#results.set(transaction, resolve);
+      const command: PeerCommand = {
+        type: 'kv.client',
+        transaction,
+        op,
+        key,
+        ...(value !== undefined ? { value } : {}),
+        ...(binary ? { binary } : {}),
+      };
+      this.#step({ kind: 'command', command }, Math.max(this.#lastTick, this.now()));
+    });
+  }
+
+  setFaults(plan: FaultPlan): void {
+    this.#faults.set(plan);
+    this.#emit({ kind: 'fault.changed', tick: this.now(), description: `${this.id}: ${describeFaultPlan(plan)}` });
+  }
+
+  inspect(recordsMax = 10_000): PeerInspection {
+    const records = this.machine.records().sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return {
+      id: this.id,
+      pid: process.pid,
+      protocol: this.#options.protocol,
+      status: this.machine.membership.status,
+      tickMs: this.tickMs,
+      tick: this.now(),
+      redisPort: this.redis?.port ?? 0,
+      members: this.machine.membership.members().map((view) => ({ ...view })),
+      records: records.slice(0, recordsMax).map((record) =>
+        record.value.length > VALUE_PREVIEW_MAX ? { ...record, value: record.value.slice(0, VALUE_PREVIEW_MAX), truncated: true as const } : record,
+      ),
+      recordsTotal: records.length,
+      pendingHandoffs: this.machine.pendingHandoffs,
+      faults: this.#faults.plan,
+      counters: {
+        membership: { ...this.machine.membership.counters() },
+        kv: { ...this.machine.counters },
+        transport: this.transport.counters,
+        redis: this.redis?.counters ?? { connections: 0, commands: 0, errors: 0, protocolErrors: 0 },
+      },
+    };
+  }
+
+  #info(): [string, string | number][] {
+    const membership = this.machine.membership;
+    return [
+      ['peer_id', this.id],
+      ['protocol', this.#options.protocol],
+      ['status', membership.status],
+      ['members', membership.memberCount()],
+      ['replicas', this.machine.config.ring.replicas],
+      ['read_quorum', this.machine.config.readQuorum],
+      ['write_quorum', this.machine.config.writeQuorum],
+      ['keys_held', this.machine.records().length],
+      ['pending_handoffs', this.machine.pendingHandoffs],
+      ['tick_ms', this.tickMs],
+    ];
+  }
+
+  /**
+   * A graceful stop: hand the keys to their owners, say goodbye to the group, wait (up to 5 s)
+   * for the owners' acknowledgements, then close. Resolves once stopped.
+   */
+  leave(): Promise<void> {
+    if (this.#leaving) return this.#leaving;
+    this.#leaving = (async () => {
+      const held = this.machine.records().length;
+      this.#emit({ kind: 'log', tick: this.now(), peer: this.id, text: `leaving: handing ${held} keys to their owners` });
+      this.#step({ kind: 'command', command: { type: 'leave' } }, Math.max(this.#lastTick, this.now()));
+      const deadline = Date.now() + LEAVE_HANDOFF_WAIT_MS;
+      while (this.machine.pendingHandoffs > 0 && Date.now() < deadline) await sleep(20);
+      const pending = this.machine.pendingHandoffs;
+      this.#emit({
+        kind: 'log',
+        tick: this.now(),
+        peer: this.id,
+        text: pending === 0 ? 'left the group; every key acknowledged by its owners' : `left the group; ${pending} keys not acknowledged within 5 s`,
+      });
+      this.#emit({ kind: 'peer.left', tick: this.now(), peer: this.id });
+      await this.close();
+    })();
+    return this.#leaving;
+  }
+
+  /** Stops at once (no goodbye): closes the ports after sending what is pending. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#flushEvents();
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    clearTimeout(this.#flushTimer);
+    await sleep(20); // let the last frames leave
+    await Promise.all([this.transport.close(), this.redis?.close()]);
+    for (const resolve of this.#results.values()) resolve({ type: 'kv.result', transaction: 0, op: 'read', key: '-', ok: false, reason: 'no-ring', latencyTicks: 0, replicas: [] });
+    this.#results.clear();
+    this.onStopped();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Control clients and the event stream
+
+  #onControl(channel: ControlChannel): void {
+    let subscriber: Subscriber | undefined;
+    channel.onClose(() => {
+      if (subscriber !== undefined) this.#subscribers.delete(subscriber);
+      this.#updateMessageEvents();
+    });
+    channel.onMessage((text) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+      const request = controlRequestSchema.safeParse(parsed);
+      if (!request.success) {
+        const id = typeof parsed === 'object' && parsed !== null && 'id' in parsed && Number.isInteger(parsed.id) ? (parsed.id as number) : 0;
+        this.transport.counters.framesRefused.invalid = (this.transport.counters.framesRefused.invalid ?? 0) + 1;
+        channel.send(JSON.stringify({ t: 'res', id, ok: false, error: `invalid control request: ${request.error.issues[0]?.message ?? 'not JSON'}` }));
+        return;
+      }
+      const { id, command } = request.data;
+      if (command.type === 'subscribe') {
+        if (subscriber === undefined) {
+          subscriber = { channel, messages: command.messages, pending: this.#backlog ?? [], dropped: 0 };
+          this.#backlog = undefined;
+          this.#subscribers.add(subscriber);
+          this.#flushTimer ??= setTimeout(() => this.#flushEvents(), EVENT_FLUSH_MS);
+        }
+        subscriber.messages = command.messages;
+        this.#updateMessageEvents();
+      }
+      this.#control(command).then(
+        (result) => channel.send(JSON.stringify({ t: 'res', id, ok: true, result })),
+        (error: Error) => channel.send(JSON.stringify({ t: 'res', id, ok: false, error: error.message })),
+      );
+    });
+  }
+
+  async #control(command: ControlCommand): Promise<unknown> {
+    switch (command.type) {
+      case 'inspect':
+        return this.inspect(command.records);
+      case 'members':
+        return this.machine.membership.members();
+      case 'kv':
+        return this.execute(command.op, command.key, command.value, command.binary);
+      case 'faults':
+        this.setFaults(command.plan);
+        return { faults: describeFaultPlan(command.plan) };
+      case 'leave':
+        setImmediate(() => void this.leave());
+        return { leaving: true };
+      case 'subscribe':
+        return this.readyInfo();
+    }
+  }
+
+  #updateMessageEvents(): void {
+    this.#messageEvents = [...this.#subscribers].some((subscriber) => subscriber.messages);
+  }
+
+  #emit(event: JournalEvent): void {
+    if (this.#subscribers.size === 0) {
+      // What happens before the first control client subscribes (the start, the join) is kept
+      // for it, so the manager that spawned this peer sees its whole life.
+      if (this.#backlog !== undefined && this.#backlog.length < BACKLOG_MAX) this.#backlog.push({ at: Date.now(), event });
+      return;
+    }
+    const stamped: StampedEvent = { at: Date.now(), event };
+    const isMessage = event.kind === 'message.sent' || event.kind === 'message.delivered' || event.kind === 'message.dropped';
+    for (const subscriber of this.#subscribers) {
+      if (isMessage && !subscriber.messages) continue;
+      if (subscriber.pending.length >= SUBSCRIBER_EVENTS_MAX) {
+        subscriber.dropped++;
+        continue;
+      }
+      subscriber.pending.push(stamped);
+    }
+    this.#flushTimer ??= setTimeout(() => this.#flushEvents(), EVENT_FLUSH_MS);
+  }
+
+  #flushEvents(): void {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    for (const subscriber of this.#subscribers) {
+      if (subscriber.pending.length === 0) continue;
+      if (subscriber.channel.buffered > SUBSCRIBER_BUFFER_MAX) {
+        this.#flushTimer ??= setTimeout(() => this.#flushEvents(), EVENT_FLUSH_MS * 5);
+        continue;
+      }
+      if (subscriber.dropped > 0) {
+        subscriber.pending.push({
+          at: Date.now(),
+          event: { kind: 'log', tick: this.now(), peer: this.id, text: `${subscriber.dropped} events were dropped: the control client read too slowly` },
+        });
+        subscriber.dropped = 0;
+      }
+      const events = subscriber.pending;
+      subscriber.pending = [];
+      subscriber.channel.send(JSON.stringify({ t: 'events', events }));
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

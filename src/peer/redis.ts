@@ -1,0 +1,320 @@
+/**
+ * A Redis-protocol front: `redis-cli`, `redis-benchmark` and every Redis client library can
+ * drive a Ringside cluster. Each command is a quorum operation coordinated by this peer:
+ *
+ *   SET k v [NX|XX]   put (NX: create, XX: update); +OK, or a nil reply when NX/XX refuse
+ *   GET k             read; the value or nil
+ *   DEL k [k …]       delete each; how many existed
+ *   EXISTS k [k …]    read each; how many exist
+ *   PING [msg], ECHO msg, INFO [section], SELECT 0, QUIT, and the handshake commands clients
+ *   send on connecting (CLIENT, HELLO 2, COMMAND, CONFIG GET), answered as Redis would.
+ *
+ * Anything else gets Redis's own `-ERR unknown command` reply; a quorum that cannot be reached
+ * gets `-NOQUORUM …`. Requests are parsed with redis-parser (NodeRedis's RESP parser); inline
+ * commands (`PING` typed into telnet) work too. Replies go back in request order (pipelining).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import Parser from 'redis-parser';
+import type { RedisCounters } from '../shared/protocol/control.ts';
+import { keySchema, type KvFailure, type KvOperation } from '../shared/protocol/kv.ts';
+import { listenError } from './transport.ts';
+
+export interface KvAnswer {
+  readonly ok: boolean;
+  readonly value?: string | undefined;
+  readonly binary?: true | undefined;
+  readonly reason?: KvFailure | undefined;
+  readonly replicas: readonly { readonly ok?: boolean | undefined }[];
+}
+
+export interface RedisBackend {
+  execute(op: KvOperation, key: string, value?: string, binary?: true): Promise<KvAnswer>;
+  /** `INFO`'s Ringside section: `field:value` lines. */
+  info(): readonly (readonly [string, string | number])[];
+  readonly writeQuorum: number;
+  readonly readQuorum: number;
+  /** N: a ring places keys once it has this many peers. */
+  readonly replicas: number;
+}
+
+/** Bytes of one request not yet parsed, at most: a 1 MiB value and room for the rest. */
+const REQUEST_BYTES_MAX = 4 * 1_048_576;
+/** Replies owed to one connection before it is paused (pipelining back-pressure). */
+const PENDING_MAX = 1024;
+
+const OK = Buffer.from('+OK\r\n');
+const NIL = Buffer.from('$-1\r\n');
+const PONG = Buffer.from('+PONG\r\n');
+const EMPTY_ARRAY = Buffer.from('*0\r\n');
+
+export class RedisFront {
+  readonly counters: RedisCounters = { connections: 0, commands: 0, errors: 0, protocolErrors: 0 };
+  readonly #server: Server;
+  readonly #backend: RedisBackend;
+  readonly #sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(backend: RedisBackend) {
+    this.#backend = backend;
+    this.#server = createServer({ noDelay: true }, (socket) => this.#connection(socket));
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`Redis front: ${listenError(error, host, port)}`)));
+      this.#server.listen(port, host, () => {
+        const address = this.#server.address();
+        this.port = typeof address === 'object' && address !== null ? address.port : port;
+        this.#server.on('error', () => undefined);
+        resolve(this.port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #connection(socket: Socket): void {
+    this.counters.connections++;
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', () => undefined);
+    const replies: { data: Buffer | undefined }[] = [];
+    let unparsed = 0;
+    let inline = '';
+    let closing = false;
+
+    const flush = (): void => {
+      let count = 0;
+      while (count < replies.length && replies[count]?.data !== undefined) count++;
+      if (count === 0) return;
+      const ready = replies.splice(0, count).map((slot) => slot.data as Buffer);
+      if (!socket.destroyed) socket.write(ready.length === 1 ? (ready[0] as Buffer) : Buffer.concat(ready));
+      if (socket.isPaused() && replies.length < PENDING_MAX / 2 && !closing) socket.resume();
+      if (closing && replies.length === 0) socket.end();
+    };
+    const answer = (reply: Buffer | Promise<Buffer>): void => {
+      const slot: { data: Buffer | undefined } = { data: undefined };
+      replies.push(slot);
+      if (!(reply instanceof Promise)) slot.data = reply;
+      else reply.then((data: Buffer) => (slot.data = data), (error: Error) => (slot.data = errorReply(`ERR ${error.message}`))).finally(flush);
+      if (replies.length >= PENDING_MAX) socket.pause();
+    };
+    const protocolError = (detail: string): void => {
+      this.counters.protocolErrors++;
+      answer(errorReply(`ERR Protocol error: ${detail}`));
+      closing = true;
+      flush();
+      parser.reset();
+    };
+    const parser = new Parser({
+      returnBuffers: true,
+      returnReply: (request: unknown) => {
+        unparsed = 0;
+        if (closing) return;
+        if (!Array.isArray(request) || request.length === 0 || !request.every((part) => part instanceof Buffer)) {
+          protocolError('expected an array of bulk strings');
+          return;
+        }
+        const command = this.#command(request as Buffer[]);
+        if (command === 'quit') {
+          answer(OK);
+          closing = true;
+        } else answer(command);
+      },
+      returnError: () => protocolError('unexpected error reply from a client'),
+      returnFatalError: (error: Error) => protocolError(error.message.replace(/\r?\n/g, ' ').slice(0, 120)),
+    });
+
+    socket.on('data', (chunk: Buffer) => {
+      if (closing) return;
+      // Inline commands: a line of words, when no RESP request is half-read.
+      if (inline !== '' || (parser.buffer === null && chunk[0] !== 0x2a /* '*' */)) {
+        inline += chunk.toString('latin1');
+        if (inline.length > REQUEST_BYTES_MAX) return protocolError('too big inline request');
+        let end: number;
+        while (!closing && (end = inline.indexOf('\n')) >= 0) {
+          const line = inline.slice(0, end).replace(/\r$/, '');
+          inline = inline.slice(end + 1);
+          const words = line.trim().split(/\s+/).filter((word) => word !== '');
+          if (words.length === 0) continue;
+          const command = this.#command(words.map((word) => Buffer.from(word, 'latin1')));
+          if (command === 'quit') {
+            answer(OK);
+            closing = true;
+          } else answer(command);
+        }
+        flush();
+        return;
+      }
+      unparsed += chunk.length;
+      if (unparsed > REQUEST_BYTES_MAX) {
+        protocolError(`a request larger than ${REQUEST_BYTES_MAX} bytes`);
+        return;
+      }
+      parser.execute(chunk);
+      flush();
+    });
+  }
+
+  /** One command: its reply now, later (a quorum operation), or 'quit'. */
+  #command(parts: Buffer[]): Buffer | Promise<Buffer> | 'quit' {
+    this.counters.commands++;
+    const name = (parts[0] as Buffer).toString('latin1').toLowerCase();
+    const args = parts.slice(1);
+    const arity = (min: number, max = min): Buffer | undefined => {
+      if (args.length >= min && args.length <= max) return undefined;
+      this.counters.errors++;
+      return errorReply(`ERR wrong number of arguments for '${name}' command`);
+    };
+    switch (name) {
+      case 'ping':
+        return arity(0, 1) ?? (args.length === 0 ? PONG : bulk(args[0] as Buffer));
+      case 'echo':
+        return arity(1) ?? bulk(args[0] as Buffer);
+      case 'quit':
+        return 'quit';
+      case 'get':
+        return arity(1) ?? this.#get(args[0] as Buffer);
+      case 'set':
+        return arity(2, 3) ?? this.#set(args);
+      case 'del':
+        return arity(1, Infinity) ?? this.#count(args, 'delete');
+      case 'exists':
+        return arity(1, Infinity) ?? this.#count(args, 'read');
+      case 'info':
+        return arity(0, 1) ?? bulk(Buffer.from(this.#info(args[0]?.toString('latin1').toLowerCase())));
+      case 'select':
+        return arity(1) ?? (args[0]?.toString() === '0' ? OK : this.#error('ERR DB index is out of range'));
+      case 'hello': {
+        const version = args[0]?.toString();
+        if (version !== undefined && version !== '2') return this.#error('NOPROTO this server speaks RESP2 only');
+        return array(['server', 'ringside', 'version', '7.0.0', 'proto', 2, 'mode', 'cluster', 'role', 'master', 'modules', []]);
+      }
+      case 'client':
+        // CLIENT SETNAME / SETINFO and friends, sent by client libraries on connecting.
+        return args[0]?.toString().toLowerCase() === 'id' ? integer(this.counters.connections) : OK;
+      case 'command':
+        return args[0]?.toString().toLowerCase() === 'count' ? integer(0) : EMPTY_ARRAY;
+      case 'config':
+        // redis-benchmark asks CONFIG GET save/appendonly; nothing here is configurable that way.
+        return EMPTY_ARRAY;
+      default: {
+        const preview = args
+          .slice(0, 3)
+          .map((arg) => `'${arg.toString('latin1').slice(0, 64)}' `)
+          .join('');
+        return this.#error(`ERR unknown command '${name.slice(0, 64)}', with args beginning with: ${preview}`);
+      }
+    }
+  }
+
+  #error(text: string): Buffer {
+    this.counters.errors++;
+    return errorReply(text);
+  }
+
+  #key(raw: Buffer): string | Buffer {
+    const key = raw.toString('utf8');
+    if (!Buffer.from(key, 'utf8').equals(raw) || !keySchema.safeParse(key).success) {
+      return this.#error('ERR invalid key: a key is 1-1024 characters of UTF-8 text without control characters');
+    }
+    return key;
+  }
+
+  async #get(rawKey: Buffer): Promise<Buffer> {
+    const key = this.#key(rawKey);
+    if (typeof key !== 'string') return key;
+    const answer = await this.#backend.execute('read', key);
+    if (answer.ok) return bulk(Buffer.from(answer.value ?? '', answer.binary ? 'base64' : 'utf8'));
+    if (answer.reason === 'missing') return NIL;
+    return this.#failure('read', key, answer);
+  }
+
+  async #set(args: Buffer[]): Promise<Buffer> {
+    const key = this.#key(args[0] as Buffer);
+    if (typeof key !== 'string') return key;
+    const option = args[2]?.toString('latin1').toLowerCase();
+    if (option !== undefined && option !== 'nx' && option !== 'xx') {
+      return this.#error(`ERR syntax error: SET takes NX or XX here; expiry (${option.toUpperCase()}) is not supported`);
+    }
+    const op: KvOperation = option === 'nx' ? 'create' : option === 'xx' ? 'update' : 'put';
+    const raw = args[1] as Buffer;
+    const text = raw.toString('utf8');
+    const isText = Buffer.byteLength(text, 'utf8') === raw.length && Buffer.from(text, 'utf8').equals(raw);
+    const answer = isText ? await this.#backend.execute(op, key, text) : await this.#backend.execute(op, key, raw.toString('base64'), true);
+    if (answer.ok) return OK;
+    if ((op === 'create' && answer.reason === 'exists') || (op === 'update' && answer.reason === 'missing')) return NIL;
+    return this.#failure(op, key, answer);
+  }
+
+  /** DEL and EXISTS: one operation per key, counted. */
+  async #count(rawKeys: Buffer[], op: 'delete' | 'read'): Promise<Buffer> {
+    const keys: string[] = [];
+    for (const raw of rawKeys) {
+      const key = this.#key(raw);
+      if (typeof key !== 'string') return key;
+      keys.push(key);
+    }
+    const answers = await Promise.all(keys.map((key) => this.#backend.execute(op, key)));
+    let count = 0;
+    for (const [index, answer] of answers.entries()) {
+      if (answer.ok) count++;
+      else if (answer.reason !== 'missing') return this.#failure(op, keys[index] as string, answer);
+    }
+    return integer(count);
+  }
+
+  #failure(op: KvOperation, key: string, answer: KvAnswer): Buffer {
+    const reason = answer.reason ?? 'unknown';
+    const needed = op === 'read' ? this.#backend.readQuorum : this.#backend.writeQuorum;
+    const answered = answer.replicas.filter((replica) => replica.ok === true).length;
+    switch (reason) {
+      case 'no-quorum':
+      case 'timeout':
+        return this.#error(`NOQUORUM ${op} '${key.slice(0, 64)}': ${answered} of the ${needed} replicas needed answered (${reason})`);
+      case 'no-ring':
+        return this.#error(`CLUSTERDOWN no ring here: this peer is not yet a member of a group of at least N = ${this.#backend.replicas} peers`);
+      case 'too-large':
+        return this.#error('ERR value too large: the limit is 1 MiB');
+      case 'overloaded':
+        return this.#error('BUSY too many operations in flight at this peer; retry');
+      default:
+        return this.#error(`ERR ${op} failed: ${reason}`);
+    }
+  }
+
+  #info(section: string | undefined): string {
+    const sections: string[] = [];
+    const want = (name: string): boolean => section === undefined || section === 'all' || section === 'everything' || section === 'default' || section === name;
+    if (want('server')) sections.push(`# Server\r\nredis_version:7.0.0\r\nringside_version:1\r\nredis_mode:cluster\r\nprocess_id:${process.pid}\r\ntcp_port:${this.port}\r\n`);
+    if (want('clients')) sections.push(`# Clients\r\nconnected_clients:${this.#sockets.size}\r\n`);
+    if (want('stats')) {
+      sections.push(`# Stats\r\ntotal_connections_received:${this.counters.connections}\r\ntotal_commands_processed:${this.counters.commands}\r\ntotal_error_replies:${this.counters.errors}\r\nprotocol_errors:${this.counters.protocolErrors}\r\n`);
+    }
+    if (want('ringside')) sections.push(`# Ringside\r\n${this.#backend.info().map(([field, value]) => `${field}:${value}\r\n`).join('')}`);
+    return sections.join('\r\n');
+  }
+}
+
+function bulk(data: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`$${data.length}\r\n`), data, Buffer.from('\r\n')]);
+}
+
+function integer(value: number): Buffer {
+  return Buffer.from(`:${value}\r\n`);
+}
+
+function errorReply(text: string): Buffer {
+  return Buffer.from(`-${text.replace(/[\r\n]+/g, ' ')}\r\n`);
+}
+
+type Resp = string | number | readonly Resp[];
+
+function array(items: readonly Resp[]): Buffer {
+  const encode = (item: Resp): Buffer =>
+    typeof item === 'number' ? integer(item) : typeof item === 'string' ? bulk(Buffer.from(item)) : array(item);
+  return Buffer.concat([Buffer.from(`*${items.length}\r\n`), ...items.map(encode)]);
+}

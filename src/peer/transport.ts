@@ -1,0 +1,342 @@
+/**
+ * A peer's WebSocket transport: one port for peers and control clients alike, one connection
+ * per peer pair, a mutual HMAC handshake (see `shared/protocol/control.ts`), reconnection with
+ * backoff, bounded send queues, and every refusal counted and reported, never thrown.
+ *
+ * Two peers that dial each other at once end up with two connections; both keep the one dialed
+ * by the smaller id and close the other, so they agree without talking about it.
+ */
+import { randomBytes } from 'node:crypto';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { DropReason, RejectReason } from '../shared/journal/events.ts';
+import {
+  authProof,
+  authSchema,
+  CONTROL_FRAME_BYTES_MAX,
+  CONTROL_PROTOCOL_VERSION,
+  helloSchema,
+  sameProof,
+  welcomeProof,
+  welcomeSchema,
+  type TransportCounters,
+} from '../shared/protocol/control.ts';
+
+/** How long a new connection has to finish the handshake. */
+export const HANDSHAKE_TIMEOUT_MS = 5000;
+/** Messages queued for a peer while its connection opens; more are dropped (buffer-full). */
+const QUEUE_MESSAGES_MAX = 1024;
+/** Bytes the socket may hold unsent (a paused or slow peer); more are dropped (buffer-full). */
+const SOCKET_BUFFER_BYTES_MAX = 16 * 1_048_576;
+const BACKOFF_MIN_MS = 100;
+const BACKOFF_MAX_MS = 2000;
+
+export interface TransportOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly secret: string;
+  /** The largest protocol message accepted (larger frames close the connection). */
+  readonly messageBytesMax: number;
+  /** A protocol message from an authenticated peer. */
+  readonly onMessage: (from: string, data: string) => void;
+  /** An authenticated control client connected. */
+  readonly onControl: (channel: ControlChannel) => void;
+  /** Something was refused: counted here, journaled by the caller. */
+  readonly onRefused: (from: string, reason: RejectReason, detail: string) => void;
+}
+
+/** A control client's connection, after the handshake. */
+export interface ControlChannel {
+  send(text: string): void;
+  /** Bytes waiting to be sent: a slow client gets fewer event batches. */
+  readonly buffered: number;
+  onMessage(handler: (text: string) => void): void;
+  onClose(handler: () => void): void;
+  close(): void;
+}
+
+interface Link {
+  /** The authenticated, open connection, and who dialed it. */
+  socket: WebSocket | undefined;
+  dialer: string;
+  dialing: boolean;
+  queue: string[];
+  backoffMs: number;
+  retryAt: number;
+}
+
+export class WsTransport {
+  readonly id: string;
+  readonly port: number;
+  readonly counters: TransportCounters = {
+    connectionsAccepted: 0,
+    connectionsRefused: 0,
+    framesReceived: 0,
+    framesRefused: {},
+    messagesSent: 0,
+    messagesDropped: {},
+    reconnects: 0,
+  };
+  readonly #options: TransportOptions;
+  readonly #server: WebSocketServer;
+  readonly #links = new Map<string, Link>();
+  readonly #sockets = new Set<WebSocket>();
+  #closed = false;
+
+  private constructor(options: TransportOptions, server: WebSocketServer, port: number) {
+    this.#options = options;
+    this.#server = server;
+    this.port = port;
+    this.id = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+    server.on('connection', (socket, request) => this.#accept(socket, `${request.socket.remoteAddress ?? 'unknown'}:${request.socket.remotePort ?? 0}`));
+  }
+
+  /** Listens on `host:port` (0: any free port). Rejects with a clear message if it cannot. */
+  static listen(options: TransportOptions): Promise<WsTransport> {
+    return new Promise((resolve, reject) => {
+      const server = new WebSocketServer({
+        host: options.host,
+        port: options.port,
+        perMessageDeflate: false,
+        maxPayload: Math.max(options.messageBytesMax + 1024, CONTROL_FRAME_BYTES_MAX),
+      });
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        reject(new Error(listenError(error, options.host, options.port)));
+      });
+      server.once('listening', () => {
+        const address = server.address();
+        const port = typeof address === 'object' && address !== null ? address.port : options.port;
+        server.on('error', () => undefined);
+        resolve(new WsTransport(options, server, port));
+      });
+    });
+  }
+
+  /** Sends one protocol message to `to`, or says why it cannot. */
+  send(to: string, data: string): DropReason | undefined {
+    if (this.#closed) return this.#dropped('target-down');
+    let link = this.#links.get(to);
+    if (link === undefined) {
+      link = { socket: undefined, dialer: '', dialing: false, queue: [], backoffMs: 0, retryAt: 0 };
+      this.#links.set(to, link);
+    }
+    const socket = link.socket;
+    if (socket !== undefined && socket.readyState === WebSocket.OPEN) {
+      if (socket.bufferedAmount > SOCKET_BUFFER_BYTES_MAX) return this.#dropped('buffer-full');
+      socket.send(data);
+      this.counters.messagesSent++;
+      return undefined;
+    }
+    if (!link.dialing && Date.now() < link.retryAt) return this.#dropped('target-down');
+    if (link.queue.length >= QUEUE_MESSAGES_MAX) return this.#dropped('buffer-full');
+    link.queue.push(data);
+    if (!link.dialing) this.#dial(to, link);
+    return undefined;
+  }
+
+  /** Closes every connection and the port. */
+  close(): Promise<void> {
+    this.#closed = true;
+    for (const socket of this.#sockets) socket.terminate();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  #dropped(reason: DropReason): DropReason {
+    this.counters.messagesDropped[reason] = (this.counters.messagesDropped[reason] ?? 0) + 1;
+    return reason;
+  }
+
+  #refuse(from: string, reason: RejectReason, detail: string): void {
+    this.counters.framesRefused[reason] = (this.counters.framesRefused[reason] ?? 0) + 1;
+    this.#options.onRefused(from, reason, detail);
+  }
+
+  #track(socket: WebSocket, remote: string): void {
+    this.#sockets.add(socket);
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.#refuse(remote, 'oversize', 'a frame larger than the limit; connection closed');
+      else if (error.code?.startsWith('WS_ERR_')) this.#refuse(remote, 'malformed', `${error.message}; connection closed`);
+    });
+  }
+
+  /** An inbound connection: hello, then an auth frame within the timeout, or it is closed. */
+  #accept(socket: WebSocket, remote: string): void {
+    if (this.#closed) {
+      socket.terminate();
+      return;
+    }
+    this.#track(socket, remote);
+    const nonce = randomBytes(16).toString('hex');
+    const timer = setTimeout(() => {
+      this.counters.connectionsRefused++;
+      this.#refuse(remote, 'unauthenticated', 'no handshake within 5 s; connection closed');
+      socket.close(4001, 'handshake timeout');
+    }, HANDSHAKE_TIMEOUT_MS);
+    socket.send(JSON.stringify({ t: 'hello', v: CONTROL_PROTOCOL_VERSION, peer: this.id, nonce }));
+    socket.once('message', (data, isBinary) => {
+      clearTimeout(timer);
+      const auth = authSchema.safeParse(parseJson(data, isBinary));
+      const expected = auth.success ? authProof(this.#options.secret, nonce, auth.data.nonce, auth.data.role, auth.data.id) : '';
+      if (!auth.success || !sameProof(auth.data.proof, expected) || (auth.data.role === 'peer' && auth.data.id === undefined)) {
+        this.counters.connectionsRefused++;
+        this.#refuse(remote, 'unauthenticated', auth.success ? 'a wrong proof (another secret?); connection closed' : 'no handshake before the first frame; connection closed');
+        socket.close(4001, 'unauthenticated');
+        return;
+      }
+      this.counters.connectionsAccepted++;
+      socket.send(JSON.stringify({ t: 'welcome', proof: welcomeProof(this.#options.secret, nonce, auth.data.nonce, this.id) }));
+      if (auth.data.role === 'control') this.#options.onControl(controlChannel(socket));
+      else this.#open(auth.data.id as string, socket, auth.data.id as string);
+    });
+    socket.on('close', () => clearTimeout(timer));
+  }
+
+  /** An outbound connection to a peer, whose id is its address. */
+  #dial(to: string, link: Link): void {
+    link.dialing = true;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(`ws://${to}/`, { perMessageDeflate: false, maxPayload: this.#options.messageBytesMax + 1024, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
+    } catch {
+      this.#failed(to, link);
+      return;
+    }
+    this.#track(socket, to);
+    const nonce = randomBytes(16).toString('hex');
+    let serverNonce = '';
+    let opened = false;
+    const fail = (): void => {
+      if (opened) return;
+      opened = true; // settle once
+      socket.terminate();
+      this.#failed(to, link);
+    };
+    const timer = setTimeout(fail, HANDSHAKE_TIMEOUT_MS);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      fail();
+    });
+    const onHandshake = (data: RawData, isBinary: boolean): void => {
+      const value = parseJson(data, isBinary);
+      if (serverNonce === '') {
+        const hello = helloSchema.safeParse(value);
+        if (!hello.success || hello.data.peer !== to) {
+          this.#refuse(to, 'unauthenticated', hello.success ? `${to} answered as ${hello.data.peer}` : 'no hello from the peer');
+          fail();
+          return;
+        }
+        serverNonce = hello.data.nonce;
+        socket.send(JSON.stringify({ t: 'auth', role: 'peer', id: this.id, nonce, proof: authProof(this.#options.secret, serverNonce, nonce, 'peer', this.id) }));
+        socket.once('message', onHandshake);
+        return;
+      }
+      const welcome = welcomeSchema.safeParse(value);
+      if (!welcome.success || !sameProof(welcome.data.proof, welcomeProof(this.#options.secret, serverNonce, nonce, to))) {
+        this.#refuse(to, 'unauthenticated', 'the peer did not prove it knows the secret');
+        fail();
+        return;
+      }
+      clearTimeout(timer);
+      opened = true;
+      link.dialing = false;
+      this.#open(to, socket, this.id);
+    };
+    socket.once('message', onHandshake);
+  }
+
+  #failed(to: string, link: Link): void {
+    link.dialing = false;
+    if (link.socket !== undefined) return; // the peer dialed us meanwhile
+    link.backoffMs = Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_MIN_MS, link.backoffMs * 2));
+    link.retryAt = Date.now() + link.backoffMs;
+    for (let index = 0; index < link.queue.length; index++) this.#dropped('target-down');
+    link.queue = [];
+    if (this.#closed) this.#links.delete(to);
+  }
+
+  /** An authenticated peer connection, dialed by `dialer`: keep it, or the one we already have. */
+  #open(peer: string, socket: WebSocket, dialer: string): void {
+    let link = this.#links.get(peer);
+    if (link === undefined) {
+      link = { socket: undefined, dialer: '', dialing: false, queue: [], backoffMs: 0, retryAt: 0 };
+      this.#links.set(peer, link);
+    }
+    const current = link.socket;
+    if (current !== undefined && current.readyState === WebSocket.OPEN) {
+      const keepNew = dialer === (this.id < peer ? this.id : peer);
+      if (!keepNew) {
+        socket.close(4000, 'duplicate connection');
+        return;
+      }
+      current.close(4000, 'duplicate connection');
+    }
+    if (link.retryAt !== 0 || link.backoffMs !== 0) this.counters.reconnects++;
+    link.socket = socket;
+    link.dialer = dialer;
+    link.backoffMs = 0;
+    link.retryAt = 0;
+    socket.on('message', (data, isBinary) => {
+      this.counters.framesReceived++;
+      if (isBinary) {
+        this.#refuse(peer, 'malformed', 'a binary frame; protocol messages are JSON text');
+        return;
+      }
+      this.#options.onMessage(peer, rawText(data));
+    });
+    socket.on('close', () => {
+      if (link.socket === socket) link.socket = undefined;
+    });
+    const queued = link.queue;
+    link.queue = [];
+    for (const data of queued) {
+      socket.send(data);
+      this.counters.messagesSent++;
+    }
+  }
+}
+
+function controlChannel(socket: WebSocket): ControlChannel {
+  return {
+    send: (text) => {
+      if (socket.readyState === WebSocket.OPEN) socket.send(text);
+    },
+    get buffered() {
+      return socket.bufferedAmount;
+    },
+    onMessage: (handler) => socket.on('message', (data, isBinary) => handler(isBinary ? '' : rawText(data))),
+    onClose: (handler) => socket.on('close', handler),
+    close: () => socket.close(1000, 'bye'),
+  };
+}
+
+export function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+function parseJson(data: RawData, isBinary: boolean): unknown {
+  if (isBinary) return undefined;
+  try {
+    return JSON.parse(rawText(data));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A listen failure in words a user can act on. */
+export function listenError(error: NodeJS.ErrnoException, host: string, port: number): string {
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return `port ${port} on ${host} is in use: choose another with --listen ${host}:PORT, or 0 for any free port`;
+    case 'EACCES':
+      return `not allowed to listen on ${host}:${port} (ports below 1024 need privileges)`;
+    case 'EADDRNOTAVAIL':
+      return `${host} is not an address of this machine`;
+    default:
+      return `cannot listen on ${host}:${port}: ${error.message}`;
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * A session journal: every event of every peer of a real cluster, in the order the cluster
+ * manager received them, each with a sequence number and the wall-clock time it happened.
+ * Saved as NDJSON (one entry per line); exported as the classroom dbg.log, a plain-text log,
+ * or a ShiViz log (vector clocks, for a space-time diagram).
+ */
+import { z } from 'zod';
+import { formatDbgLog } from './dbg-log.ts';
+import { journalEventSchema, type JournalEvent } from './events.ts';
+
+export const sessionEntrySchema = z.object({
+  seq: z.number().int().nonnegative(),
+  /** Milliseconds since the Unix epoch, as the observing peer's clock read it. */
+  at: z.number(),
+  event: journalEventSchema,
+});
+export type SessionEntry = z.infer<typeof sessionEntrySchema>;
+
+export const EXPORT_FORMATS = ['ndjson', 'dbg', 'text', 'shiviz'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** One line of a journal event, in words: what the text log and the window's log view show. */
+export function describeEvent(event: JournalEvent): string {
+  switch (event.kind) {
+    case 'member.added':
+      return `${event.subject} joined (as ${event.peer} sees it)`;
+    case 'member.suspected':
+      return `suspects ${event.subject}${event.incarnation !== undefined ? ` (incarnation ${event.incarnation})` : ''}`;
+    case 'member.alive':
+      return `${event.subject} is alive again${event.incarnation !== undefined ? ` (incarnation ${event.incarnation})` : ''}`;
+    case 'member.removed':
+      return `removed ${event.subject}: failed`;
+    case 'member.left':
+      return `${event.subject} left`;
+    case 'peer.started':
+      return 'started';
+    case 'peer.crashed':
+      return 'crashed';
+    case 'peer.restarted':
+      return 'restarted';
+    case 'peer.left':
+      return 'left the group';
+    case 'message.sent':
+      return `sent ${event.type} to ${event.to} (${event.bytes} bytes)`;
+    case 'message.delivered':
+      return `received ${event.type} from ${event.from}`;
+    case 'message.dropped':
+      return `dropped ${event.type} to ${event.to}: ${event.reason}`;
+    case 'message.rejected':
+      return `refused a message from ${event.from}: ${event.reason}, ${event.detail}`;
+    case 'fault.changed':
+      return `faults: ${event.description}`;
+    case 'log':
+      return event.text;
+    case 'kv.replica':
+      return `replica ${event.op} ${event.key}: ${event.ok ? 'success' : `fail (${event.reason ?? 'refused'})`} (transaction ${event.transaction})`;
+    case 'kv.result': {
+      const answered = event.replicas.map((replica) => `${replica.peer}${replica.ok === undefined ? ' -' : replica.ok ? ' ok' : ' no'}`).join(', ');
+      return `coordinator ${event.op} ${event.key}: ${event.ok ? 'success' : `fail (${event.reason ?? 'refused'})`} in ${event.latencyTicks} ticks [${answered}]`;
+    }
+    case 'store.changed':
+      return `${event.deleted ? 'tombstone' : 'record'} ${event.key} stored by ${event.reason}`;
+    case 'store.dropped':
+      return `let go of ${event.key}: ${event.reason}`;
+    case 'ring.changed':
+      return `ring rebuilt: ${event.members} peers`;
+    case 'process.started':
+      return `process ${event.pid} started (port ${event.port}${event.redisPort > 0 ? `, Redis ${event.redisPort}` : ''})`;
+    case 'process.exited':
+      return `process ${event.pid} exited${event.signal !== null ? ` on ${event.signal}` : ` with code ${event.code ?? '?'}`}${event.expected ? '' : ' unexpectedly'}`;
+  }
+}
+
+/** The peer an event happened at (the cluster itself for fault changes). */
+export function eventPeer(event: JournalEvent): string {
+  return 'peer' in event ? event.peer : 'cluster';
+}
+
+export function formatNdjsonLine(entry: SessionEntry): string {
+  return `${JSON.stringify(entry)}\n`;
+}
+
+/** `2026-11-21T10:00:00.123Z  127.0.0.1:7101  removed 127.0.0.1:7103: failed` per line. */
+export function formatTextLog(entries: Iterable<SessionEntry>): string {
+  const lines: string[] = [];
+  for (const entry of entries) lines.push(`${isoTime(entry.at)}  ${eventPeer(entry.event)}  ${describeEvent(entry.event)}\n`);
+  return lines.join('');
+}
+
+/** Milliseconds since the epoch as ISO 8601 UTC (the core reads no clock, so no `Date`). */
+export function isoTime(ms: number): string {
+  const days = Math.floor(ms / 86_400_000);
+  const inDay = ms - days * 86_400_000;
+  // Howard Hinnant's civil_from_days.
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const monthIndex = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * monthIndex + 2) / 5) + 1;
+  const month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
+  const hours = Math.floor(inDay / 3_600_000);
+  const minutes = Math.floor((inDay % 3_600_000) / 60_000);
+  const seconds = Math.floor((inDay % 60_000) / 1000);
+  return `${pad(year, 4)}-${pad(month)}-${pad(day)}T${pad(hours)}:${pad(minutes)}:${pad(seconds)}.${pad(Math.floor(inDay % 1000), 3)}Z`;
+}
+
+/**
+ * The classroom dbg.log of a session. Real peers count ticks from the Unix epoch; the log counts
+ * them from the session's first event, so its times read like the classroom's.
+ */
+export function formatSessionDbgLog(entries: Iterable<SessionEntry>): string {
+  let origin: number | undefined;
+  const events: JournalEvent[] = [];
+  for (const entry of entries) {
+    origin ??= entry.event.tick;
+    events.push({ ...entry.event, tick: Math.max(0, entry.event.tick - origin) } as JournalEvent);
+  }
+  return formatDbgLog(events);
+}
+
+/**
+ * The regular expression ShiViz (https://bestchai.bitbucket.io/shiviz/) is given to parse the
+ * log: the GoVector layout, a host and its vector clock, then the event.
+ */
+export const SHIVIZ_REGEX = '(?<host>\\S*) (?<clock>{.*})\\n(?<event>.*)';
+
+/**
+ * A ShiViz log: each peer's events with vector clocks. A delivery is matched with the oldest
+ * unmatched send of the same type on the same directed link (WebSockets keep each link's order),
+ * so the diagram draws an arrow from send to receive. Events of the cluster (faults) are left
+ * out: they happen at no host.
+ */
+export function formatShiVizLog(entries: Iterable<SessionEntry>): string {
+  const clocks = new Map<string, Record<string, number>>();
+  const inFlight = new Map<string, Record<string, number>[]>();
+  const clockOf = (host: string): Record<string, number> => {
+    let clock = clocks.get(host);
+    if (clock === undefined) {
+      clock = {};
+      clocks.set(host, clock);
+    }
+    return clock;
+  };
+  const lines: string[] = [];
+  for (const { event } of entries) {
+    if (!('peer' in event)) continue;
+    const host = event.peer;
+    const clock = clockOf(host);
+    if (event.kind === 'message.delivered') {
+      const sent = inFlight.get(`${event.from}>${host}>${event.type}`)?.shift();
+      if (sent !== undefined) for (const [peer, time] of Object.entries(sent)) clock[peer] = Math.max(clock[peer] ?? 0, time);
+    }
+    clock[host] = (clock[host] ?? 0) + 1;
+    if (event.kind === 'message.sent') {
+      const key = `${host}>${event.to}>${event.type}`;
+      let queue = inFlight.get(key);
+      if (queue === undefined) {
+        queue = [];
+        inFlight.set(key, queue);
+      }
+      queue.push({ ...clock });
+    }
+    lines.push(`${host} ${JSON.stringify(clock)}\n${describeEvent(event).replace(/\n/g, ' ')}\n`);
+  }
+  return lines.join('');
+}
+
+export interface ParsedJournal {
+  readonly entries: SessionEntry[];
+  /** Lines that were not journal entries: their numbers and why (at most 20 kept). */
+  readonly refused: { line: number; reason: string }[];
+  readonly refusedCount: number;
+}
+
+/** Reads an NDJSON journal; bad lines are counted and reported, never fatal. */
+export function parseJournal(text: string): ParsedJournal {
+  const entries: SessionEntry[] = [];
+  const refused: { line: number; reason: string }[] = [];
+  let refusedCount = 0;
+  const lines = text.split('\n');
+  for (let index = 0; index < lines.length; index++) {
+    const line = (lines[index] as string).trim();
+    if (line === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      refusedCount++;
+      if (refused.length < 20) refused.push({ line: index + 1, reason: 'not JSON' });
+      continue;
+    }
+    const parsed = sessionEntrySchema.safeParse(value);
+    if (!parsed.success) {
+      refusedCount++;
+      if (refused.length < 20) refused.push({ line: index + 1, reason: parsed.error.issues[0]?.message ?? 'not a journal entry' });
+      continue;
+    }
+    entries.push(parsed.data);
+  }
+  return { entries, refused, refusedCount };
+}
+
+/** A session in one of the export formats. */
+export function formatSession(entries: readonly SessionEntry[], format: ExportFormat): string {
+  switch (format) {
+    case 'ndjson':
+      return entries.map(formatNdjsonLine).join('');
+    case 'dbg':
+      return formatSessionDbgLog(entries);
+    case 'text':
+      return formatTextLog(entries);
+    case 'shiviz':
+      return formatShiVizLog(entries);
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * What crosses a peer process's WebSocket port besides protocol messages: the handshake every
+ * connection starts with, and the control channel a cluster manager (or `ringside put --via`)
+ * drives a peer through.
+ *
+ * Handshake (mutual, a shared secret never sent):
+ *   peer → client   { t: 'hello', peer, nonce }
+ *   client → peer   { t: 'auth', role, id?, nonce, proof }   proof = HMAC(secret, 'auth|…')
+ *   peer → client   { t: 'welcome', proof }                   proof = HMAC(secret, 'welcome|…')
+ * A connection that sends anything else first, or a wrong proof, is closed. After the handshake
+ * a `peer` connection carries protocol messages (JSON, see `kv/peer.ts`) both ways, and a
+ * `control` connection carries the frames below.
+ */
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { z } from 'zod';
+import { journalEventSchema } from '../journal/events.ts';
+import { faultPlanSchema } from './faults.ts';
+import { keySchema, kvFailureSchema, kvOperationSchema, versionSchema } from './kv.ts';
+import { peerIdSchema } from './peer-id.ts';
+
+export const CONTROL_PROTOCOL_VERSION = 1;
+/** Control frames are small; a peer refuses larger ones before parsing them. */
+export const CONTROL_FRAME_BYTES_MAX = 2 * 1_048_576 + 4096;
+
+const nonce = z.string().regex(/^[0-9a-f]{32}$/, 'a nonce is 16 bytes in hex');
+const proof = z.string().regex(/^[0-9a-f]{64}$/, 'a proof is an HMAC-SHA256 in hex');
+
+export const helloSchema = z.object({ t: z.literal('hello'), v: z.number().int(), peer: peerIdSchema, nonce });
+export const authSchema = z.object({
+  t: z.literal('auth'),
+  role: z.enum(['peer', 'control']),
+  /** A peer says who it is: the id its messages come from. */
+  id: peerIdSchema.optional(),
+  nonce,
+  proof,
+});
+export const welcomeSchema = z.object({ t: z.literal('welcome'), proof });
+export type Hello = z.infer<typeof helloSchema>;
+export type Auth = z.infer<typeof authSchema>;
+export type ConnectionRole = Auth['role'];
+
+/** The client's proof: it knows the secret, for this server's nonce, role and id. */
+export function authProof(secret: string, serverNonce: string, clientNonce: string, role: ConnectionRole, id: string | undefined): string {
+  return mac(secret, `ringside/${CONTROL_PROTOCOL_VERSION}|auth|${serverNonce}|${clientNonce}|${role}|${id ?? ''}`);
+}
+
+/** The server's proof back: the client knows it talks to a peer of the same cluster. */
+export function welcomeProof(secret: string, serverNonce: string, clientNonce: string, serverId: string): string {
+  return mac(secret, `ringside/${CONTROL_PROTOCOL_VERSION}|welcome|${serverNonce}|${clientNonce}|${serverId}`);
+}
+
+function mac(secret: string, text: string): string {
+  return bytesToHex(hmac(sha256, utf8ToBytes(secret), utf8ToBytes(text)));
+}
+
+/** Compares two proofs in time independent of where they differ. */
+export function sameProof(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let index = 0; index < a.length; index++) difference |= a.charCodeAt(index) ^ b.charCodeAt(index);
+  return difference === 0;
+}
+
+// ----------------------------------------------------------------------------------------------
+// What a peer reports about itself
+
+export const memberViewSchema = z.object({
+  id: peerIdSchema,
+  state: z.enum(['alive', 'suspect', 'dead', 'left']),
+  sinceTick: z.number().int(),
+  incarnation: z.number().int().optional(),
+  heartbeat: z.number().int().optional(),
+  generation: z.number().int().optional(),
+});
+export type MemberViewWire = z.infer<typeof memberViewSchema>;
+
+/** Values are shown up to this many characters in an inspection (the store keeps them whole). */
+export const VALUE_PREVIEW_MAX = 256;
+
+export const storedRecordSchema = z.object({
+  key: keySchema,
+  value: z.string(),
+  /** The value was cut to `VALUE_PREVIEW_MAX` characters for the inspection. */
+  truncated: z.literal(true).optional(),
+  binary: z.literal(true).optional(),
+  deleted: z.literal(true).optional(),
+  version: versionSchema,
+});
+export type StoredRecord = z.infer<typeof storedRecordSchema>;
+
+const count = z.number().int().nonnegative();
+
+export const transportCountersSchema = z.object({
+  connectionsAccepted: count,
+  connectionsRefused: count,
+  framesReceived: count,
+  framesRefused: z.record(z.string(), count),
+  messagesSent: count,
+  messagesDropped: z.record(z.string(), count),
+  reconnects: count,
+});
+export type TransportCounters = z.infer<typeof transportCountersSchema>;
+
+export const redisCountersSchema = z.object({
+  connections: count,
+  commands: count,
+  errors: count,
+  protocolErrors: count,
+});
+export type RedisCounters = z.infer<typeof redisCountersSchema>;
+
+export const peerInspectionSchema = z.object({
+  id: peerIdSchema,
+  pid: z.number().int(),
+  protocol: z.enum(['gossip', 'swim']),
+  status: z.enum(['idle', 'joining', 'member', 'left']),
+  tickMs: z.number().int().positive(),
+  tick: z.number().int(),
+  redisPort: z.number().int(),
+  members: z.array(memberViewSchema),
+  records: z.array(storedRecordSchema),
+  recordsTotal: count,
+  pendingHandoffs: count,
+  faults: faultPlanSchema,
+  counters: z.object({
+    membership: z.record(z.string(), z.unknown()),
+    kv: z.record(z.string(), count),
+    transport: transportCountersSchema,
+    redis: redisCountersSchema,
+  }),
+});
+export type PeerInspection = z.infer<typeof peerInspectionSchema>;
+
+export const kvResultSchema = z.object({
+  type: z.literal('kv.result'),
+  transaction: count,
+  op: kvOperationSchema,
+  key: z.string(),
+  ok: z.boolean(),
+  value: z.string().optional(),
+  binary: z.literal(true).optional(),
+  version: versionSchema.optional(),
+  reason: kvFailureSchema.optional(),
+  latencyTicks: count,
+  replicas: z.array(z.object({ peer: peerIdSchema, ok: z.boolean().optional() })),
+});
+export type KvResultWire = z.infer<typeof kvResultSchema>;
+
+// ----------------------------------------------------------------------------------------------
+// The control channel
+
+export const controlCommandSchema = z.discriminatedUnion('type', [
+  /** Membership view, store (first `records` keys in key order), counters and faults. */
+  z.object({ type: z.literal('inspect'), records: z.number().int().min(0).max(100_000).default(10_000) }),
+  z.object({ type: z.literal('members') }),
+  /** One client operation, coordinated by this peer. */
+  z.object({
+    type: z.literal('kv'),
+    op: kvOperationSchema,
+    key: z.string().max(4096),
+    value: z.string().optional(),
+    binary: z.literal(true).optional(),
+  }),
+  /** Replaces this peer's fault plan (the whole cluster's; it applies its own part). */
+  z.object({ type: z.literal('faults'), plan: faultPlanSchema }),
+  /** Leave the group gracefully, hand off the keys, and exit. */
+  z.object({ type: z.literal('leave') }),
+  /**
+   * Stream journal events on this connection. Messages sent, delivered and dropped are many;
+   * they come only with `messages`.
+   */
+  z.object({ type: z.literal('subscribe'), messages: z.boolean().default(false) }),
+]);
+export type ControlCommand = z.infer<typeof controlCommandSchema>;
+export type ControlCommandInput = z.input<typeof controlCommandSchema>;
+
+export const controlRequestSchema = z.object({ t: z.literal('req'), id: count, command: controlCommandSchema });
+export type ControlRequest = z.infer<typeof controlRequestSchema>;
+
+export const controlResponseSchema = z.discriminatedUnion('ok', [
+  z.object({ t: z.literal('res'), id: count, ok: z.literal(true), result: z.unknown() }),
+  z.object({ t: z.literal('res'), id: count, ok: z.literal(false), error: z.string() }),
+]);
+export type ControlResponse = z.infer<typeof controlResponseSchema>;
+
+/** A journal event as a peer streams it: with the wall-clock time it happened (ms since epoch). */
+export const stampedEventSchema = z.object({ at: z.number(), event: journalEventSchema });
+export type StampedEvent = z.infer<typeof stampedEventSchema>;
+
+export const eventBatchSchema = z.object({ t: z.literal('events'), events: z.array(stampedEventSchema) });
+
+export const controlFrameSchema = z.union([controlResponseSchema, eventBatchSchema]);
+
+// ----------------------------------------------------------------------------------------------
+// The ready line
+
+/** What a peer process prints on standard output once it listens: `READY_PREFIX` then JSON. */
+export const READY_PREFIX = 'ringside-peer ready ';
+export const readyInfoSchema = z.object({
+  id: peerIdSchema,
+  pid: z.number().int(),
+  port: z.number().int().min(1).max(65_535),
+  redisPort: z.number().int().min(0).max(65_535),
+  protocol: z.enum(['gossip', 'swim']),
+  tickMs: z.number().int().positive(),
+});
+export type ReadyInfo = z.infer<typeof readyInfoSchema>;
+
+export function formatReadyLine(info: ReadyInfo): string {
+  return `${READY_PREFIX}${JSON.stringify(info)}`;
+}
+
+/** The ready info in a line of a peer's output, or undefined if the line is something else. */
+export function parseReadyLine(line: string): ReadyInfo | undefined {
+  if (!line.startsWith(READY_PREFIX)) return undefined;
+  try {
+    const parsed = readyInfoSchema.safeParse(JSON.parse(line.slice(READY_PREFIX.length)));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
