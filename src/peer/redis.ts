@@ -149,6 +149,15 @@ export class RedisFront {
         flush();
         return;
       }
+      if (parser.buffer === null && unparsed === 0) {
+        // redis-parser trusts its input (it parses servers' replies): check a new request's
+        // header here, as Redis does, so garbage gets an error rather than a wait.
+        const end = chunk.indexOf('\r\n');
+        if (end === -1 ? chunk.length > 16 : !/^\*\d{1,7}$/.test(chunk.toString('latin1', 0, end))) {
+          protocolError('invalid multibulk length');
+          return;
+        }
+      }
       unparsed += chunk.length;
       if (unparsed > REQUEST_BYTES_MAX) {
         protocolError(`a request larger than ${REQUEST_BYTES_MAX} bytes`);
