@@ -110,7 +110,7 @@ describe('a peer under hostile input', () => {
   it('answers garbage on the Redis port with Redis errors and keeps serving', async () => {
     const before = (await inspect()).counters.redis;
     const inline = await redisExchange('\u0001\u0002 garbage here\r\n');
-    expect(inline.reply).toMatch(/^-ERR unknown command '\u0001\u0002'/);
+    expect(inline.reply.startsWith("-ERR unknown command '\u0001\u0002', with args beginning with: 'garbage' 'here'")).toBe(true);
 
     const broken = await redisExchange('*abc\r\n');
     expect(broken.reply).toMatch(/^-ERR Protocol error: /);
