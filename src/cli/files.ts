@@ -8,8 +8,8 @@ export class FileError extends Error {
 }
 
 /** Checks, before any work, that `path` can be written: not empty, not a folder, in a folder. */
-export function checkOutputPath(path: string): void {
-  if (path.trim() === '') throw new FileError('--out needs a file name');
+export function checkOutputPath(path: string, option = '--out'): void {
+  if (path.trim() === '') throw new FileError(`${option} needs a file name`);
   const absolute = resolve(path);
   if (existsSync(absolute) && statSync(absolute).isDirectory()) throw new FileError(`${path} is a folder; give a file name such as ${path}/dbg.log`);
   const folder = dirname(absolute);

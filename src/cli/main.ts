@@ -11,11 +11,13 @@ import { KV_TESTS } from '../shared/sim/scenarios/classroom-kv.ts';
 import { gradeAllCommand } from './commands/grade-all.ts';
 import { gradeKvCommand } from './commands/grade-kv.ts';
 import { gradeMembershipCommand } from './commands/grade-membership.ts';
+import { kvCommand, membersCommand } from './commands/client.ts';
+import { clusterCommand, serveCommand } from './commands/cluster.ts';
 import { peerCommand } from './commands/peer.ts';
 import { simCommand } from './commands/sim.ts';
 import { checkOutputPath, FileError } from './files.ts';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.ts';
-import { parseAddress, parseDelay, parsePeerAddress, parsePort, parseSeed, parseSeedRange, parseTickMs } from './parse.ts';
+import { parseAddress, parseDelay, parsePeerAddress, parsePeerCount, parsePort, parseSeed, parseSeedRange, parseTickMs } from './parse.ts';
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let status = EXIT_OK;
@@ -28,7 +30,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 
   // Commands that only group others answer a missing or unknown subcommand with one line.
   program.argument('[command]').action((name?: string) => {
-    usage(name === undefined ? 'a command is missing (try: ringside --help)' : `unknown command '${name}' (commands: grade, sim)`);
+    usage(name === undefined ? 'a command is missing (try: ringside --help)' : `unknown command '${name}' (commands: grade, sim, peer, cluster, serve, put, get, del, members)`);
   });
   const grade = program
     .command('grade')
@@ -89,6 +91,47 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .action(async (options: { listen: { host: string; port: number }; join: string[]; protocol: 'swim' | 'gossip'; tickMs: number; secretFile?: string; redisPort: number; redis: boolean; seed?: string }) => {
       status = await peerCommand({ ...options, redisPort: options.redis ? options.redisPort : false }, io);
     });
+
+  const clusterOptions = (command: Command): Command =>
+    command
+      .option('--peers <n>', 'how many peers to start', parsePeerCount, 5)
+      .addOption(new Option('--protocol <name>', 'membership protocol').choices([...MEMBERSHIP_PROTOCOLS]).default('swim'))
+      .option('--tick-ms <ms>', 'length of one protocol tick', parseTickMs, 100)
+      .option('--journal <file>', 'record the session journal (NDJSON) to this file as it happens')
+      .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, or the loopback development secret)');
+  clusterOptions(program.command('cluster').description('start a cluster of real peers in the foreground with a live status; Ctrl-C stops them')).action(
+    async (options: { peers: number; protocol: 'swim' | 'gossip'; tickMs: number; journal?: string; secretFile?: string }) => {
+      if (options.journal !== undefined) checkOutputPath(options.journal, '--journal');
+      status = await clusterCommand(options, io);
+    },
+  );
+  clusterOptions(program.command('serve').description('start a cluster and serve the window and the cluster API on 127.0.0.1'))
+    .option('--port <port>', 'HTTP port (0: any free port)', parsePort, 8080)
+    .action(async (options: { peers: number; protocol: 'swim' | 'gossip'; tickMs: number; journal?: string; secretFile?: string; port: number }) => {
+      if (options.journal !== undefined) checkOutputPath(options.journal, '--journal');
+      status = await serveCommand(options, io);
+    });
+
+  const viaOptions = (command: Command): Command =>
+    command
+      .requiredOption('--via <host:port>', 'the peer to ask (its WebSocket address, as `ringside cluster` prints it)', parsePeerAddress)
+      .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, or the loopback development secret)');
+  viaOptions(program.command('put').description('write KEY = VALUE through a peer (a quorum write)').argument('<key>').argument('<value>')).action(
+    async (key: string, value: string, options: { via: string; secretFile?: string }) => {
+      status = await kvCommand('put', key, value, options, io);
+    },
+  );
+  viaOptions(program.command('get').description('read KEY through a peer (a quorum read); prints the value').argument('<key>')).action(
+    async (key: string, options: { via: string; secretFile?: string }) => {
+      status = await kvCommand('read', key, undefined, options, io);
+    },
+  );
+  viaOptions(program.command('del').description('delete KEY through a peer (a quorum write)').argument('<key>')).action(async (key: string, options: { via: string; secretFile?: string }) => {
+    status = await kvCommand('delete', key, undefined, options, io);
+  });
+  viaOptions(program.command('members').description('what a peer believes about the group')).action(async (options: { via: string; secretFile?: string }) => {
+    status = await membersCommand(options, io);
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -61,3 +61,8 @@ export function parseTickMs(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 60_000) throw new InvalidArgumentError('a tick is 1-60000 ms.');
   return Number(text);
 }
+
+export function parsePeerCount(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 64) throw new InvalidArgumentError('a cluster has 1 to 64 peers.');
+  return Number(text);
+}

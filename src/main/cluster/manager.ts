@@ -106,7 +106,7 @@ export class ClusterManager {
   // Peers
 
   peers(): PeerSummary[] {
-    return [...this.#peers.values()].map(summary);
+    return [...this.#peers.values()].sort((a, b) => a.number - b.number).map(summary);
   }
 
   peer(id: string): PeerSummary | undefined {

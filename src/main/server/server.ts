@@ -1,0 +1,279 @@
+/**
+ * The cluster API over HTTP and WebSocket, on loopback, guarded by a per-session token:
+ *
+ *   GET  /?token=T                       the window (the built renderer), or a page saying how to build it
+ *   GET  /api/session?token=T            session info (JSON)
+ *   POST /api?token=T                    one command (JSON body: an ApiCommand) → { ok, result | error }
+ *   GET  /api/export/FORMAT?token=T      the session as a download: ndjson, dbg, text or shiviz
+ *   WS   /api/ws?token=T                 requests and replies, and the event stream, batched
+ *
+ * A request without the token gets 401; a Host header other than this server's gets 403 (DNS
+ * rebinding). Event batches go to each client at most every 50 ms; a client that reads too
+ * slowly loses the oldest entries of its backlog and is told how many.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocket, WebSocketServer } from 'ws';
+import { apiCommandSchema, apiRequestSchema, EVENT_BATCH_INTERVAL_MS, type ApiEvents } from '../../shared/api/cluster-api.ts';
+import type { SessionEntry } from '../../shared/journal/session.ts';
+import { EXPORT_FORMATS, type ExportFormat } from '../../shared/journal/session.ts';
+import type { PeerSummary } from '../cluster/manager.ts';
+import { rawText } from '../../peer/transport.ts';
+import { listenError } from '../../peer/transport.ts';
+import { runApiCommand, sessionInfo, type ApiContext } from './api.ts';
+
+export const DEFAULT_RENDERER_ROOT = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
+/** Entries kept for one slow client; older ones are dropped and counted. */
+const CLIENT_BACKLOG_MAX = 50_000;
+const BODY_BYTES_MAX = 4 * 1_048_576;
+
+export interface ServerOptions {
+  readonly host?: string;
+  readonly port: number;
+  readonly token?: string;
+  /** The built renderer (index.html and assets); default: `out/renderer`. */
+  readonly rendererRoot?: string;
+}
+
+interface Client {
+  readonly socket: WebSocket;
+  entries: SessionEntry[];
+  peers: PeerSummary[] | undefined;
+  dropped: number;
+}
+
+export class ApiServer {
+  readonly token: string;
+  readonly host: string;
+  port = 0;
+  readonly #context: ApiContext;
+  readonly #options: ServerOptions;
+  readonly #http: Server;
+  readonly #ws = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: BODY_BYTES_MAX });
+  readonly #clients = new Set<Client>();
+  readonly #unsubscribe: (() => void)[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(context: ApiContext, options: ServerOptions) {
+    this.#context = context;
+    this.#options = options;
+    this.host = options.host ?? '127.0.0.1';
+    this.token = options.token ?? randomBytes(18).toString('base64url');
+    this.#http = createServer((request, response) => {
+      this.#route(request, response).catch((error: Error) => send(response, 500, { ok: false, error: error.message }));
+    });
+    this.#http.on('upgrade', (request, socket, head) => {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/api/ws' || !this.#authorized(request, url)) {
+        socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      this.#ws.handleUpgrade(request, socket, head, (client) => this.#connected(client));
+    });
+    this.#unsubscribe.push(
+      context.manager.journal.subscribe((entry) => {
+        for (const client of this.#clients) {
+          if (client.entries.length >= CLIENT_BACKLOG_MAX) {
+            client.entries.shift();
+            client.dropped++;
+          }
+          client.entries.push(entry);
+        }
+        this.#schedule();
+      }),
+      context.manager.onPeersChanged((peers) => {
+        for (const client of this.#clients) client.peers = peers;
+        this.#schedule();
+      }),
+    );
+  }
+
+  listen(): Promise<string> {
+    return new Promise((resolvePromise, reject) => {
+      this.#http.once('error', (error: NodeJS.ErrnoException) => reject(new Error(listenError(error, this.host, this.#options.port).replace('--listen', '--port').replace(`${this.host}:PORT`, 'PORT'))));
+      this.#http.listen(this.#options.port, this.host, () => {
+        const address = this.#http.address();
+        this.port = typeof address === 'object' && address !== null ? address.port : this.#options.port;
+        resolvePromise(this.url);
+      });
+    });
+  }
+
+  /** The address to open, token included. */
+  get url(): string {
+    return `http://${this.host}:${this.port}/?token=${this.token}`;
+  }
+
+  async close(): Promise<void> {
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    clearTimeout(this.#timer);
+    for (const client of this.#clients) client.socket.terminate();
+    await new Promise((done) => this.#http.close(done));
+  }
+
+  #authorized(request: IncomingMessage, url: URL): boolean {
+    const given = Buffer.from(url.searchParams.get('token') ?? request.headers['x-ringside-token']?.toString() ?? '');
+    const expected = Buffer.from(this.token);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  #hostAllowed(request: IncomingMessage): boolean {
+    const host = request.headers.host ?? '';
+    return host === `${this.host}:${this.port}` || host === `localhost:${this.port}` || host === `[::1]:${this.port}`;
+  }
+
+  async #route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (!this.#hostAllowed(request)) return send(response, 403, { ok: false, error: 'this server answers on its loopback address only' });
+    // The renderer's own files need no token (they hold no data); every API route does.
+    if (!url.pathname.startsWith('/api')) return this.#static(url.pathname, response);
+    if (!this.#authorized(request, url)) return send(response, 401, { ok: false, error: 'a valid ?token= is required: use the URL `ringside serve` printed' });
+    if (url.pathname === '/api/session' && request.method === 'GET') return send(response, 200, sessionInfo(this.#context));
+    const exportMatch = /^\/api\/export\/([a-z]+)$/.exec(url.pathname);
+    if (exportMatch !== null && request.method === 'GET') {
+      const format = exportMatch[1] as ExportFormat;
+      if (!EXPORT_FORMATS.includes(format)) return send(response, 404, { ok: false, error: `no export format ${format} (formats: ${EXPORT_FORMATS.join(', ')})` });
+      const body = this.#context.manager.journal.export(format);
+      response.writeHead(200, {
+        'content-type': format === 'ndjson' ? 'application/x-ndjson' : 'text/plain; charset=utf-8',
+        'content-disposition': `attachment; filename="${exportFileName(format)}"`,
+      });
+      response.end(body);
+      return;
+    }
+    if (url.pathname === '/api' && request.method === 'POST') {
+      const body = await readBody(request);
+      if (body === undefined) return send(response, 413, { ok: false, error: `a request body is at most ${BODY_BYTES_MAX} bytes` });
+      let value: unknown;
+      try {
+        value = JSON.parse(body);
+      } catch {
+        return send(response, 400, { ok: false, error: 'the body is not JSON' });
+      }
+      const command = apiCommandSchema.safeParse(value);
+      if (!command.success) return send(response, 400, { ok: false, error: `not a command: ${command.error.issues[0]?.message ?? 'invalid'}` });
+      try {
+        return send(response, 200, { ok: true, result: await runApiCommand(this.#context, command.data) });
+      } catch (error) {
+        return send(response, 409, { ok: false, error: (error as Error).message });
+      }
+    }
+    return send(response, 404, { ok: false, error: `no route ${request.method} ${url.pathname}` });
+  }
+
+  #static(pathname: string, response: ServerResponse): void {
+    const root = resolve(this.#options.rendererRoot ?? DEFAULT_RENDERER_ROOT);
+    const index = join(root, 'index.html');
+    if (!existsSync(index)) {
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      response.end(
+        '<!doctype html><title>Ringside</title><h1>Ringside</h1><p>The cluster runs and its API answers at <code>/api</code>, but the window is not built: run <code>npm run build</code>, then reload.</p>',
+      );
+      return;
+    }
+    const relative = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+    let file = join(root, relative);
+    if (!file.startsWith(root + sep) && file !== root) return send(response, 403, { ok: false, error: 'outside the renderer' });
+    if (!existsSync(file) || statSync(file).isDirectory()) file = index;
+    response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' });
+    response.end(readFileSync(file));
+  }
+
+  #connected(socket: WebSocket): void {
+    const client: Client = { socket, entries: [], peers: this.#context.manager.peers(), dropped: 0 };
+    this.#clients.add(client);
+    socket.on('close', () => this.#clients.delete(client));
+    socket.on('error', () => undefined);
+    socket.on('message', (data) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(rawText(data));
+      } catch {
+        value = undefined;
+      }
+      const request = apiRequestSchema.safeParse(value);
+      if (!request.success) {
+        const id = typeof value === 'object' && value !== null && 'id' in value && Number.isInteger(value.id) ? (value.id as number) : 0;
+        socket.send(JSON.stringify({ t: 'res', id, ok: false, error: `not a request: ${request.error.issues[0]?.message ?? 'invalid'}` }));
+        return;
+      }
+      const { id, command } = request.data;
+      runApiCommand(this.#context, command).then(
+        (result) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ t: 'res', id, ok: true, result: result ?? null })),
+        (error: Error) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ t: 'res', id, ok: false, error: error.message })),
+      );
+    });
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    this.#timer ??= setTimeout(() => this.#flush(), EVENT_BATCH_INTERVAL_MS);
+  }
+
+  #flush(): void {
+    this.#timer = undefined;
+    for (const client of this.#clients) {
+      if (client.entries.length === 0 && client.peers === undefined) continue;
+      if (client.socket.bufferedAmount > 8 * 1_048_576) {
+        this.#schedule(); // a slow reader: its backlog waits (bounded above)
+        continue;
+      }
+      const batch: ApiEvents = { t: 'events', entries: client.entries };
+      if (client.peers !== undefined) batch.peers = client.peers;
+      if (client.dropped > 0) batch.dropped = client.dropped;
+      client.entries = [];
+      client.peers = undefined;
+      client.dropped = 0;
+      client.socket.send(JSON.stringify(batch));
+    }
+  }
+}
+
+export function exportFileName(format: ExportFormat): string {
+  switch (format) {
+    case 'ndjson':
+      return 'ringside-session.ndjson';
+    case 'dbg':
+      return 'dbg.log';
+    case 'text':
+      return 'ringside-session.txt';
+    case 'shiviz':
+      return 'ringside-session.shiviz.log';
+  }
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  response.end(JSON.stringify(body));
+}
+
+function readBody(request: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > BODY_BYTES_MAX) {
+        resolvePromise(undefined);
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolvePromise(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * The cluster API served over HTTP and WebSocket: the token, commands with their schemas,
+ * batched events, exports, and clear errors for bad requests.
+ */
+import { WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClusterManager } from '../../src/main/cluster/manager.ts';
+import { ApiServer } from '../../src/main/server/server.ts';
+import { apiEventsSchema, apiResponseSchema, sessionInfoSchema, type ApiEvents } from '../../src/shared/api/cluster-api.ts';
+import { parseJournal } from '../../src/shared/journal/session.ts';
+import { waitFor } from '../support/cluster.ts';
+
+let manager: ClusterManager;
+let server: ApiServer;
+let base: string;
+
+beforeAll(async () => {
+  manager = new ClusterManager({ tickMs: 50 });
+  server = new ApiServer({ manager, startedAt: Date.now() }, { port: 0, rendererRoot: '/nonexistent' });
+  await server.listen();
+  base = `http://127.0.0.1:${server.port}`;
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  await manager?.shutdown({ timeoutMs: 5000 });
+}, 60_000);
+
+async function command(body: unknown, token = server.token): Promise<{ status: number; json: { ok: boolean; result?: unknown; error?: string } }> {
+  const response = await fetch(`${base}/api?token=${token}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return { status: response.status, json: await response.json() };
+}
+
+describe('the web API', () => {
+  it('refuses requests without the session token', async () => {
+    const wrong = await command({ type: 'peers' }, 'wrong-token');
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.error).toMatch(/token/);
+    const upgrade = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws?token=nope`);
+    const failure = await new Promise<string>((resolve) => {
+      upgrade.on('error', (error) => resolve(error.message));
+      upgrade.on('open', () => resolve('opened'));
+    });
+    expect(failure).toMatch(/401/);
+    const page = await fetch(`${base}/`);
+    expect(await page.text()).toContain('npm run build');
+  });
+
+  it('explains a request that is not a command', async () => {
+    expect((await command('not json')).json).toEqual({ ok: false, error: 'the body is not JSON' });
+    const unknown = await command({ type: 'peer.explode' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json.error).toMatch(/^not a command: /);
+    const missing = await command({ type: 'peer.kill', peer: '127.0.0.1:1' });
+    expect(missing.status).toBe(409);
+    expect(missing.json.error).toMatch(/no peer 127\.0\.0\.1:1 in this session/);
+  });
+
+  it('starts peers, streams their events in batches, runs operations and exports the session', async () => {
+    const socket = new WebSocket(`ws://127.0.0.1:${server.port}/api/ws?token=${server.token}`);
+    const batches: { at: number; batch: ApiEvents }[] = [];
+    const replies = new Map<number, unknown>();
+    socket.on('message', (data) => {
+      const frame = JSON.parse(String(data));
+      const events = apiEventsSchema.safeParse(frame);
+      if (events.success) batches.push({ at: Date.now(), batch: events.data });
+      else {
+        const reply = apiResponseSchema.parse(frame);
+        replies.set(reply.id, reply);
+      }
+    });
+    await new Promise((resolve) => socket.on('open', resolve));
+
+    socket.send(JSON.stringify({ t: 'req', id: 1, command: { type: 'cluster.start', peers: 3 } }));
+    const started = (await waitFor('the start to be answered', () => replies.get(1))) as { ok: boolean; result: { id: string }[] };
+    expect(started.ok).toBe(true);
+    expect(started.result).toHaveLength(3);
+    const ids = started.result.map((peer) => peer.id);
+
+    await waitFor('the ring to form', async () => (await command({ type: 'kv', op: 'put', key: 'k', value: 'v' })).json.ok);
+    const read = await command({ type: 'kv', op: 'read', key: 'k', via: ids[2] });
+    expect(read.json.ok).toBe(true);
+    expect(read.json.result).toMatchObject({ ok: true, value: 'v', op: 'read' });
+
+    const session = sessionInfoSchema.parse((await (await fetch(`${base}/api/session?token=${server.token}`)).json()));
+    expect(session.peers.map((peer) => peer.state)).toEqual(['running', 'running', 'running']);
+
+    await waitFor('events of all three peers to arrive', () => {
+      const peers = new Set(batches.flatMap(({ batch }) => batch.entries.map((entry) => ('peer' in entry.event ? entry.event.peer : ''))));
+      return ids.every((id) => peers.has(id));
+    });
+    // Batches: at most one per 50 ms (a little slack for timer jitter), entries in journal order.
+    for (let index = 1; index < batches.length; index++) expect((batches[index] as { at: number }).at - (batches[index - 1] as { at: number }).at).toBeGreaterThanOrEqual(40);
+    const seqs = batches.flatMap(({ batch }) => batch.entries.map((entry) => entry.seq));
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(batches.some(({ batch }) => batch.peers?.length === 3)).toBe(true);
+
+    const exported = await fetch(`${base}/api/export/ndjson?token=${server.token}`);
+    expect(exported.headers.get('content-disposition')).toContain('ringside-session.ndjson');
+    const journal = parseJournal(await exported.text());
+    expect(journal.refusedCount).toBe(0);
+    expect(journal.entries.some((entry) => entry.event.kind === 'kv.result' && entry.event.key === 'k')).toBe(true);
+    const dbg = await (await fetch(`${base}/api/export/dbg?token=${server.token}`)).text();
+    expect(dbg.startsWith('131\n')).toBe(true);
+    expect((await fetch(`${base}/api/export/pdf?token=${server.token}`)).status).toBe(404);
+    socket.close();
+  });
+});
