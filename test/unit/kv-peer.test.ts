@@ -222,4 +222,32 @@ describe('the key-value peer', () => {
     expect(peer?.counters.messagesRejected).toBe(1);
     expect(run('create', 'after', 'v', kv.ids[1]).ok).toBe(true);
   });
+
+  it('hands every record to its owners when it leaves, and drops each once they acknowledge', () => {
+    const { kv, run } = cluster();
+    for (let index = 0; index < 40; index++) run('put', `leave-${index}`, `v${index}`);
+    const leaver = kv.ids[2] as string;
+    const peer = kv.machine(leaver);
+    const held = peer?.records().length ?? 0;
+    expect(held).toBeGreaterThan(5);
+    const outputs = [...(peer?.step({ kind: 'command', command: { type: 'leave' } }, kv.now) ?? [])];
+    const handedOff = new Map<string, Set<string>>();
+    for (const output of outputs) {
+      if (output.kind !== 'send' || output.message.type !== 'kv.store') continue;
+      expect(output.message).toMatchObject({ reason: 'handoff', ack: true });
+      expect(output.to).not.toBe(leaver);
+      for (const record of output.message.records) handedOff.set(record.key, (handedOff.get(record.key) ?? new Set()).add(output.to));
+    }
+    // Every record goes to the three owners of the ring without the leaver.
+    expect(handedOff.size).toBe(held);
+    for (const targets of handedOff.values()) expect(targets.size).toBe(3);
+    expect(peer?.membership.status).toBe('left');
+    expect(peer?.pendingHandoffs).toBe(held);
+    // Having left, it still takes acknowledgements and lets go of what every owner has.
+    const [key, owners] = [...handedOff.entries()][0] as [string, Set<string>];
+    const version = peer?.record(key)?.version;
+    for (const owner of owners) peer?.step({ kind: 'receive', from: owner, message: { type: 'kv.stored', entries: [{ key, version: version as NonNullable<typeof version> }] } }, kv.now);
+    expect(peer?.record(key)).toBeUndefined();
+    expect(peer?.pendingHandoffs).toBe(held - 1);
+  });
 });
