@@ -72,7 +72,8 @@ function tail(lines: readonly string[]): string {
   return lines.length === 0 ? '' : `: ${lines.filter((line) => line.startsWith('error')).at(-1) ?? lines.at(-1)}`;
 }
 
-function forEachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+/** Calls `onLine` with each line a stream writes (a line longer than 64 KiB is cut). */
+export function forEachLine(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
   if (stream === null) return;
   let partial = '';
   stream.setEncoding('utf8');
