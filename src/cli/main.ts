@@ -4,6 +4,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { JournalError } from '../main/cluster/journal.ts';
+import { EXPORT_FORMATS, type ExportFormat } from '../shared/journal/session.ts';
 import { MEMBERSHIP_PROTOCOLS } from '../shared/membership/types.ts';
 import { ScriptError } from '../shared/sim/script.ts';
 import { MEMBERSHIP_SCENARIOS } from '../shared/sim/scenarios/classroom-membership.ts';
@@ -13,6 +15,7 @@ import { gradeKvCommand } from './commands/grade-kv.ts';
 import { gradeMembershipCommand } from './commands/grade-membership.ts';
 import { kvCommand, membersCommand } from './commands/client.ts';
 import { clusterCommand, serveCommand } from './commands/cluster.ts';
+import { journalCommand } from './commands/journal.ts';
 import { peerCommand } from './commands/peer.ts';
 import { simCommand } from './commands/sim.ts';
 import { checkOutputPath, FileError } from './files.ts';
@@ -30,7 +33,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 
   // Commands that only group others answer a missing or unknown subcommand with one line.
   program.argument('[command]').action((name?: string) => {
-    usage(name === undefined ? 'a command is missing (try: ringside --help)' : `unknown command '${name}' (commands: grade, sim, peer, cluster, serve, put, get, del, members)`);
+    usage(name === undefined ? 'a command is missing (try: ringside --help)' : `unknown command '${name}' (commands: grade, sim, peer, cluster, serve, put, get, del, members, journal)`);
   });
   const grade = program
     .command('grade')
@@ -133,6 +136,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     status = await membersCommand(options, io);
   });
 
+  program
+    .command('journal')
+    .description('read a saved session journal (NDJSON) and print or write it as text, dbg.log or ShiViz')
+    .argument('<file>', 'the journal, as `--journal` or an export wrote it')
+    .addOption(new Option('--format <format>', 'what to write').choices([...EXPORT_FORMATS]).default('text'))
+    .option('--out <file>', 'write to this file instead of standard output')
+    .action((file: string, options: { format: ExportFormat; out?: string }) => {
+      if (options.out !== undefined) checkOutputPath(options.out);
+      status = journalCommand(file, options, io);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return status;
@@ -145,7 +159,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       if (error.code === 'ringside.usage') io.err(`${error.message}\n`);
       return EXIT_USAGE;
     }
-    if (error instanceof ScriptError || error instanceof FileError) {
+    if (error instanceof ScriptError || error instanceof FileError || error instanceof JournalError) {
       io.err(`error: ${error.message}\n`);
       return EXIT_USAGE;
     }

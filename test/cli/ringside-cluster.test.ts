@@ -4,7 +4,9 @@
  * line and a non-zero exit.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseReadyLine } from '../../src/shared/protocol/control.ts';
@@ -80,4 +82,45 @@ describe('ringside peer and the one-shot client commands', () => {
     expect(exposed.status).toBe(2);
     expect(exposed.stderr).toContain('needs a shared secret');
   });
+
+  it('leaves no orphan peer when the cluster command is killed, and its journal reads back', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'ringside-cli-'));
+    try {
+      const journal = join(folder, 'session.ndjson');
+      const cluster = spawn(process.execPath, [bin, 'cluster', '--peers', '2', '--tick-ms', '50', '--journal', journal], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      let out = '';
+      cluster.stderr.on('data', (chunk) => (err += String(chunk)));
+      cluster.stdout.on('data', (chunk) => (out += String(chunk)));
+      const deadline = Date.now() + 30_000;
+      while (!/pid (\d+).*\n.*pid (\d+)/.test(err) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(out).toMatch(/^Ringside cluster: 2 peers\. Redis ports: \d+, \d+$/m);
+      const pids = [...err.matchAll(/pid (\d+)/g)].map((match) => Number(match[1])).slice(0, 2);
+      expect(pids).toHaveLength(2);
+      cluster.kill('SIGKILL');
+      const alive = (pid: number): boolean => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const gone = Date.now() + 15_000;
+      while (pids.some(alive) && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(pids.filter(alive)).toEqual([]);
+
+      // The journal was on disk as it happened: it reads back, and a damaged line is reported.
+      writeFileSync(journal, 'damaged line\n', { flag: 'a' });
+      const text = ringside('journal', journal);
+      expect(text.status).toBe(0);
+      expect(text.stdout).toMatch(/Z {2}127\.0\.0\.1:\d+ {2}process \d+ started/);
+      expect(text.stderr).toMatch(/1 lines are not journal entries and were skipped \(line \d+: not JSON\)/);
+      const dbg = ringside('journal', journal, '--format', 'dbg');
+      expect(dbg.stdout).toMatch(/^131\n\n 127\.0\.0\.1:\d+ \[\d+\] Node 127\.0\.0\.1:\d+ joined at time \d+/);
+      expect(ringside('journal', join(folder, 'missing.ndjson'))).toMatchObject({ status: 2, stderr: expect.stringContaining('no such file') });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
