@@ -207,9 +207,14 @@ export class RedisFront {
         return args[0]?.toString().toLowerCase() === 'id' ? integer(this.counters.connections) : OK;
       case 'command':
         return args[0]?.toString().toLowerCase() === 'count' ? integer(0) : EMPTY_ARRAY;
-      case 'config':
-        // redis-benchmark asks CONFIG GET save/appendonly; nothing here is configurable that way.
+      case 'config': {
+        // redis-benchmark asks CONFIG GET save and appendonly: nothing is saved to disk here.
+        const parameter = args[1]?.toString('latin1').toLowerCase();
+        if (args[0]?.toString('latin1').toLowerCase() !== 'get' || parameter === undefined) return this.#error('ERR CONFIG: only CONFIG GET is supported');
+        if (parameter === 'save') return array(['save', '']);
+        if (parameter === 'appendonly') return array(['appendonly', 'no']);
         return EMPTY_ARRAY;
+      }
       default: {
         const preview = args
           .slice(0, 3)

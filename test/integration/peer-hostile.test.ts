@@ -129,12 +129,16 @@ describe('a peer under hostile input', () => {
     const alone = await redisExchange('*2\r\n$3\r\nGET\r\n$1\r\nk\r\n');
     expect(alone.reply).toMatch(/^-CLUSTERDOWN no ring here/);
 
+    // What redis-benchmark asks first: nothing here is saved to disk.
+    const config = await redisExchange('*3\r\n$6\r\nCONFIG\r\n$3\r\nGET\r\n$4\r\nsave\r\n');
+    expect(config.reply).toBe('*2\r\n$4\r\nsave\r\n$0\r\n\r\n');
+
     const ping = await redisExchange('*1\r\n$4\r\nPING\r\n');
     expect(ping.reply).toBe('+PONG\r\n');
     await sleep(50);
     const after = (await inspect()).counters.redis;
     expect(after.protocolErrors - before.protocolErrors).toBe(1);
-    expect(after.connections - before.connections).toBe(7);
+    expect(after.connections - before.connections).toBe(8);
     expect(manager.peer(peer.id)?.state).toBe('running');
   });
 });

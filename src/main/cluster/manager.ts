@@ -8,6 +8,7 @@
  * its state. Peers it did not start can be attached: observed and driven, never killed.
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import type { JournalEvent } from '../../shared/journal/events.ts';
 import type { MembershipProtocol } from '../../shared/membership/types.ts';
@@ -71,6 +72,8 @@ interface PeerRecord {
   exited: Promise<void> | undefined;
 }
 
+/** Peers started at once by `start`: about one per core. */
+const SPAWNS_AT_ONCE = Math.max(2, availableParallelism());
 /** How long a graceful stop may take before the peer is killed. */
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -139,7 +142,18 @@ export class ClusterManager {
       started.push(await this.addPeer());
       count--;
     }
-    const more = await Promise.all(Array.from({ length: count }, () => this.addPeer()));
+    // A peer takes a few hundred ms of CPU to start: start a few at a time (one per core), so
+    // thirty of them on a small machine each still say they are ready within the timeout.
+    const numbers = Array.from({ length: count }, () => this.#nextNumber++);
+    const more: PeerSummary[] = new Array(count);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < count) {
+        const index = next++;
+        more[index] = summary(await this.#spawn(numbers[index] as number, 0, this.#introducers()));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(count, SPAWNS_AT_ONCE) }, worker));
     return [...started, ...more];
   }
 
