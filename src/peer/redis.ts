@@ -41,6 +41,8 @@ export interface RedisBackend {
 const REQUEST_BYTES_MAX = 4 * 1_048_576;
 /** Replies owed to one connection before it is paused (pipelining back-pressure). */
 const PENDING_MAX = 1024;
+/** Reply bytes a client has not read yet before its requests are no longer read. */
+const OUTPUT_BYTES_MAX = 16 * 1_048_576;
 
 const OK = Buffer.from('+OK\r\n');
 const NIL = Buffer.from('$-1\r\n');
@@ -92,7 +94,15 @@ export class RedisFront {
       if (count === 0) return;
       const ready = replies.splice(0, count).map((slot) => slot.data as Buffer);
       if (!socket.destroyed) socket.write(ready.length === 1 ? (ready[0] as Buffer) : Buffer.concat(ready));
-      if (socket.isPaused() && replies.length < PENDING_MAX / 2 && !closing) socket.resume();
+      // Back-pressure both ways: a client that pipelines faster than it reads is paused.
+      if (socket.writableLength > OUTPUT_BYTES_MAX) {
+        if (!socket.isPaused()) {
+          socket.pause();
+          socket.once('drain', () => {
+            if (!closing && replies.length < PENDING_MAX / 2) socket.resume();
+          });
+        }
+      } else if (socket.isPaused() && replies.length < PENDING_MAX / 2 && !closing) socket.resume();
       if (closing && replies.length === 0) socket.end();
     };
     const answer = (reply: Buffer | Promise<Buffer>): void => {
@@ -102,12 +112,14 @@ export class RedisFront {
       else reply.then((data: Buffer) => (slot.data = data), (error: Error) => (slot.data = errorReply(`ERR ${error.message}`))).finally(flush);
       if (replies.length >= PENDING_MAX) socket.pause();
     };
+    // Called from inside the parser's callbacks too: it only marks the connection; the parser
+    // is reset once `execute` has returned (resetting it mid-parse breaks its loop).
     const protocolError = (detail: string): void => {
+      if (closing) return;
       this.counters.protocolErrors++;
       answer(errorReply(`ERR Protocol error: ${detail}`));
       closing = true;
       flush();
-      parser.reset();
     };
     const parser = new Parser({
       returnBuffers: true,
@@ -163,7 +175,13 @@ export class RedisFront {
         protocolError(`a request larger than ${REQUEST_BYTES_MAX} bytes`);
         return;
       }
-      parser.execute(chunk);
+      try {
+        parser.execute(chunk);
+      } catch (error) {
+        // redis-parser recurses into nested arrays: a deep one overflows the stack.
+        protocolError(error instanceof RangeError ? 'too deeply nested' : 'unparsable request');
+      }
+      if (closing) parser.reset();
       flush();
     });
   }

@@ -116,6 +116,13 @@ describe('a peer under hostile input', () => {
     expect(broken.reply).toMatch(/^-ERR Protocol error: /);
     expect(broken.closed).toBe(true);
 
+    // Not an array of bulk strings, and an array nested too deep for a recursive parser.
+    const integer = await redisExchange('*1\r\n:5\r\n');
+    expect(integer).toEqual({ reply: '-ERR Protocol error: expected an array of bulk strings\r\n', closed: true });
+    const nested = await redisExchange('*1\r\n'.repeat(200_000), 1000);
+    expect(nested.reply).toMatch(/^-ERR Protocol error: /);
+    expect(nested.closed).toBe(true);
+
     const truncated = await redisExchange('*3\r\n$3\r\nSET\r\n$1\r\nk');
     expect(truncated.reply).toBe('');
 
@@ -137,8 +144,8 @@ describe('a peer under hostile input', () => {
     expect(ping.reply).toBe('+PONG\r\n');
     await sleep(50);
     const after = (await inspect()).counters.redis;
-    expect(after.protocolErrors - before.protocolErrors).toBe(1);
-    expect(after.connections - before.connections).toBe(8);
+    expect(after.protocolErrors - before.protocolErrors).toBe(3);
+    expect(after.connections - before.connections).toBe(10);
     expect(manager.peer(peer.id)?.state).toBe('running');
   });
 });

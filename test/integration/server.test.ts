@@ -2,6 +2,7 @@
  * The cluster API served over HTTP and WebSocket: the token, commands with their schemas,
  * batched events, exports, and clear errors for bad requests.
  */
+import { connect } from 'node:net';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterManager } from '../../src/main/cluster/manager.ts';
@@ -42,6 +43,13 @@ describe('the web API', () => {
       upgrade.on('open', () => resolve('opened'));
     });
     expect(failure).toMatch(/401/);
+    // A client that resets the connection after a refused upgrade does not take the server down.
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const raw = connect(server.port, '127.0.0.1');
+      raw.on('error', () => undefined);
+      raw.write(`GET /api/ws?token=bad HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      raw.resetAndDestroy();
+    }
     const page = await fetch(`${base}/`);
     expect(await page.text()).toContain('npm run build');
   });

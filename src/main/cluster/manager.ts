@@ -404,6 +404,11 @@ export class ClusterManager {
         if (stderrTail.length > 20) stderrTail.shift();
       },
     });
+    if (this.#shuttingDown) {
+      // Shutdown began while this peer was starting: it must not outlive the session.
+      child.kill('SIGKILL');
+      throw new ClusterError('the cluster is shutting down');
+    }
     const previous = this.#peers.get(info.id);
     const record: PeerRecord = previous ?? {
       id: info.id,
@@ -433,6 +438,7 @@ export class ClusterManager {
       await this.#subscribe(record, client);
       if (this.#faults !== NO_FAULTS) await client.request({ type: 'faults', plan: this.#faults });
     } catch (error) {
+      record.expecting = 'kill';
       child.kill('SIGKILL');
       throw new ClusterError(`peer ${record.id} started but its control port failed: ${(error as Error).message}`);
     }

@@ -66,8 +66,10 @@ export class ApiServer {
       this.#route(request, response).catch((error: Error) => send(response, 500, { ok: false, error: error.message }));
     });
     this.#http.on('upgrade', (request, socket, head) => {
+      // Node takes its own error listener off an upgraded socket: a reset must not crash us.
+      socket.on('error', () => socket.destroy());
       const url = new URL(request.url ?? '/', 'http://localhost');
-      if (url.pathname !== '/api/ws' || !this.#authorized(request, url)) {
+      if (url.pathname !== '/api/ws' || !this.#hostAllowed(request) || !this.#authorized(request, url)) {
         socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
         return;
       }
