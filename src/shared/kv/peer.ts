@@ -48,7 +48,7 @@ import {
   type KvRecord,
   type Version,
 } from '../protocol/kv.ts';
-import { MEMBERSHIP_MESSAGE_TYPES, membershipMessageSchema, type MembershipMessage } from '../protocol/membership.ts';
+import { gossipMessageSchema, MEMBERSHIP_MESSAGE_TYPES, swimMessageSchema, type MembershipMessage } from '../protocol/membership.ts';
 import { HashCache } from '../ring/hash.ts';
 import { Ring } from '../ring/ring.ts';
 import { KV_DEFAULTS, kvConfigProblem, type KvConfig } from './config.ts';
@@ -135,8 +135,10 @@ interface Handoff {
 
 const HANDOFF_BACKOFF_MAX = 32;
 
+// Discriminated on `type`: each frame is checked against its own schema only (a plain union
+// tries the membership schemas first and builds their errors for every key-value message).
 const peerCodec = createCodec<PeerMessage>(
-  z.union([membershipMessageSchema, kvMessageSchema]) as unknown as z.ZodType<PeerMessage>,
+  z.discriminatedUnion('type', [gossipMessageSchema, swimMessageSchema, kvMessageSchema]) as unknown as z.ZodType<PeerMessage>,
   new Set([...MEMBERSHIP_MESSAGE_TYPES, ...KV_MESSAGE_TYPES]),
 );
 
