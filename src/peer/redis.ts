@@ -63,7 +63,7 @@ export class RedisFront {
 
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.#server.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`Redis front: ${listenError(error, host, port)}`)));
+      this.#server.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`Redis front: ${listenError(error, host, port, '--redis-port PORT')}`)));
       this.#server.listen(port, host, () => {
         const address = this.#server.address();
         this.port = typeof address === 'object' && address !== null ? address.port : port;

@@ -8,21 +8,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { dial, HANDSHAKE_TIMEOUT_MS, type HandshakeError } from './handshake.ts';
 import type { DropReason, RejectReason } from '../shared/journal/events.ts';
 import {
   authProof,
   authSchema,
   CONTROL_FRAME_BYTES_MAX,
   CONTROL_PROTOCOL_VERSION,
-  helloSchema,
   sameProof,
   welcomeProof,
-  welcomeSchema,
   type TransportCounters,
 } from '../shared/protocol/control.ts';
 
-/** How long a new connection has to finish the handshake. */
-export const HANDSHAKE_TIMEOUT_MS = 5000;
 /** Messages queued for a peer while its connection opens; more are dropped (buffer-full). */
 const QUEUE_MESSAGES_MAX = 1024;
 /** Bytes the socket may hold unsent (a paused or slow peer); more are dropped (buffer-full). */
@@ -216,55 +213,21 @@ export class WsTransport {
   /** An outbound connection to a peer, whose id is its address. */
   #dial(to: string, link: Link): void {
     link.dialing = true;
-    let socket: WebSocket;
-    try {
-      socket = new WebSocket(`ws://${to}/`, { perMessageDeflate: false, maxPayload: this.#options.messageBytesMax + 1024, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
-    } catch {
-      this.#failed(to, link);
-      return;
-    }
-    this.#track(socket, to);
-    const nonce = randomBytes(16).toString('hex');
-    let serverNonce = '';
-    let opened = false;
-    const fail = (): void => {
-      if (opened) return;
-      opened = true; // settle once
-      socket.terminate();
-      this.#failed(to, link);
-    };
-    const timer = setTimeout(fail, HANDSHAKE_TIMEOUT_MS);
-    socket.on('error', () => undefined);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      fail();
-    });
-    const onHandshake = (data: RawData, isBinary: boolean): void => {
-      const value = parseJson(data, isBinary);
-      if (serverNonce === '') {
-        const hello = helloSchema.safeParse(value);
-        if (!hello.success || hello.data.peer !== to) {
-          this.#refuse(to, 'unauthenticated', hello.success ? `${to} answered as ${hello.data.peer}` : 'no hello from the peer');
-          fail();
+    dial(to, { secret: this.#options.secret, role: 'peer', id: this.id, expect: to, maxPayload: this.#options.messageBytesMax + 1024 }).then(
+      ({ socket }) => {
+        link.dialing = false;
+        if (this.#closed) {
+          socket.terminate();
           return;
         }
-        serverNonce = hello.data.nonce;
-        socket.send(JSON.stringify({ t: 'auth', role: 'peer', id: this.id, nonce, proof: authProof(this.#options.secret, serverNonce, nonce, 'peer', this.id) }));
-        socket.once('message', onHandshake);
-        return;
-      }
-      const welcome = welcomeSchema.safeParse(value);
-      if (!welcome.success || !sameProof(welcome.data.proof, welcomeProof(this.#options.secret, serverNonce, nonce, to))) {
-        this.#refuse(to, 'unauthenticated', 'the peer did not prove it knows the secret');
-        fail();
-        return;
-      }
-      clearTimeout(timer);
-      opened = true;
-      link.dialing = false;
-      this.#open(to, socket, this.id);
-    };
-    socket.once('message', onHandshake);
+        this.#track(socket, to);
+        this.#open(to, socket, this.id);
+      },
+      (error: HandshakeError) => {
+        if (error.kind === 'impostor' || error.kind === 'refused') this.#refuse(to, 'unauthenticated', error.message);
+        this.#failed(to, link);
+      },
+    );
   }
 
   #failed(to: string, link: Link): void {
@@ -348,10 +311,10 @@ function parseJson(data: RawData, isBinary: boolean): unknown {
 }
 
 /** A listen failure in words a user can act on. */
-export function listenError(error: NodeJS.ErrnoException, host: string, port: number): string {
+export function listenError(error: NodeJS.ErrnoException, host: string, port: number, option = `--listen ${host}:PORT`): string {
   switch (error.code) {
     case 'EADDRINUSE':
-      return `port ${port} on ${host} is in use: choose another with --listen ${host}:PORT, or 0 for any free port`;
+      return `port ${port} on ${host} is in use: choose another with ${option}, or 0 for any free port`;
     case 'EACCES':
       return `not allowed to listen on ${host}:${port} (ports below 1024 need privileges)`;
     case 'EADDRNOTAVAIL':

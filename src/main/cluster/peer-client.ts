@@ -3,24 +3,13 @@
  * peer's journal events. The cluster manager holds one per peer; `ringside put --via` opens one
  * for a single request.
  */
-import { randomBytes } from 'node:crypto';
-import { WebSocket } from 'ws';
-import {
-  authProof,
-  controlFrameSchema,
-  CONTROL_FRAME_BYTES_MAX,
-  helloSchema,
-  sameProof,
-  welcomeProof,
-  welcomeSchema,
-  type ControlCommandInput,
-  type StampedEvent,
-} from '../../shared/protocol/control.ts';
+import type { WebSocket } from 'ws';
+import { controlFrameSchema, CONTROL_FRAME_BYTES_MAX, type ControlCommandInput, type StampedEvent } from '../../shared/protocol/control.ts';
+import { dial } from '../../peer/handshake.ts';
 import { rawText } from '../../peer/transport.ts';
 
 /** A request a peer does not answer within this long fails (quorum operations take ≤ 1 s). */
 const REQUEST_TIMEOUT_MS = 10_000;
-const CONNECT_TIMEOUT_MS = 5000;
 
 export class PeerClientError extends Error {
   override readonly name = 'PeerClientError';
@@ -52,54 +41,14 @@ export class PeerClient {
   }
 
   /** Connects to the peer at `address` (HOST:PORT) and proves the shared secret. */
-  static connect(address: string, secret: string): Promise<PeerClient> {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(`ws://${address}/`, { perMessageDeflate: false, maxPayload: 64 * 1_048_576, handshakeTimeout: CONNECT_TIMEOUT_MS });
-      const nonce = randomBytes(16).toString('hex');
-      let serverNonce = '';
-      let peer = '';
-      let settled = false;
-      const fail = (message: string): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        socket.terminate();
-        reject(new PeerClientError(message));
-      };
-      const timer = setTimeout(() => fail(`${address} did not finish the handshake within ${CONNECT_TIMEOUT_MS / 1000} s`), CONNECT_TIMEOUT_MS);
-      socket.on('error', (error: NodeJS.ErrnoException) => {
-        fail(error.code === 'ECONNREFUSED' ? `nothing listens on ${address} (is the peer running?)` : `cannot reach ${address}: ${error.message}`);
-      });
-      socket.on('close', (code) => fail(code === 4001 ? `${address} refused the secret (is RINGSIDE_SECRET or --secret-file the cluster's?)` : `${address} closed the connection during the handshake`));
-      const onHandshake = (data: WebSocket.RawData): void => {
-        let value: unknown;
-        try {
-          value = JSON.parse(rawText(data));
-        } catch {
-          value = undefined;
-        }
-        if (serverNonce === '') {
-          const hello = helloSchema.safeParse(value);
-          if (!hello.success) return fail(`${address} is not a Ringside peer (no hello)`);
-          serverNonce = hello.data.nonce;
-          peer = hello.data.peer;
-          socket.send(JSON.stringify({ t: 'auth', role: 'control', nonce, proof: authProof(secret, serverNonce, nonce, 'control', undefined) }));
-          socket.once('message', onHandshake);
-          return;
-        }
-        const welcome = welcomeSchema.safeParse(value);
-        if (!welcome.success || !sameProof(welcome.data.proof, welcomeProof(secret, serverNonce, nonce, peer))) {
-          return fail(`${address} did not prove it knows the secret`);
-        }
-        settled = true;
-        clearTimeout(timer);
-        socket.removeAllListeners('close');
-        socket.removeAllListeners('error');
-        socket.on('error', () => undefined);
-        resolve(new PeerClient(socket, peer));
-      };
-      socket.once('message', onHandshake);
-    });
+  static async connect(address: string, secret: string): Promise<PeerClient> {
+    try {
+      const { socket, peer } = await dial(address, { secret, role: 'control', maxPayload: 64 * 1_048_576 });
+      socket.on('error', () => undefined);
+      return new PeerClient(socket, peer);
+    } catch (error) {
+      throw new PeerClientError((error as Error).message);
+    }
   }
 
   get closed(): boolean {

@@ -21,8 +21,7 @@ import { apiCommandSchema, apiRequestSchema, EVENT_BATCH_INTERVAL_MS, type ApiEv
 import type { SessionEntry } from '../../shared/journal/session.ts';
 import { EXPORT_FORMATS, type ExportFormat } from '../../shared/journal/session.ts';
 import type { PeerSummary } from '../cluster/manager.ts';
-import { rawText } from '../../peer/transport.ts';
-import { listenError } from '../../peer/transport.ts';
+import { listenError, rawText } from '../../peer/transport.ts';
 import { runApiCommand, sessionInfo, type ApiContext } from './api.ts';
 
 export const DEFAULT_RENDERER_ROOT = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
@@ -95,7 +94,7 @@ export class ApiServer {
 
   listen(): Promise<string> {
     return new Promise((resolvePromise, reject) => {
-      this.#http.once('error', (error: NodeJS.ErrnoException) => reject(new Error(listenError(error, this.host, this.#options.port).replace('--listen', '--port').replace(`${this.host}:PORT`, 'PORT'))));
+      this.#http.once('error', (error: NodeJS.ErrnoException) => reject(new Error(listenError(error, this.host, this.#options.port, '--port PORT'))));
       this.#http.listen(this.#options.port, this.host, () => {
         const address = this.#http.address();
         this.port = typeof address === 'object' && address !== null ? address.port : this.#options.port;
