@@ -81,6 +81,14 @@ export class SessionJournal {
     return this.#window.slice(this.#start);
   }
 
+  /** At most `limit` entries of the window with a seq after `since`, oldest first. */
+  entriesAfter(since: number, limit: number): SessionEntry[] {
+    const first = this.#window[this.#start];
+    if (first === undefined) return [];
+    const from = this.#start + Math.max(0, since + 1 - first.seq);
+    return this.#window.slice(from, from + limit);
+  }
+
   subscribe(listener: (entry: SessionEntry) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

@@ -79,8 +79,8 @@ const STOP_TIMEOUT_MS = 10_000;
 
 export class ClusterManager {
   readonly journal: SessionJournal;
-  readonly protocol: MembershipProtocol;
-  readonly tickMs: number;
+  #protocol: MembershipProtocol;
+  #tickMs: number;
   readonly host: string;
   readonly secret: string;
   readonly #options: ClusterOptions;
@@ -97,12 +97,38 @@ export class ClusterManager {
 
   constructor(options: ClusterOptions = {}) {
     this.#options = options;
-    this.protocol = options.protocol ?? 'swim';
-    this.tickMs = options.tickMs ?? 100;
+    this.#protocol = options.protocol ?? 'swim';
+    this.#tickMs = options.tickMs ?? 100;
     this.host = options.host ?? '127.0.0.1';
     this.secret = options.secret ?? randomBytes(24).toString('hex');
     this.journal = new SessionJournal({ path: options.journalPath, ...(options.journalWindow ? { windowMax: options.journalWindow } : {}) });
     process.on('exit', this.#onProcessExit);
+  }
+
+  /** The membership protocol new peers run. */
+  get protocol(): MembershipProtocol {
+    return this.#protocol;
+  }
+
+  /** The tick length of new peers, in ms. */
+  get tickMs(): number {
+    return this.#tickMs;
+  }
+
+  /**
+   * Changes how new peers run. Peers of one group must agree on both, so this is refused while
+   * a peer of this manager is live.
+   */
+  configure(settings: { protocol?: MembershipProtocol | undefined; tickMs?: number | undefined }): void {
+    const protocol = settings.protocol ?? this.#protocol;
+    const tickMs = settings.tickMs ?? this.#tickMs;
+    if (protocol === this.#protocol && tickMs === this.#tickMs) return;
+    const live = [...this.#peers.values()].filter((record) => ['starting', 'running', 'paused', 'leaving', 'attached'].includes(record.state));
+    if (live.length > 0) throw new ClusterError(`stop the cluster before changing its protocol or tick (${live.length} peer${live.length === 1 ? '' : 's'} live)`);
+    if (!Number.isInteger(tickMs) || tickMs < 10 || tickMs > 10_000) throw new ClusterError('a tick is between 10 and 10000 ms');
+    this.#protocol = protocol;
+    this.#tickMs = tickMs;
+    this.#record({ kind: 'log', tick: this.#tick(), peer: 'manager', text: `new peers run ${protocol} with ${tickMs} ms ticks` });
   }
 
   // ------------------------------------------------------------------------------------------

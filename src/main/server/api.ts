@@ -4,6 +4,7 @@
  */
 import type { ApiCommand, SessionInfo } from '../../shared/api/cluster-api.ts';
 import { API_VERSION } from '../../shared/api/cluster-api.ts';
+import type { ApiCommandType, ApiResult } from '../../shared/api/bridge.ts';
 import type { ClusterManager } from '../cluster/manager.ts';
 
 export interface ApiContext {
@@ -28,52 +29,48 @@ export function sessionInfo({ manager, startedAt }: ApiContext): SessionInfo {
   };
 }
 
-export async function runApiCommand(context: ApiContext, command: ApiCommand): Promise<unknown> {
-  const { manager } = context;
-  switch (command.type) {
-    case 'session':
-      return sessionInfo(context);
-    case 'peers':
-      return manager.peers();
-    case 'cluster.start':
-      return manager.start(command.peers);
-    case 'cluster.stop':
-      await Promise.all(manager.peers().filter((peer) => peer.managed && ['running', 'paused', 'starting'].includes(peer.state)).map((peer) => manager.stop(peer.id)));
-      return manager.peers();
-    case 'peer.add':
-      return manager.addPeer();
-    case 'peer.stop':
-      await manager.stop(command.peer);
-      return manager.peer(command.peer);
-    case 'peer.kill':
-      await manager.kill(command.peer);
-      return manager.peer(command.peer);
-    case 'peer.pause':
-      manager.pause(command.peer);
-      return manager.peer(command.peer);
-    case 'peer.resume':
-      manager.resume(command.peer);
-      return manager.peer(command.peer);
-    case 'peer.restart':
-      return manager.restart(command.peer);
-    case 'peer.attach':
-      return manager.attach(command.address);
-    case 'peer.inspect':
-      return manager.inspect(command.peer, command.records);
-    case 'views':
-      return Object.fromEntries(await manager.views());
-    case 'faults.set':
-      return manager.setFaults(command.plan);
-    case 'faults.get':
-      return manager.faults;
-    case 'kv':
-      return manager.operate(command.op, command.key, command.value, command.via);
-    case 'journal.entries':
-      return manager.journal
-        .entries()
-        .filter((entry) => entry.seq > command.since)
-        .slice(0, command.limit);
-    case 'journal.export':
-      return manager.journal.export(command.format);
-  }
+type Handlers = { [T in ApiCommandType]: (context: ApiContext, command: Extract<ApiCommand, { type: T }>) => ApiResult<T> | Promise<ApiResult<T>> };
+
+const handlers: Handlers = {
+  session: (context) => sessionInfo(context),
+  peers: ({ manager }) => manager.peers(),
+  'cluster.start': ({ manager }, command) => {
+    manager.configure({ protocol: command.protocol, tickMs: command.tickMs });
+    return manager.start(command.peers);
+  },
+  'cluster.stop': async ({ manager }) => {
+    await Promise.all(manager.peers().filter((peer) => peer.managed && ['running', 'paused', 'starting'].includes(peer.state)).map((peer) => manager.stop(peer.id)));
+    return manager.peers();
+  },
+  'peer.add': ({ manager }) => manager.addPeer(),
+  'peer.stop': async ({ manager }, command) => {
+    await manager.stop(command.peer);
+    return manager.peer(command.peer);
+  },
+  'peer.kill': async ({ manager }, command) => {
+    await manager.kill(command.peer);
+    return manager.peer(command.peer);
+  },
+  'peer.pause': ({ manager }, command) => {
+    manager.pause(command.peer);
+    return manager.peer(command.peer);
+  },
+  'peer.resume': ({ manager }, command) => {
+    manager.resume(command.peer);
+    return manager.peer(command.peer);
+  },
+  'peer.restart': ({ manager }, command) => manager.restart(command.peer),
+  'peer.attach': ({ manager }, command) => manager.attach(command.address),
+  'peer.inspect': ({ manager }, command) => manager.inspect(command.peer, command.records),
+  views: async ({ manager }) => Object.fromEntries(await manager.views()),
+  'faults.set': ({ manager }, command) => manager.setFaults(command.plan),
+  'faults.get': ({ manager }) => manager.faults,
+  kv: ({ manager }, command) => manager.operate(command.op, command.key, command.value, command.via),
+  'journal.entries': ({ manager }, command) => manager.journal.entriesAfter(command.since, command.limit),
+  'journal.export': ({ manager }, command) => manager.journal.export(command.format),
+};
+
+export async function runApiCommand<T extends ApiCommandType>(context: ApiContext, command: Extract<ApiCommand, { type: T }>): Promise<ApiResult<T>> {
+  const handler = handlers[command.type] as (context: ApiContext, command: Extract<ApiCommand, { type: T }>) => ApiResult<T> | Promise<ApiResult<T>>;
+  return handler(context, command);
 }

@@ -17,16 +17,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
-import { apiCommandSchema, apiRequestSchema, EVENT_BATCH_INTERVAL_MS, type ApiEvents } from '../../shared/api/cluster-api.ts';
-import type { SessionEntry } from '../../shared/journal/session.ts';
-import { EXPORT_FORMATS, type ExportFormat } from '../../shared/journal/session.ts';
-import type { PeerSummary } from '../cluster/manager.ts';
+import { apiCommandSchema, apiRequestSchema } from '../../shared/api/cluster-api.ts';
+import { EXPORT_FORMATS, exportFileName, type ExportFormat } from '../../shared/journal/session.ts';
+import { EventFeed } from '../cluster/feed.ts';
 import { listenError, rawText } from '../../peer/transport.ts';
 import { runApiCommand, sessionInfo, type ApiContext } from './api.ts';
 
 export const DEFAULT_RENDERER_ROOT = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
 /** Entries kept for one slow client; older ones are dropped and counted. */
-const CLIENT_BACKLOG_MAX = 50_000;
 const BODY_BYTES_MAX = 4 * 1_048_576;
 
 export interface ServerOptions {
@@ -37,12 +35,6 @@ export interface ServerOptions {
   readonly rendererRoot?: string;
 }
 
-interface Client {
-  readonly socket: WebSocket;
-  entries: SessionEntry[];
-  peers: PeerSummary[] | undefined;
-  dropped: number;
-}
 
 export class ApiServer {
   readonly token: string;
@@ -52,9 +44,7 @@ export class ApiServer {
   readonly #options: ServerOptions;
   readonly #http: Server;
   readonly #ws = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: BODY_BYTES_MAX });
-  readonly #clients = new Set<Client>();
-  readonly #unsubscribe: (() => void)[] = [];
-  #timer: NodeJS.Timeout | undefined;
+  readonly #clients = new Map<WebSocket, EventFeed>();
 
   constructor(context: ApiContext, options: ServerOptions) {
     this.#context = context;
@@ -74,22 +64,6 @@ export class ApiServer {
       }
       this.#ws.handleUpgrade(request, socket, head, (client) => this.#connected(client));
     });
-    this.#unsubscribe.push(
-      context.manager.journal.subscribe((entry) => {
-        for (const client of this.#clients) {
-          if (client.entries.length >= CLIENT_BACKLOG_MAX) {
-            client.entries.shift();
-            client.dropped++;
-          }
-          client.entries.push(entry);
-        }
-        this.#schedule();
-      }),
-      context.manager.onPeersChanged((peers) => {
-        for (const client of this.#clients) client.peers = peers;
-        this.#schedule();
-      }),
-    );
   }
 
   listen(): Promise<string> {
@@ -109,9 +83,10 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
-    for (const unsubscribe of this.#unsubscribe) unsubscribe();
-    clearTimeout(this.#timer);
-    for (const client of this.#clients) client.socket.terminate();
+    for (const [socket, feed] of this.#clients) {
+      feed.close();
+      socket.terminate();
+    }
     await new Promise((done) => this.#http.close(done));
   }
 
@@ -184,9 +159,15 @@ export class ApiServer {
   }
 
   #connected(socket: WebSocket): void {
-    const client: Client = { socket, entries: [], peers: this.#context.manager.peers(), dropped: 0 };
-    this.#clients.add(client);
-    socket.on('close', () => this.#clients.delete(client));
+    const feed = new EventFeed(this.#context.manager, (batch) => socket.send(JSON.stringify(batch)), {
+      // A slow reader's batches wait (its backlog is bounded).
+      busy: () => socket.bufferedAmount > 8 * 1_048_576,
+    });
+    this.#clients.set(socket, feed);
+    socket.on('close', () => {
+      feed.close();
+      this.#clients.delete(socket);
+    });
     socket.on('error', () => undefined);
     socket.on('message', (data) => {
       let value: unknown;
@@ -207,42 +188,6 @@ export class ApiServer {
         (error: Error) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ t: 'res', id, ok: false, error: error.message })),
       );
     });
-    this.#schedule();
-  }
-
-  #schedule(): void {
-    this.#timer ??= setTimeout(() => this.#flush(), EVENT_BATCH_INTERVAL_MS);
-  }
-
-  #flush(): void {
-    this.#timer = undefined;
-    for (const client of this.#clients) {
-      if (client.entries.length === 0 && client.peers === undefined) continue;
-      if (client.socket.bufferedAmount > 8 * 1_048_576) {
-        this.#schedule(); // a slow reader: its backlog waits (bounded above)
-        continue;
-      }
-      const batch: ApiEvents = { t: 'events', entries: client.entries };
-      if (client.peers !== undefined) batch.peers = client.peers;
-      if (client.dropped > 0) batch.dropped = client.dropped;
-      client.entries = [];
-      client.peers = undefined;
-      client.dropped = 0;
-      client.socket.send(JSON.stringify(batch));
-    }
-  }
-}
-
-export function exportFileName(format: ExportFormat): string {
-  switch (format) {
-    case 'ndjson':
-      return 'ringside-session.ndjson';
-    case 'dbg':
-      return 'dbg.log';
-    case 'text':
-      return 'ringside-session.txt';
-    case 'shiviz':
-      return 'ringside-session.shiviz.log';
   }
 }
 

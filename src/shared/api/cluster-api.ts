@@ -33,6 +33,16 @@ export const peerSummarySchema = z.object({
 });
 export type PeerSummaryWire = z.infer<typeof peerSummarySchema>;
 
+/** How a cluster's peers run; chosen when the cluster starts (with no peer running). */
+export const clusterSettingsSchema = z.object({
+  /** The membership protocol: SWIM (default) or the classroom's heartbeat gossip. */
+  protocol: z.enum(['gossip', 'swim']),
+  /** The length of one protocol tick, in ms (default 100): every protocol timeout counts ticks. */
+  tickMs: z.number().int().min(10).max(10_000),
+});
+export type ClusterSettings = z.infer<typeof clusterSettingsSchema>;
+export const CLUSTER_SETTINGS_DEFAULTS: ClusterSettings = { protocol: 'swim', tickMs: 100 };
+
 export const sessionInfoSchema = z.object({
   api: z.literal(API_VERSION),
   protocol: z.enum(['gossip', 'swim']),
@@ -46,8 +56,11 @@ export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 export const apiCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('session') }),
   z.object({ type: z.literal('peers') }),
-  /** Starts `peers` more peers (the first starts a group when none runs). */
-  z.object({ type: z.literal('cluster.start'), peers: z.number().int().min(1).max(64) }),
+  /**
+   * Starts `peers` more peers (the first starts a group when none runs). Settings may change only
+   * while no peer runs.
+   */
+  z.object({ type: z.literal('cluster.start'), peers: z.number().int().min(1).max(64), ...clusterSettingsSchema.partial().shape }),
   /** Stops every peer gracefully; the session and its journal stay. */
   z.object({ type: z.literal('cluster.stop') }),
   z.object({ type: z.literal('peer.add') }),

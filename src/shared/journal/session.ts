@@ -217,3 +217,17 @@ export function formatSession(entries: readonly SessionEntry[], format: ExportFo
       return formatShiVizLog(entries);
   }
 }
+
+/** The file name an export is saved under by default. */
+export function exportFileName(format: ExportFormat): string {
+  switch (format) {
+    case 'ndjson':
+      return 'ringside-session.ndjson';
+    case 'dbg':
+      return 'dbg.log';
+    case 'text':
+      return 'ringside-session.txt';
+    case 'shiviz':
+      return 'ringside-session.shiviz.log';
+  }
+}
