@@ -4,7 +4,13 @@ import vue from '@vitejs/plugin-vue';
 
 export default defineConfig({
   main: {
-    build: { rollupOptions: { input: { index: resolve('src/main/index.ts') } } },
+    // Two entries: the Electron shell, and the peer process it spawns (out/main/peer.js) under
+    // ELECTRON_RUN_AS_NODE. Dependencies are bundled, so out/main runs with no node_modules
+    // beside it: a packaged peer is unpacked from app.asar and still finds everything.
+    build: {
+      externalizeDeps: false,
+      rollupOptions: { input: { index: resolve('src/main/index.ts'), peer: resolve('src/cli/peer-process.ts') } },
+    },
   },
   preload: {
     // A sandboxed preload must be CommonJS: Electron cannot load an ES module there.
