@@ -20,7 +20,7 @@ import { peerCommand } from './commands/peer.ts';
 import { simCommand } from './commands/sim.ts';
 import { checkOutputPath, FileError } from './files.ts';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.ts';
-import { parseAddress, parseDelay, parsePeerAddress, parsePeerCount, parsePort, parseSeed, parseSeedRange, parseTickMs } from './parse.ts';
+import { parseAddress, parseDelay, parsePeerAddress, parsePeerCount, parsePort, parseServePeerCount, parseSeed, parseSeedRange, parseTickMs } from './parse.ts';
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let status = EXIT_OK;
@@ -95,9 +95,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       status = await peerCommand({ ...options, redisPort: options.redis ? options.redisPort : false }, io);
     });
 
-  const clusterOptions = (command: Command): Command =>
+  const clusterOptions = (command: Command, peers: (text: string) => number = parsePeerCount, peersHelp = 'how many peers to start'): Command =>
     command
-      .option('--peers <n>', 'how many peers to start', parsePeerCount, 5)
+      .option('--peers <n>', peersHelp, peers, 5)
       .addOption(new Option('--protocol <name>', 'membership protocol').choices([...MEMBERSHIP_PROTOCOLS]).default('swim'))
       .option('--tick-ms <ms>', 'length of one protocol tick', parseTickMs, 100)
       .option('--journal <file>', 'record the session journal (NDJSON) to this file as it happens')
@@ -108,9 +108,14 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       status = await clusterCommand(options, io);
     },
   );
-  clusterOptions(program.command('serve').description('start a cluster and serve the window and the cluster API on 127.0.0.1'))
+  clusterOptions(
+    program.command('serve').description('start a cluster and serve the window and the cluster API on 127.0.0.1'),
+    parseServePeerCount,
+    'how many peers to start (0: none, start them from the window)',
+  )
     .option('--port <port>', 'HTTP port (0: any free port)', parsePort, 8080)
-    .action(async (options: { peers: number; protocol: 'swim' | 'gossip'; tickMs: number; journal?: string; secretFile?: string; port: number }) => {
+    .option('--renderer <dir>', 'serve the window from this build folder (default: out/renderer)')
+    .action(async (options: { peers: number; protocol: 'swim' | 'gossip'; tickMs: number; journal?: string; secretFile?: string; port: number; renderer?: string }) => {
       if (options.journal !== undefined) checkOutputPath(options.journal, '--journal');
       status = await serveCommand(options, io);
     });

@@ -62,6 +62,12 @@ export function parseTickMs(text: string): number {
   return Number(text);
 }
 
+/** `serve` may start with no peer: the window starts them. */
+export function parseServePeerCount(text: string): number {
+  if (text === '0') return 0;
+  return parsePeerCount(text);
+}
+
 export function parsePeerCount(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 64) throw new InvalidArgumentError('a cluster has 1 to 64 peers.');
   return Number(text);

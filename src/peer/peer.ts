@@ -79,6 +79,8 @@ export class PeerProcess {
   readonly #faults: FaultInjector;
   readonly #subscribers = new Set<Subscriber>();
   readonly #results = new Map<number, (result: KvResult) => void>();
+  /** When each operation coordinated here began (performance.now(), ms); taken off by its result. */
+  readonly #operationStartedAt = new Map<number, number>();
   readonly #log: (line: string) => void;
   #nextTransaction = 1;
   #lastTick: number;
@@ -217,6 +219,15 @@ export class PeerProcess {
         this.#send(output.to, output.message, now);
         return;
       case 'event':
+        if (output.event.kind === 'kv.result' && output.event.peer === this.id) {
+          // Ticks are too coarse for a quorum that answers in a fraction of a millisecond.
+          const startedAt = this.#operationStartedAt.get(output.event.transaction);
+          this.#operationStartedAt.delete(output.event.transaction);
+          if (startedAt !== undefined) {
+            this.#emit({ ...output.event, latencyMs: Math.round((performance.now() - startedAt) * 1000) / 1000 });
+            return;
+          }
+        }
         this.#emit(output.event);
         return;
       case 'reply':
@@ -281,6 +292,7 @@ export class PeerProcess {
     if (this.#nextTransaction > Number.MAX_SAFE_INTEGER) this.#nextTransaction = 1;
     return new Promise((resolve) => {
       this.#results.set(transaction, resolve);
+      this.#operationStartedAt.set(transaction, performance.now());
       const command: PeerCommand = {
         type: 'kv.client',
         transaction,
@@ -376,6 +388,7 @@ export class PeerProcess {
     await Promise.all([this.transport.close(), this.redis?.close()]);
     for (const resolve of this.#results.values()) resolve({ type: 'kv.result', transaction: 0, op: 'read', key: '-', ok: false, reason: 'no-ring', latencyTicks: 0, replicas: [] });
     this.#results.clear();
+    this.#operationStartedAt.clear();
     this.onStopped();
   }
 

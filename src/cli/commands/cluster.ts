@@ -19,6 +19,8 @@ export interface ClusterCommandOptions {
 
 export interface ServeCommandOptions extends ClusterCommandOptions {
   readonly port: number;
+  /** The built window to serve (default: out/renderer). */
+  readonly renderer?: string | undefined;
 }
 
 /** Starts the manager and its peers; undefined (after printing why) when it cannot. */
@@ -113,7 +115,7 @@ export async function clusterCommand(options: ClusterCommandOptions, io: CliIo, 
 export async function serveCommand(options: ServeCommandOptions, io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
   const manager = await startCluster(options, io);
   if (manager === undefined) return EXIT_FAILED;
-  const server = new ApiServer({ manager, startedAt: Date.now() }, { port: options.port });
+  const server = new ApiServer({ manager, startedAt: Date.now() }, { port: options.port, ...(options.renderer === undefined ? {} : { rendererRoot: options.renderer }) });
   try {
     await server.listen();
   } catch (error) {

@@ -123,6 +123,8 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
     kind: z.literal('kv.result'),
     ...kvOutcomeFields,
     latencyTicks: z.number().int().nonnegative(),
+    /** The latency a real peer measured on its own clock, in ms (the simulator has only ticks). */
+    latencyMs: z.number().nonnegative().optional(),
     /** Each replica asked, and its answer when it came before the decision. */
     replicas: z.array(z.object({ peer: peerIdSchema, ok: z.boolean().optional() })),
   }),

@@ -1,0 +1,145 @@
+/**
+ * The cluster API over the web server's WebSocket (`ringside serve`): the same `RingsideBridge`
+ * the Electron preload exposes, so nothing above this file knows which transport it runs on.
+ *
+ * Requests wait for the socket while it (re)connects; a request unanswered after
+ * `REQUEST_TIMEOUT_MS` fails with a clear error. The socket reconnects with a growing delay and
+ * `onConnection` says so, so the window can show it.
+ */
+import { CAPABILITIES, CAPABILITY_NAMES, type CapabilityName, type ExportOutcome, type RingsideBridge } from '../../../shared/api/bridge.ts';
+import { apiServerFrameSchema, type ApiCommandInput, type ApiEvents } from '../../../shared/api/cluster-api.ts';
+import { exportFileName, type ExportFormat } from '../../../shared/journal/session.ts';
+
+/** Starting 64 peers on a small machine takes a while; nothing else comes near. */
+const REQUEST_TIMEOUT_MS = 120_000;
+const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 4000];
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+export interface WebSocketBridge extends RingsideBridge {
+  onConnection(listener: (state: ConnectionState, detail?: string) => void): () => void;
+  close(): void;
+}
+
+export function createWebSocketBridge(base: URL, token: string): WebSocketBridge {
+  const listeners = new Set<(events: ApiEvents) => void>();
+  const connectionListeners = new Set<(state: ConnectionState, detail?: string) => void>();
+  const pending = new Map<number, Pending>();
+  const waiting: string[] = [];
+  let socket: WebSocket | undefined;
+  let nextId = 1;
+  let attempt = 0;
+  let closed = false;
+
+  const wsUrl = new URL('/api/ws', base);
+  wsUrl.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  wsUrl.searchParams.set('token', token);
+
+  const announce = (state: ConnectionState, detail?: string): void => {
+    for (const listener of connectionListeners) listener(state, detail);
+  };
+
+  const connect = (): void => {
+    announce('connecting');
+    const current = new WebSocket(wsUrl);
+    socket = current;
+    current.addEventListener('open', () => {
+      attempt = 0;
+      announce('open');
+      for (const frame of waiting.splice(0)) current.send(frame);
+    });
+    current.addEventListener('message', (message) => {
+      let frame;
+      try {
+        frame = apiServerFrameSchema.parse(JSON.parse(String(message.data)));
+      } catch (error) {
+        console.error('ringside: an unreadable frame from the server', error);
+        return;
+      }
+      if (frame.t === 'events') {
+        for (const listener of listeners) listener(frame);
+        return;
+      }
+      const request = pending.get(frame.id);
+      if (request === undefined) return;
+      pending.delete(frame.id);
+      clearTimeout(request.timer);
+      if (frame.ok) request.resolve(frame.result ?? undefined);
+      else request.reject(new Error(frame.error));
+    });
+    current.addEventListener('close', (event) => {
+      if (socket !== current) return;
+      socket = undefined;
+      // Requests in flight may or may not have run: say so rather than retry them.
+      for (const [id, request] of pending) {
+        clearTimeout(request.timer);
+        request.reject(new Error('the connection to the cluster closed before it answered'));
+        pending.delete(id);
+      }
+      if (closed) return;
+      const detail = event.code === 1006 ? 'the server is not answering' : `closed (${event.code})`;
+      announce('closed', detail);
+      const delay = RECONNECT_DELAYS_MS[Math.min(attempt++, RECONNECT_DELAYS_MS.length - 1)];
+      setTimeout(() => !closed && connect(), delay);
+    });
+  };
+
+  const request = (command: ApiCommandInput): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      const timer = setTimeout(() => {
+        pending.delete(id);
+        reject(new Error(`no answer to ${command.type} within ${REQUEST_TIMEOUT_MS / 1000} s`));
+      }, REQUEST_TIMEOUT_MS);
+      pending.set(id, { resolve, reject, timer });
+      const frame = JSON.stringify({ t: 'req', id, command });
+      if (socket?.readyState === WebSocket.OPEN) socket.send(frame);
+      else waiting.push(frame);
+    });
+
+  const capabilities = Object.fromEntries(
+    CAPABILITY_NAMES.map((name: CapabilityName) => [
+      name,
+      (...args: unknown[]) => request((CAPABILITIES[name] as (...parameters: unknown[]) => ApiCommandInput)(...args)),
+    ]),
+  ) as unknown as Pick<RingsideBridge, CapabilityName>;
+
+  connect();
+  return {
+    ...capabilities,
+    async exportJournal(format: ExportFormat): Promise<ExportOutcome> {
+      const url = new URL(`/api/export/${format}`, base);
+      url.searchParams.set('token', token);
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`the export failed: ${response.status} ${await response.text()}`);
+      const blob = await response.blob();
+      const name = exportFileName(format);
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(blob);
+      link.download = name;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      return { downloaded: name };
+    },
+    onEvents(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    onConnection(listener) {
+      connectionListeners.add(listener);
+      return () => connectionListeners.delete(listener);
+    },
+    close() {
+      closed = true;
+      socket?.close();
+    },
+  };
+}

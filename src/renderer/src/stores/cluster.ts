@@ -1,0 +1,136 @@
+/**
+ * The session and its peers: what runs, with which settings, and the actions on it. Peer
+ * summaries come with the event stream whenever one changes; the session (journal size, the
+ * file it records to) is read every few seconds.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import { CLUSTER_SETTINGS_DEFAULTS, type ClusterSettings, type PeerSummaryWire, type SessionInfo } from '../../../shared/api/cluster-api.ts';
+import type { ConnectionState } from '../api/websocket.ts';
+import { clusterClient } from './client.ts';
+import { useNotificationsStore } from './notifications.ts';
+import { useStreamStore } from './stream.ts';
+
+/** A new cluster's size unless the user picks another. */
+export const DEFAULT_PEER_COUNT = 5;
+const SESSION_REFRESH_MS = 2000;
+
+/** Process states in which a peer takes part in the group. */
+export const LIVE_STATES: ReadonlySet<PeerSummaryWire['state']> = new Set(['starting', 'running', 'paused', 'leaving', 'attached']);
+
+export const useClusterStore = defineStore('cluster', () => {
+  const notifications = useNotificationsStore();
+  const connection = ref<ConnectionState>('connecting');
+  const connectionDetail = ref<string | undefined>(undefined);
+  const session = shallowRef<SessionInfo | undefined>(undefined);
+  const peers = shallowRef<readonly PeerSummaryWire[]>([]);
+  /** The settings the next start uses (the session's own once it is known). */
+  const settings = ref<ClusterSettings>({ ...CLUSTER_SETTINGS_DEFAULTS });
+  const peerCount = ref(DEFAULT_PEER_COUNT);
+  /** Actions under way, by a label such as `start` or `kill 127.0.0.1:4001`. */
+  const busy = ref<ReadonlySet<string>>(new Set());
+  const transport = ref<'electron' | 'websocket' | undefined>(undefined);
+  const fatal = ref<string | undefined>(undefined);
+  let timer: ReturnType<typeof setInterval> | undefined;
+
+  const livePeers = computed(() => peers.value.filter((peer) => LIVE_STATES.has(peer.state)));
+  const runningPeers = computed(() => peers.value.filter((peer) => peer.state === 'running' || peer.state === 'attached'));
+  const hasLivePeers = computed(() => livePeers.value.length > 0);
+
+  async function refreshSession(): Promise<void> {
+    try {
+      const info = await clusterClient().session();
+      session.value = info;
+      peers.value = info.peers;
+      if (!hasLivePeers.value) settings.value = { protocol: info.protocol, tickMs: info.tickMs };
+    } catch {
+      // The connection's own state says why; the next refresh tries again.
+    }
+  }
+
+  /** Connects to the cluster (once). */
+  function connect(): void {
+    if (transport.value !== undefined) return;
+    let client;
+    try {
+      client = clusterClient();
+    } catch (error) {
+      fatal.value = (error as Error).message;
+      return;
+    }
+    transport.value = client.transport;
+    client.onConnection((state, detail) => {
+      connection.value = state;
+      connectionDetail.value = detail;
+      if (state === 'open') void refreshSession();
+    });
+    const stream = useStreamStore();
+    stream.consume((batch) => {
+      if (batch.peers !== undefined) peers.value = batch.peers;
+    });
+    stream.start();
+    void refreshSession().then(() => {
+      if (session.value !== undefined) settings.value = { protocol: session.value.protocol, tickMs: session.value.tickMs };
+    });
+    timer = setInterval(() => void refreshSession(), SESSION_REFRESH_MS);
+  }
+
+  function disconnect(): void {
+    clearInterval(timer);
+  }
+
+  async function run<T>(label: string, what: string, action: () => Promise<T>): Promise<T | undefined> {
+    busy.value = new Set([...busy.value, label]);
+    try {
+      return await notifications.attempt(what, action);
+    } finally {
+      const next = new Set(busy.value);
+      next.delete(label);
+      busy.value = next;
+    }
+  }
+
+  const client = () => clusterClient();
+  const startCluster = (count = peerCount.value) =>
+    run('start', `Starting ${count} peers`, async () => {
+      const started = await client().startCluster(count, hasLivePeers.value ? {} : settings.value);
+      notifications.push('info', `${started.length} peer${started.length === 1 ? '' : 's'} started`);
+      await refreshSession();
+      return started;
+    });
+  const stopCluster = () => run('stop', 'Stopping the cluster', () => client().stopCluster());
+  const addPeer = () => run('add', 'Adding a peer', () => client().addPeer());
+  const stopPeer = (id: string) => run(`stop ${id}`, `Stopping ${id}`, () => client().stopPeer(id));
+  const killPeer = (id: string) => run(`kill ${id}`, `Killing ${id}`, () => client().killPeer(id));
+  const pausePeer = (id: string) => run(`pause ${id}`, `Pausing ${id}`, () => client().pausePeer(id));
+  const resumePeer = (id: string) => run(`resume ${id}`, `Resuming ${id}`, () => client().resumePeer(id));
+  const restartPeer = (id: string) => run(`restart ${id}`, `Restarting ${id}`, () => client().restartPeer(id));
+  const attachPeer = (address: string) => run(`attach ${address}`, `Attaching ${address}`, () => client().attachPeer(address));
+
+  return {
+    connection,
+    connectionDetail,
+    session,
+    peers,
+    settings,
+    peerCount,
+    busy,
+    transport,
+    fatal,
+    livePeers,
+    runningPeers,
+    hasLivePeers,
+    connect,
+    disconnect,
+    refreshSession,
+    startCluster,
+    stopCluster,
+    addPeer,
+    stopPeer,
+    killPeer,
+    pausePeer,
+    resumePeer,
+    restartPeer,
+    attachPeer,
+  };
+});

@@ -1,0 +1,98 @@
+/**
+ * The event stream, applied once per animation frame: batches arrive every 50 ms or so, and
+ * every consumer (log, charts, membership, peers) gets them together in one frame, so the page
+ * does its work once per frame rather than once per message.
+ *
+ * It also measures how late entries reach the screen: `now − entry.at` when the frame applies
+ * them (the peers and the window share this machine's clock).
+ */
+import { defineStore } from 'pinia';
+import { ref, shallowRef } from 'vue';
+import type { SessionEntry } from '../../../shared/journal/session.ts';
+import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
+import { clusterClient } from './client.ts';
+
+export interface FrameBatch {
+  readonly entries: readonly SessionEntry[];
+  /** The newest peer summaries, when they changed. */
+  readonly peers: readonly PeerSummaryWire[] | undefined;
+  readonly dropped: number;
+  /** When the frame applied this batch (ms since the epoch). */
+  readonly now: number;
+}
+
+type Consumer = (batch: FrameBatch) => void;
+
+const DELAY_SAMPLES_MAX = 512;
+const HIDDEN_PAGE_APPLY_MS = 500;
+
+export const useStreamStore = defineStore('stream', () => {
+  const consumers = new Set<Consumer>();
+  let entries: SessionEntry[] = [];
+  let peers: PeerSummaryWire[] | undefined;
+  let dropped = 0;
+  let frameRequested = false;
+  let started = false;
+  /** Entries received in all, and dropped by the server because this window read slowly. */
+  const received = ref(0);
+  const droppedTotal = ref(0);
+  /** The newest delays from peer to screen, ms. */
+  const delaysMs = shallowRef<number[]>([]);
+  let delaySamples: number[] = [];
+
+  const schedule = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (callback: () => void) => setTimeout(callback, 16);
+
+  function apply(): void {
+    if (!frameRequested) return;
+    frameRequested = false;
+    const now = Date.now();
+    const batch: FrameBatch = { entries, peers, dropped, now };
+    entries = [];
+    peers = undefined;
+    dropped = 0;
+    received.value += batch.entries.length;
+    droppedTotal.value += batch.dropped;
+    const newest = batch.entries[batch.entries.length - 1];
+    if (newest !== undefined) {
+      delaySamples.push(now - newest.at);
+      if (delaySamples.length > DELAY_SAMPLES_MAX) delaySamples = delaySamples.slice(-DELAY_SAMPLES_MAX / 2);
+      delaysMs.value = delaySamples;
+    }
+    for (const consumer of consumers) {
+      try {
+        consumer(batch);
+      } catch (error) {
+        console.error('ringside: a view failed to apply events', error);
+      }
+    }
+  }
+
+  /** Starts listening (once); every consumer gets each frame's batch. */
+  function start(): void {
+    if (started) return;
+    started = true;
+    clusterClient().onEvents((events) => {
+      for (const entry of events.entries) entries.push(entry);
+      if (events.peers !== undefined) peers = events.peers;
+      dropped += events.dropped ?? 0;
+      if (!frameRequested) {
+        frameRequested = true;
+        schedule(apply);
+        // A hidden page gets no frames: apply anyway now and then, so nothing piles up.
+        setTimeout(apply, HIDDEN_PAGE_APPLY_MS);
+      }
+    });
+  }
+
+  function consume(consumer: Consumer): () => void {
+    consumers.add(consumer);
+    return () => consumers.delete(consumer);
+  }
+
+  /** Applies what is waiting now (tests; a hidden page gets no animation frames). */
+  function flush(): void {
+    apply();
+  }
+
+  return { received, droppedTotal, delaysMs, start, consume, flush };
+});

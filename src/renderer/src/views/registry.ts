@@ -1,0 +1,24 @@
+/** The window's views, in the order of the sidebar; the digit is each one's shortcut. */
+import { defineAsyncComponent, type Component } from 'vue';
+
+export interface ViewEntry {
+  readonly id: string;
+  readonly title: string;
+  readonly hint: string;
+  readonly component: Component;
+}
+
+export const VIEWS: readonly ViewEntry[] = [
+  { id: 'cluster', title: 'Cluster', hint: 'Start, stop, kill and pause peers', component: defineAsyncComponent(() => import('./ClusterView.vue')) },
+  { id: 'membership', title: 'Membership', hint: 'What each peer believes about each other peer', component: defineAsyncComponent(() => import('./MembershipView.vue')) },
+  { id: 'ring', title: 'Ring', hint: 'Tokens, keys and their preference lists', component: defineAsyncComponent(() => import('./RingView.vue')) },
+  { id: 'keys', title: 'Keys', hint: 'Create, read, update and delete through a coordinator', component: defineAsyncComponent(() => import('./KeysView.vue')) },
+  { id: 'stores', title: 'Stores', hint: "Each peer's store and the replica diff", component: defineAsyncComponent(() => import('./StoresView.vue')) },
+  { id: 'log', title: 'Log', hint: 'The live journal: filter, follow, export', component: defineAsyncComponent(() => import('./LogView.vue')) },
+  { id: 'faults', title: 'Faults', hint: 'Loss, delay and partitions', component: defineAsyncComponent(() => import('./FaultsView.vue')) },
+  { id: 'charts', title: 'Charts', hint: 'Messages, operations, latency and convergence', component: defineAsyncComponent(() => import('./ChartsView.vue')) },
+];
+
+export function viewById(id: string): ViewEntry {
+  return VIEWS.find((view) => view.id === id) ?? (VIEWS[0] as ViewEntry);
+}
