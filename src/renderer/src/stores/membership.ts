@@ -18,11 +18,35 @@ export type PeerDisplayState = 'starting' | 'alive' | 'suspect' | 'failed' | 'le
 /** Member lists by observer: `views[observer]` is what `observer` believes. */
 export type Views = Readonly<Record<string, readonly MemberViewWire[]>>;
 
+/** One read of every view: how many subjects the observers disagree on. */
+export interface AgreementSample {
+  readonly at: number;
+  readonly observers: number;
+  readonly disagreeing: number;
+}
+const AGREEMENT_SAMPLES_MAX = 600;
+
+/** Subjects whose state is not the same in every observer's list (absent counts as different). */
+export function disagreeingSubjects(views: Views): string[] {
+  const observers = Object.keys(views);
+  const subjects = new Set<string>();
+  for (const members of Object.values(views)) for (const member of members) subjects.add(member.id);
+  const disagreeing: string[] = [];
+  for (const subject of subjects) {
+    const states = new Set(observers.filter((observer) => observer !== subject).map((observer) => views[observer]?.find((member) => member.id === subject)?.state ?? 'absent'));
+    if (states.size > 1) disagreeing.push(subject);
+  }
+  return disagreeing.sort();
+}
+
 export const useMembershipStore = defineStore('membership', () => {
   const cluster = useClusterStore();
   const views = shallowRef<Views>({});
   /** When the views were last read (ms since the epoch). */
   const readAt = ref(0);
+  /** Agreement over time, one sample per read (the newest `AGREEMENT_SAMPLES_MAX`). */
+  const agreement = shallowRef<readonly AgreementSample[]>([]);
+  const disagreeing = computed(() => disagreeingSubjects(views.value));
   let timer: ReturnType<typeof setTimeout> | undefined;
   let reading = false;
 
@@ -32,6 +56,8 @@ export const useMembershipStore = defineStore('membership', () => {
     try {
       views.value = cluster.runningPeers.length === 0 ? {} : await clusterClient().views();
       readAt.value = Date.now();
+      const sample = { at: readAt.value, observers: Object.keys(views.value).length, disagreeing: disagreeing.value.length };
+      agreement.value = [...agreement.value.slice(-(AGREEMENT_SAMPLES_MAX - 1)), sample];
     } catch {
       // A peer that vanished mid-read: the next read will do.
     } finally {
@@ -91,5 +117,5 @@ export const useMembershipStore = defineStore('membership', () => {
 
   const displayStates = computed(() => new Map(cluster.peers.map((peer) => [peer.id, displayState(peer)])));
 
-  return { views, readAt, refresh, start, stop, believedState, displayStates };
+  return { views, readAt, agreement, disagreeing, refresh, start, stop, believedState, displayStates };
 });
