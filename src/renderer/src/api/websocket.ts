@@ -73,7 +73,12 @@ export function createWebSocketBridge(base: URL, token: string): WebSocketBridge
       if (frame.ok) request.resolve(frame.result ?? undefined);
       else request.reject(new Error(frame.error));
     });
-    current.addEventListener('close', (event) => {
+    // Some clients (Node's) report a refused handshake as an error and never as a close.
+    current.addEventListener('error', () => {
+      if (current.readyState !== WebSocket.OPEN) onClosed(1006);
+    });
+    current.addEventListener('close', (event) => onClosed(event.code));
+    const onClosed = (code: number): void => {
       if (socket !== current) return;
       socket = undefined;
       // Requests in flight may or may not have run: say so rather than retry them.
@@ -83,11 +88,11 @@ export function createWebSocketBridge(base: URL, token: string): WebSocketBridge
         pending.delete(id);
       }
       if (closed) return;
-      const detail = event.code === 1006 ? 'the server is not answering' : `closed (${event.code})`;
+      const detail = code === 1006 ? 'the server is not answering' : `closed (${code})`;
       announce('closed', detail);
       const delay = RECONNECT_DELAYS_MS[Math.min(attempt++, RECONNECT_DELAYS_MS.length - 1)];
       setTimeout(() => !closed && connect(), delay);
-    });
+    };
   };
 
   const request = (command: ApiCommandInput): Promise<unknown> =>

@@ -1,0 +1,99 @@
+// @vitest-environment jsdom
+import { beforeEach, expect, test, vi } from 'vitest';
+import { createPinia, setActivePinia } from 'pinia';
+import { setClusterClient } from '../../src/renderer/src/stores/client.ts';
+import { useStreamStore, type FrameBatch } from '../../src/renderer/src/stores/stream.ts';
+import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
+import { useNotificationsStore } from '../../src/renderer/src/stores/notifications.ts';
+import { useMembershipStore, disagreeingSubjects } from '../../src/renderer/src/stores/membership.ts';
+import { createFakeClient, entry, fakePeer, fakeSession, type FakeClient } from './support/fake-client.ts';
+
+let client: FakeClient;
+beforeEach(() => {
+  setActivePinia(createPinia());
+  client = createFakeClient();
+  setClusterClient(client);
+});
+
+test('batches that arrive within one frame reach consumers together, once', () => {
+  const frames: (() => void)[] = [];
+  vi.stubGlobal('requestAnimationFrame', (callback: () => void) => frames.push(callback));
+  const stream = useStreamStore();
+  const seen: FrameBatch[] = [];
+  stream.consume((batch) => seen.push(batch));
+  stream.start();
+  client.emit({ entries: [entry({ kind: 'log', tick: 1, peer: 'a', text: 'one' })] });
+  client.emit({ entries: [entry({ kind: 'log', tick: 2, peer: 'a', text: 'two' })], peers: [fakePeer(1)] });
+  expect(seen).toHaveLength(0);
+  expect(frames).toHaveLength(1);
+  frames[0]!();
+  expect(seen).toHaveLength(1);
+  expect(seen[0]!.entries.map((item) => (item.event.kind === 'log' ? item.event.text : ''))).toEqual(['one', 'two']);
+  expect(seen[0]!.peers?.[0]?.number).toBe(1);
+  expect(stream.received).toBe(2);
+  vi.unstubAllGlobals();
+});
+
+test('the delay from peer to screen is measured on each frame', () => {
+  const stream = useStreamStore();
+  stream.start();
+  client.emit({ entries: [entry({ kind: 'log', tick: 1, peer: 'a', text: 'late' }, Date.now() - 400)] });
+  stream.flush();
+  expect(stream.delaysMs.at(-1)).toBeGreaterThanOrEqual(400);
+  expect(stream.delaysMs.at(-1)).toBeLessThan(5000);
+});
+
+test('Start asks for the chosen count with the chosen settings, and an error becomes a notice', async () => {
+  const cluster = useClusterStore();
+  cluster.peerCount = 7;
+  cluster.settings = { protocol: 'gossip', tickMs: 200 };
+  client.calls.startCluster.mockResolvedValueOnce([fakePeer(1)]);
+  await cluster.startCluster();
+  expect(client.calls.startCluster).toHaveBeenCalledWith(7, { protocol: 'gossip', tickMs: 200 });
+
+  client.calls.killPeer.mockRejectedValueOnce(new Error('no peer 127.0.0.1:9'));
+  await cluster.killPeer('127.0.0.1:9');
+  const notices = useNotificationsStore().notices;
+  expect(notices.at(-1)).toMatchObject({ level: 'error', text: 'Killing 127.0.0.1:9: no peer 127.0.0.1:9' });
+  expect(cluster.busy.size).toBe(0);
+});
+
+test('peer summaries in the stream replace the list; a live cluster keeps its settings', async () => {
+  client.calls.session.mockResolvedValue(fakeSession([fakePeer(1), fakePeer(2, 'paused')]));
+  const cluster = useClusterStore();
+  cluster.connect();
+  await vi.waitFor(() => expect(cluster.peers).toHaveLength(2));
+  expect(cluster.livePeers).toHaveLength(2);
+  expect(cluster.runningPeers).toHaveLength(1);
+  client.emit({ peers: [fakePeer(1), fakePeer(2, 'killed'), fakePeer(3, 'starting')] });
+  useStreamStore().flush();
+  expect(cluster.peers.map((peer) => peer.state)).toEqual(['running', 'killed', 'starting']);
+  cluster.disconnect();
+});
+
+test('a peer others declare dead shows as failed, one suspected as suspect, the rest alive', async () => {
+  const [a, b, c] = [fakePeer(1), fakePeer(2), fakePeer(3)];
+  client.calls.session.mockResolvedValue(fakeSession([a, b, c]));
+  const view = (states: Record<string, 'alive' | 'suspect' | 'dead'>) => Object.entries(states).map(([id, state]) => ({ id, state, sinceTick: 0 }));
+  client.calls.views.mockResolvedValue({
+    [a.id]: view({ [a.id]: 'alive', [b.id]: 'suspect', [c.id]: 'alive' }),
+    [b.id]: view({ [a.id]: 'alive', [b.id]: 'alive', [c.id]: 'dead' }),
+    [c.id]: view({ [a.id]: 'alive', [b.id]: 'alive', [c.id]: 'alive' }),
+  });
+  const cluster = useClusterStore();
+  cluster.connect();
+  await vi.waitFor(() => expect(cluster.peers).toHaveLength(3));
+  const membership = useMembershipStore();
+  await membership.refresh();
+  expect(membership.displayStates.get(a.id)).toBe('alive');
+  expect(membership.displayStates.get(b.id)).toBe('suspect');
+  expect(membership.displayStates.get(c.id)).toBe('failed');
+  expect(membership.disagreeing).toEqual([b.id, c.id]);
+  expect(membership.agreement.at(-1)).toMatchObject({ observers: 3, disagreeing: 2 });
+  cluster.disconnect();
+});
+
+test('an observer that has not heard of a subject yet disagrees with one that has', () => {
+  // b: a lists it alive, c does not know it. a: neither b nor c knows it, so they agree.
+  expect(disagreeingSubjects({ a: [{ id: 'a', state: 'alive', sinceTick: 0 }, { id: 'b', state: 'alive', sinceTick: 0 }], b: [{ id: 'b', state: 'alive', sinceTick: 0 }], c: [] })).toEqual(['b']);
+});

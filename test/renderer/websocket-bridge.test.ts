@@ -1,0 +1,72 @@
+/**
+ * The window's WebSocket client against the real web server: the same calls the preload bridge
+ * offers, answered by a cluster manager (no peer is started: these commands need none).
+ */
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { ClusterManager } from '../../src/main/cluster/manager.ts';
+import { ApiServer } from '../../src/main/server/server.ts';
+import { createWebSocketBridge, type ConnectionState, type WebSocketBridge } from '../../src/renderer/src/api/websocket.ts';
+import type { ApiEvents } from '../../src/shared/api/cluster-api.ts';
+
+let manager: ClusterManager;
+let server: ApiServer;
+let bridge: WebSocketBridge | undefined;
+
+beforeEach(async () => {
+  manager = new ClusterManager({ tickMs: 50 });
+  server = new ApiServer({ manager, startedAt: Date.now() }, { port: 0 });
+  await server.listen();
+});
+afterEach(async () => {
+  bridge?.close();
+  await server.close();
+  await manager.shutdown({ graceful: false });
+});
+
+const base = () => new URL(`http://127.0.0.1:${server.port}/`);
+
+test('a capability call is one command: session and faults answer with their results', async () => {
+  bridge = createWebSocketBridge(base(), server.token);
+  const session = await bridge.session();
+  expect(session.api).toBe(1);
+  expect(session.peers).toEqual([]);
+  expect(session.tickMs).toBe(50);
+  const plan = await bridge.setFaults({ loss: 0.25, duplicate: 0, links: [], partitions: [] });
+  expect(plan.loss).toBe(0.25);
+  expect((await bridge.getFaults()).loss).toBe(0.25);
+});
+
+test('a refused command rejects with the server’s own message', async () => {
+  bridge = createWebSocketBridge(base(), server.token);
+  await expect(bridge.killPeer('127.0.0.1:1')).rejects.toThrow(/127\.0\.0\.1:1/);
+  await expect(bridge.startCluster(1, { tickMs: 5 })).rejects.toThrow();
+});
+
+test('events reach every subscriber until it unsubscribes', async () => {
+  bridge = createWebSocketBridge(base(), server.token);
+  const batches: ApiEvents[] = [];
+  const unsubscribe = bridge.onEvents((events) => batches.push(events));
+  await bridge.session();
+  manager.journal.append(Date.now(), { kind: 'log', tick: 1, peer: 'manager', text: 'hello from the test' });
+  await expect.poll(() => batches.flatMap((batch) => batch.entries).some((entry) => entry.event.kind === 'log' && entry.event.text === 'hello from the test')).toBe(true);
+  unsubscribe();
+  const seen = batches.length;
+  manager.journal.append(Date.now(), { kind: 'log', tick: 2, peer: 'manager', text: 'after' });
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  expect(batches.length).toBe(seen);
+});
+
+test('a wrong token never opens; the client says it is reconnecting and requests wait', async () => {
+  bridge = createWebSocketBridge(base(), 'not-the-token');
+  const states: ConnectionState[] = [];
+  bridge.onConnection((state) => states.push(state));
+  await expect.poll(() => states.includes('closed'), { timeout: 5000 }).toBe(true);
+  expect(states).not.toContain('open');
+});
+
+test('requests made while connecting are sent once the socket opens', async () => {
+  bridge = createWebSocketBridge(base(), server.token);
+  const [peers, faults] = await Promise.all([bridge.peers(), bridge.getFaults()]);
+  expect(peers).toEqual([]);
+  expect(faults.loss).toBe(0);
+});
