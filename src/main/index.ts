@@ -1,45 +1,36 @@
 /**
- * The Electron shell: the only module that imports `electron`.
- *
- * This issue ships a placeholder window; the cluster manager, IPC and views come later. The
- * window already follows Electron's security checklist so later work only adds to it.
+ * The Electron shell. Thin on purpose: it composes small modules, each enabled once at start-up
+ * (security rules, the cluster, its IPC, the window); they live in ./electron and are the only
+ * code that imports `electron`. The cluster itself (../main/cluster) is plain Node.
  */
 import { join } from 'node:path';
-import { app, BrowserWindow, shell } from 'electron';
+import { app, BrowserWindow } from 'electron';
+import { builtPeerEntry, createAppCluster, enableStopPeersOnQuit } from './electron/cluster.ts';
+import { enableClusterIpc } from './electron/ipc.ts';
+import { rendererLocation } from './electron/renderer-location.ts';
+import { enableSecurityRules } from './electron/security.ts';
+import { createMainWindow } from './electron/window.ts';
 
-function createWindow(): BrowserWindow {
-  const window = new BrowserWindow({
-    width: 1200,
-    height: 800,
-    title: 'Ringside',
-    show: false,
-    webPreferences: {
-      preload: join(import.meta.dirname, '../preload/index.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-    },
+const location = rendererLocation(import.meta.dirname);
+const preload = join(import.meta.dirname, '../preload/index.cjs');
+
+// One app, one cluster: a second launch brings the first window forward instead.
+if (!app.requestSingleInstanceLock()) app.quit();
+else {
+  enableSecurityRules();
+  void app.whenReady().then(() => {
+    const context = createAppCluster({ peerEntry: builtPeerEntry(import.meta.dirname) });
+    enableStopPeersOnQuit(context.manager);
+    enableClusterIpc(context, location);
+    let window = createMainWindow({ location, preload });
+    const bringForward = (): void => {
+      if (window.isDestroyed()) window = createMainWindow({ location, preload });
+      else if (window.isMinimized()) window.restore();
+      window.focus();
+    };
+    app.on('second-instance', bringForward);
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) bringForward();
+    });
   });
-  window.once('ready-to-show', () => window.show());
-  // Navigation away from the app and new windows are denied; external links open in the browser.
-  window.webContents.on('will-navigate', (event) => event.preventDefault());
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  const devServerUrl = process.env['ELECTRON_RENDERER_URL'];
-  if (devServerUrl) void window.loadURL(devServerUrl);
-  else void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
-  return window;
 }
-
-void app.whenReady().then(() => {
-  createWindow();
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow();
-  });
-});
-
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
-});
