@@ -11,6 +11,16 @@ export default defineConfig({
       externalizeDeps: false,
       rollupOptions: { input: { index: resolve('src/main/index.ts'), peer: resolve('src/cli/peer-process.ts') } },
     },
+    plugins: [
+      {
+        // Packaged, out/main is unpacked from app.asar without the root package.json: say here
+        // that its .js files are ES modules, rather than leave it to Node's syntax detection.
+        name: 'ringside:out-main-is-esm',
+        generateBundle() {
+          this.emitFile({ type: 'asset', fileName: 'package.json', source: '{ "type": "module" }\n' });
+        },
+      },
+    ],
   },
   preload: {
     // A sandboxed preload must be CommonJS: Electron cannot load an ES module there.

@@ -83,9 +83,14 @@ describe('the packaging configuration', () => {
     expect(packageJson.scripts['start']).toBe('electron-vite preview');
   });
 
-  it('has the peer entry built beside the main script, with its dependencies bundled', () => {
-    const main = (viteConfig as { main: { build: { externalizeDeps: boolean; rollupOptions: { input: Record<string, string> } } } }).main.build;
-    expect(main.rollupOptions.input).toEqual({ index: resolve('src/main/index.ts'), peer: resolve('src/cli/peer-process.ts') });
-    expect(main.externalizeDeps).toBe(false);
+  it('has the peer entry built beside the main script, with its dependencies bundled, as ES modules', () => {
+    type Plugin = { name: string; generateBundle?: (this: { emitFile(file: unknown): void }) => void };
+    const main = (viteConfig as { main: { build: { externalizeDeps: boolean; rollupOptions: { input: Record<string, string> } }; plugins: Plugin[] } }).main;
+    expect(main.build.rollupOptions.input).toEqual({ index: resolve('src/main/index.ts'), peer: resolve('src/cli/peer-process.ts') });
+    expect(main.build.externalizeDeps).toBe(false);
+    // out/main is unpacked without the root package.json: it carries its own module type.
+    const emitted: unknown[] = [];
+    for (const plugin of main.plugins) plugin.generateBundle?.call({ emitFile: (file) => emitted.push(file) });
+    expect(emitted).toEqual([{ type: 'asset', fileName: 'package.json', source: '{ "type": "module" }\n' }]);
   });
 });
