@@ -4,7 +4,8 @@
  * over IPC with the session recorded under the user's data folder, and closing the window shuts
  * the cluster down before the app quits.
  */
-import { join, resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CAPABILITY_NAMES, capabilityChannel } from '../../src/shared/api/bridge.ts';
 import type { SessionInfo } from '../../src/shared/api/cluster-api.ts';
@@ -62,5 +63,17 @@ describe('the shell', () => {
     window.close();
     expect(shutdown).toHaveBeenCalledTimes(1);
     await vi.waitFor(() => expect(app.quitted).toBe(true));
+  });
+});
+
+describe('the electron module', () => {
+  it('is imported only by the shell (src/main/index.ts, src/main/electron) and the preload', () => {
+    const importers = readdirSync('src', { recursive: true, encoding: 'utf8' })
+      .filter((file) => /\.(ts|vue)$/.test(file))
+      .map((file) => join('src', file))
+      .filter((file) => /from ['"]electron['"]|require\(['"]electron['"]\)/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative('src', file));
+    expect(importers.length).toBeGreaterThan(5);
+    expect(importers.filter((file) => !(file === 'main/index.ts' || file.startsWith('main/electron/') || file === 'preload/index.ts'))).toEqual([]);
   });
 });
