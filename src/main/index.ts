@@ -1,7 +1,7 @@
 /**
  * The Electron shell. Thin on purpose: it composes small modules, each enabled once at start-up
  * (security rules, the cluster, its IPC, the window); they live in ./electron and are the only
- * code that imports `electron`. The cluster itself (../main/cluster) is plain Node.
+ * code that imports `electron`. The cluster itself (./cluster) is plain Node.
  */
 import { join } from 'node:path';
 import { app, BrowserWindow } from 'electron';
