@@ -97,3 +97,29 @@ test('an observer that has not heard of a subject yet disagrees with one that ha
   // b: a lists it alive, c does not know it. a: neither b nor c knows it, so they agree.
   expect(disagreeingSubjects({ a: [{ id: 'a', state: 'alive', sinceTick: 0 }, { id: 'b', state: 'alive', sinceTick: 0 }], b: [{ id: 'b', state: 'alive', sinceTick: 0 }], c: [] })).toEqual(['b']);
 });
+
+test('inside Electron, the bridge gets plain copies of reactive arguments', async () => {
+  const { reactive } = await import('vue');
+  const { createClusterClient } = await import('../../src/renderer/src/api/client.ts');
+  const received: unknown[][] = [];
+  const bridge = Object.fromEntries(
+    ['session', 'peers', 'startCluster', 'stopCluster', 'addPeer', 'stopPeer', 'killPeer', 'pausePeer', 'resumePeer', 'restartPeer', 'attachPeer', 'inspectPeer', 'views', 'setFaults', 'getFaults', 'runKv', 'journalEntries'].map((name) => [
+      name,
+      async (...args: unknown[]) => {
+        // Electron's structured clone refuses proxies: so does this fake.
+        for (const arg of args) structuredClone(arg);
+        received.push(args);
+      },
+    ]),
+  );
+  window.ringside = { ...bridge, exportJournal: async () => ({ cancelled: true }), onEvents: () => () => undefined } as never;
+  try {
+    const electron = createClusterClient();
+    expect(electron.transport).toBe('electron');
+    const settings = reactive({ protocol: 'gossip' as const, tickMs: 50 });
+    await electron.startCluster(3, settings);
+    expect(received[0]).toEqual([3, { protocol: 'gossip', tickMs: 50 }]);
+  } finally {
+    delete window.ringside;
+  }
+});

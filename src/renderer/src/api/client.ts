@@ -3,7 +3,7 @@
  * one, otherwise the web server's WebSocket (the page's own origin and its `?token=`). Stores
  * call it; components never do.
  */
-import type { RingsideBridge } from '../../../shared/api/bridge.ts';
+import { CAPABILITY_NAMES, type RingsideBridge } from '../../../shared/api/bridge.ts';
 import { createWebSocketBridge, type ConnectionState } from './websocket.ts';
 
 export interface ClusterClient extends RingsideBridge {
@@ -23,10 +23,7 @@ export class NoTokenError extends Error {
 
 export function createClusterClient(location: Location = window.location): ClusterClient {
   const bridge = window.ringside;
-  if (bridge !== undefined) {
-    // The IPC bridge is always there: it is the same process.
-    return { ...bridge, transport: 'electron', onConnection: (listener) => (listener('open'), () => undefined) };
-  }
+  if (bridge !== undefined) return electronClient(bridge);
   const url = new URL(location.href);
   const token = url.searchParams.get('token') ?? sessionStorage.getItem('ringside-token');
   if (token === null || token === '') throw new NoTokenError('open the address `ringside serve` printed: it carries the session token (?token=…)');
@@ -34,4 +31,23 @@ export function createClusterClient(location: Location = window.location): Clust
   sessionStorage.setItem('ringside-token', token);
   const socket = createWebSocketBridge(new URL(url.origin), token);
   return Object.assign(socket, { transport: 'websocket' as const });
+}
+
+/**
+ * The preload's bridge, with arguments copied to plain data first: IPC cannot clone Vue's
+ * reactive proxies ("An object could not be cloned", electron/electron#39598).
+ */
+function electronClient(bridge: RingsideBridge): ClusterClient {
+  const plain = (value: unknown): unknown => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+  const capabilities = Object.fromEntries(
+    CAPABILITY_NAMES.map((name) => [name, (...args: unknown[]) => (bridge[name] as (...parameters: unknown[]) => Promise<unknown>)(...args.map(plain))]),
+  );
+  return {
+    ...(capabilities as unknown as RingsideBridge),
+    exportJournal: (format) => bridge.exportJournal(format),
+    onEvents: (listener) => bridge.onEvents(listener),
+    transport: 'electron',
+    // The bridge is always there: it is the same application.
+    onConnection: (listener) => (listener('open'), () => undefined),
+  };
 }
