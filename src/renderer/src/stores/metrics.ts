@@ -1,24 +1,56 @@
 /**
  * Rates over time, from the event stream: one bucket per second of wall time (the entries'
- * `at`), the newest `SECONDS_KEPT`. Messages by type and by sending peer, operations and their
- * latencies. The charts and the cluster view read these.
+ * `at`), the newest `SECONDS_KEPT`. Messages by type and by sending peer, messages dropped,
+ * operations and their latencies; and the cluster's fault plan changes, so charts can shade
+ * the periods with faults. The charts and the cluster view read these.
+ *
+ * A window opened on a running session learns the past from the journal's history
+ * (`backfill`, called by the journal store once it loaded it) and the plan in effect now
+ * (`getFaults`, asked once).
  */
 import { defineStore } from 'pinia';
 import { shallowRef } from 'vue';
 import type { SessionEntry } from '../../../shared/journal/session.ts';
+import { describeFaultPlan } from '../../../shared/protocol/faults.ts';
+import { clusterClient } from './client.ts';
 import { useStreamStore } from './stream.ts';
 import { useClusterStore } from './cluster.ts';
 
 export const SECONDS_KEPT = 300;
+/** Fault plan changes kept: more than anyone sets in five minutes by hand. */
+const FAULT_CHANGES_MAX = 256;
 
 export interface SecondBucket {
   /** The second, in s since the epoch. */
   readonly second: number;
   readonly messagesByType: Map<string, number>;
   readonly sentByPeer: Map<string, number>;
+  /** Messages a fault or a full buffer dropped. */
+  droppedMessages: number;
   operations: number;
   failedOperations: number;
   readonly latenciesMs: number[];
+}
+
+/** The cluster's fault plan changed at `at`; `active` unless the new plan is "no faults". */
+export interface FaultChange {
+  readonly at: number;
+  readonly active: boolean;
+  readonly description: string;
+}
+
+/**
+ * The cluster-wide change a `fault.changed` entry records, or undefined for a peer's echo of it
+ * (each peer journals the plan it applied as `HOST:PORT: plan`).
+ */
+export function faultChangeOf(entry: SessionEntry): FaultChange | undefined {
+  const event = entry.event;
+  if (event.kind !== 'fault.changed' || /^\S+:\d+: /.test(event.description)) return undefined;
+  return { at: entry.at, active: event.description !== 'no faults', description: event.description };
+}
+
+function emptyBucket(second: number): SecondBucket {
+  return { second, messagesByType: new Map(), sentByPeer: new Map(), droppedMessages: 0, operations: 0, failedOperations: 0, latenciesMs: [] };
 }
 
 function bucketFor(buckets: SecondBucket[], second: number): SecondBucket {
@@ -30,32 +62,88 @@ function bucketFor(buckets: SecondBucket[], second: number): SecondBucket {
     if (bucket.second === second) return bucket;
     if (bucket.second < second) break;
   }
-  const bucket: SecondBucket = { second, messagesByType: new Map(), sentByPeer: new Map(), operations: 0, failedOperations: 0, latenciesMs: [] };
+  const bucket = emptyBucket(second);
   if (last === undefined || second > last.second) buckets.push(bucket);
   return bucket;
+}
+
+function count(bucket: SecondBucket, entry: SessionEntry, tickMs: number): void {
+  const event = entry.event;
+  if (event.kind === 'message.sent') {
+    bucket.messagesByType.set(event.type, (bucket.messagesByType.get(event.type) ?? 0) + 1);
+    bucket.sentByPeer.set(event.peer, (bucket.sentByPeer.get(event.peer) ?? 0) + 1);
+  } else if (event.kind === 'message.dropped') {
+    bucket.droppedMessages++;
+  } else if (event.kind === 'kv.result') {
+    bucket.operations++;
+    if (!event.ok) bucket.failedOperations++;
+    bucket.latenciesMs.push(event.latencyMs ?? event.latencyTicks * tickMs);
+  }
+}
+
+/** Adds `change` in time order, keeping the newest `FAULT_CHANGES_MAX`. */
+function withChange(changes: readonly FaultChange[], change: FaultChange): FaultChange[] {
+  const next = changes.slice();
+  let index = next.length;
+  while (index > 0 && (next[index - 1] as FaultChange).at > change.at) index--;
+  next.splice(index, 0, change);
+  return next.length > FAULT_CHANGES_MAX ? next.slice(-FAULT_CHANGES_MAX) : next;
 }
 
 export const useMetricsStore = defineStore('metrics', () => {
   const cluster = useClusterStore();
   /** Oldest first; replaced (not mutated in place) once per frame so views recompute. */
   const buckets = shallowRef<SecondBucket[]>([]);
+  /** Changes of the cluster's fault plan, oldest first. */
+  const faultChanges = shallowRef<readonly FaultChange[]>([]);
+  /** The first seq the stream brought, and the newest one a backfill counted. */
+  let firstStreamedSeq: number | undefined;
+  let backfilledThrough: number | undefined;
 
   function add(entries: readonly SessionEntry[]): void {
     if (entries.length === 0) return;
     const next = buckets.value.slice();
     const tickMs = cluster.session?.tickMs ?? 100;
-    for (const { at, event } of entries) {
-      const bucket = bucketFor(next, Math.floor(at / 1000));
-      if (event.kind === 'message.sent') {
-        bucket.messagesByType.set(event.type, (bucket.messagesByType.get(event.type) ?? 0) + 1);
-        bucket.sentByPeer.set(event.peer, (bucket.sentByPeer.get(event.peer) ?? 0) + 1);
-      } else if (event.kind === 'kv.result') {
-        bucket.operations++;
-        if (!event.ok) bucket.failedOperations++;
-        bucket.latenciesMs.push(event.latencyMs ?? event.latencyTicks * tickMs);
-      }
+    let changes: readonly FaultChange[] | undefined;
+    for (const entry of entries) {
+      // A backfill that came before the stream's first batch already counted these.
+      if (backfilledThrough !== undefined && firstStreamedSeq === undefined && entry.seq <= backfilledThrough) continue;
+      firstStreamedSeq ??= entry.seq;
+      count(bucketFor(next, Math.floor(entry.at / 1000)), entry, tickMs);
+      const change = faultChangeOf(entry);
+      if (change !== undefined) changes = withChange(changes ?? faultChanges.value, change);
     }
     buckets.value = next.length > SECONDS_KEPT ? next.slice(-SECONDS_KEPT) : next;
+    if (changes !== undefined) faultChanges.value = changes;
+  }
+
+  /**
+   * Counts entries from before this window's stream began (the journal's history): those the
+   * stream did not bring, within the seconds kept.
+   */
+  function backfill(entries: readonly SessionEntry[], now = Date.now()): void {
+    const oldestSecond = Math.floor(now / 1000) - SECONDS_KEPT;
+    const tickMs = cluster.session?.tickMs ?? 100;
+    const bySecond = new Map<number, SecondBucket>(buckets.value.map((bucket) => [bucket.second, bucket]));
+    let changes = faultChanges.value;
+    let newest: number | undefined;
+    for (const entry of entries) {
+      if (firstStreamedSeq !== undefined && entry.seq >= firstStreamedSeq) continue;
+      newest = Math.max(newest ?? entry.seq, entry.seq);
+      const change = faultChangeOf(entry);
+      if (change !== undefined) changes = withChange(changes, change);
+      const second = Math.floor(entry.at / 1000);
+      if (second < oldestSecond) continue;
+      let bucket = bySecond.get(second);
+      if (bucket === undefined) {
+        bucket = emptyBucket(second);
+        bySecond.set(second, bucket);
+      }
+      count(bucket, entry, tickMs);
+    }
+    if (firstStreamedSeq === undefined && newest !== undefined) backfilledThrough = newest;
+    buckets.value = [...bySecond.values()].sort((a, b) => a.second - b.second).slice(-SECONDS_KEPT);
+    faultChanges.value = changes;
   }
 
   /** Messages a peer sent per second, over the last `seconds` complete seconds. */
@@ -70,5 +158,16 @@ export const useMetricsStore = defineStore('metrics', () => {
 
   useStreamStore().consume((batch) => add(batch.entries));
 
-  return { buckets, add, sentPerSecond };
+  // The plan in effect now: a window opened during a partition shades it from here on even
+  // when the change itself is older than the history the server still holds.
+  void Promise.resolve()
+    .then(() => clusterClient().getFaults())
+    .then((plan) => {
+      if (plan === undefined) return;
+      const description = describeFaultPlan(plan);
+      faultChanges.value = withChange(faultChanges.value, { at: Date.now(), active: description !== 'no faults', description });
+    })
+    .catch(() => undefined);
+
+  return { buckets, faultChanges, add, backfill, sentPerSecond };
 });

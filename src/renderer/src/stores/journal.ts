@@ -1,0 +1,345 @@
+/**
+ * The journal as the log view shows it: the live session (the server's memory window loaded at
+ * start, then the event stream) or a saved journal the user imported, each up to
+ * `JOURNAL_ENTRIES_MAX` entries in a `LogBuffer`, with one filter for both.
+ *
+ * The buffers are plain objects; `version` is bumped at most once per frame when what they hold
+ * changed, and views read the buffers through it. Filtering a million entries is spread over
+ * frames (`SCAN_BUDGET_MS` each) rather than done in one.
+ */
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef, watch } from 'vue';
+import { parseJournal, type ExportFormat, type SessionEntry } from '../../../shared/journal/session.ts';
+import type { JournalEvent } from '../../../shared/journal/events.ts';
+import type { ExportOutcome } from '../../../shared/api/bridge.ts';
+import { compileFilter, KIND_GROUPS, LogBuffer, type KindGroup, type LogFilter } from '../lib/log-buffer.ts';
+import { clusterClient } from './client.ts';
+import { useClusterStore } from './cluster.ts';
+import { useMetricsStore } from './metrics.ts';
+import { useNotificationsStore } from './notifications.ts';
+import { useStreamStore } from './stream.ts';
+
+/** Entries the window keeps per journal; older ones are dropped (and the view says so). */
+export const JOURNAL_ENTRIES_MAX = 1_000_000;
+/** The most `journalEntries` answers at once (the API's own limit). */
+const HISTORY_PAGE_MAX = 100_000;
+/** Time a frame may spend building the filtered index, ms. */
+const SCAN_BUDGET_MS = 6;
+
+export type HistoryState = 'idle' | 'loading' | 'loaded' | 'failed';
+
+export interface ImportedJournal {
+  readonly name: string;
+  readonly entries: number;
+  /** Lines that were not journal entries. */
+  readonly badLines: number;
+  /** The first few bad lines and why. */
+  readonly refused: readonly { line: number; reason: string }[];
+  /** Entries left out because the file held more than the window keeps. */
+  readonly truncated: number;
+}
+
+export type ExportResult = { readonly format: ExportFormat; readonly outcome: ExportOutcome };
+
+export const useJournalStore = defineStore('journal', () => {
+  const notifications = useNotificationsStore();
+  const cluster = useClusterStore();
+  const live = new LogBuffer(JOURNAL_ENTRIES_MAX);
+  let imported: LogBuffer | undefined;
+  /** Peer numbers of an imported journal, in order of first appearance. */
+  let importedNumbers = new Map<string, number>();
+
+  /** Bumped (at most once per frame) whenever a buffer's lines change. */
+  const version = ref(0);
+  const showing = ref<'live' | 'imported'>('live');
+  const importInfo = shallowRef<ImportedJournal | undefined>(undefined);
+  const importing = ref(false);
+  const history = ref<HistoryState>('idle');
+  const exporting = ref<ExportFormat | undefined>(undefined);
+  const lastExport = shallowRef<ExportResult | undefined>(undefined);
+  const filter = shallowRef<LogFilter>({ peer: undefined, groups: new Set(KIND_GROUPS), text: '' });
+
+  let started = false;
+  /** Stream entries held back while the history loads, so the two join in seq order. */
+  let held: SessionEntry[] | undefined;
+  let scanFrame = false;
+
+  const buffer = (): LogBuffer => (showing.value === 'imported' && imported !== undefined ? imported : live);
+
+  function bump(): void {
+    version.value++;
+  }
+
+  /** Builds the shown buffer's index for one frame's budget; asks for another frame if unfinished. */
+  function scanShown(): void {
+    const done = buffer().scan(SCAN_BUDGET_MS);
+    if (!done && !scanFrame) {
+      scanFrame = true;
+      const next = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (callback: () => void) => setTimeout(callback, 16);
+      next(() => {
+        scanFrame = false;
+        scanShown();
+        bump();
+      });
+    }
+  }
+
+  function onFrame(entries: readonly SessionEntry[]): void {
+    if (entries.length === 0) return;
+    if (held !== undefined) {
+      for (const entry of entries) held.push(entry);
+      if (held.length > JOURNAL_ENTRIES_MAX) held = held.slice(-JOURNAL_ENTRIES_MAX);
+      return;
+    }
+    live.append(entries);
+    if (showing.value === 'live') {
+      scanShown();
+      bump();
+    }
+  }
+
+  /** Starts recording the stream (once) and loads what the server still holds. */
+  function start(): void {
+    if (started) return;
+    started = true;
+    useStreamStore().consume((batch) => onFrame(batch.entries));
+    void loadHistory();
+  }
+
+  async function loadHistory(): Promise<void> {
+    history.value = 'loading';
+    held = [];
+    const loaded: SessionEntry[] = [];
+    try {
+      let since = -1;
+      for (;;) {
+        const page = await clusterClient().journalEntries(since, HISTORY_PAGE_MAX);
+        for (const entry of page) loaded.push(entry);
+        const last = page[page.length - 1];
+        if (last === undefined || page.length < HISTORY_PAGE_MAX || loaded.length >= JOURNAL_ENTRIES_MAX) break;
+        since = last.seq;
+      }
+      history.value = 'loaded';
+    } catch {
+      // Not fatal: the log starts from the stream (the reason shows as the history state).
+      history.value = 'failed';
+    }
+    const newest = loaded[loaded.length - 1]?.seq ?? -1;
+    const waiting = held;
+    held = undefined;
+    live.append(loaded);
+    // What the stream brought meanwhile and the history already had is left out.
+    live.append(waiting.filter((entry) => entry.seq > newest));
+    if (loaded.length > 0) useMetricsStore().backfill(loaded);
+    scanShown();
+    bump();
+  }
+
+  watch(filter, (next) => {
+    const test = compileFilter(next);
+    live.setFilter(test);
+    imported?.setFilter(test);
+    scanShown();
+    bump();
+  });
+
+  function setPeer(peer: string | undefined): void {
+    filter.value = { ...filter.value, peer };
+  }
+  function setText(text: string): void {
+    filter.value = { ...filter.value, text };
+  }
+  function toggleGroup(group: KindGroup): void {
+    const groups = new Set(filter.value.groups);
+    if (groups.has(group)) groups.delete(group);
+    else groups.add(group);
+    filter.value = { ...filter.value, groups };
+  }
+  function clearFilter(): void {
+    filter.value = { peer: undefined, groups: new Set(KIND_GROUPS), text: '' };
+  }
+
+  /** What the shown journal holds now; read it in a computed to follow `version`. */
+  const stats = computed(() => {
+    void version.value;
+    const shown = buffer();
+    return {
+      size: shown.size,
+      dropped: shown.dropped,
+      matches: shown.matchCount,
+      matchesDropped: shown.matchesDropped,
+      filtered: shown.filtered,
+      scanComplete: shown.scanComplete,
+      scanProgress: shown.scanProgress,
+    };
+  });
+
+  /** The `index`-th line shown (0: the oldest). Not reactive: read it under `version`. */
+  function lineAt(index: number): SessionEntry | undefined {
+    return buffer().matchAt(index);
+  }
+
+  /** The peers the shown journal has lines for, by number. */
+  const peerOptions = computed(() => {
+    void version.value;
+    if (showing.value === 'imported') return [...importedNumbers].map(([id, number]) => ({ id, number }));
+    return cluster.peers.map((peer) => ({ id: peer.id, number: peer.number }));
+  });
+
+  /** `#3` for peer 3; `cluster` for the cluster's own events. */
+  function peerLabel(id: string): string {
+    if (id === 'cluster') return 'cluster';
+    const number = showing.value === 'imported' ? importedNumbers.get(id) : cluster.peers.find((peer) => peer.id === id)?.number;
+    return number === undefined ? id.replace(/^.*:/, ':') : `#${number}`;
+  }
+  function peerNumber(id: string): number | undefined {
+    return showing.value === 'imported' ? importedNumbers.get(id) : cluster.peers.find((peer) => peer.id === id)?.number;
+  }
+
+  /** Reads a saved NDJSON journal and shows it, read-only, instead of the live one. */
+  async function importFile(file: Blob & { readonly name?: string }): Promise<ImportedJournal | undefined> {
+    importing.value = true;
+    try {
+      const parsed = parseJournal(await file.text());
+      const buffer = new LogBuffer(JOURNAL_ENTRIES_MAX);
+      buffer.setFilter(compileFilter(filter.value));
+      buffer.append(parsed.entries);
+      const numbers = new Map<string, number>();
+      for (const entry of buffer.entries()) {
+        const event = entry.event;
+        if ('peer' in event && !numbers.has(event.peer)) numbers.set(event.peer, numbers.size + 1);
+      }
+      imported = buffer;
+      importedNumbers = numbers;
+      const info: ImportedJournal = {
+        name: file.name ?? 'journal',
+        entries: buffer.size,
+        badLines: parsed.refusedCount,
+        refused: parsed.refused,
+        truncated: buffer.dropped,
+      };
+      importInfo.value = info;
+      showing.value = 'imported';
+      if (parsed.entries.length === 0) notifications.push('error', `${info.name} holds no journal entries${info.badLines > 0 ? ` (${info.badLines} bad lines)` : ''}: is it an NDJSON export?`);
+      scanShown();
+      bump();
+      return info;
+    } catch (error) {
+      notifications.push('error', `Reading ${file.name ?? 'the file'}: ${(error as Error).message}`);
+      return undefined;
+    } finally {
+      importing.value = false;
+    }
+  }
+
+  /** Back to the live session; the imported journal is let go. */
+  function showLive(): void {
+    showing.value = 'live';
+    imported = undefined;
+    importedNumbers = new Map();
+    importInfo.value = undefined;
+    scanShown();
+    bump();
+  }
+
+  /** Exports the whole session (from the server: every entry, not only the window's). */
+  async function exportJournal(format: ExportFormat): Promise<ExportOutcome | undefined> {
+    exporting.value = format;
+    try {
+      const outcome = await notifications.attempt(`Exporting ${format}`, () => clusterClient().exportJournal(format));
+      if (outcome === undefined) return undefined;
+      lastExport.value = { format, outcome };
+      notifications.push('info', describeExport(outcome));
+      return outcome;
+    } finally {
+      exporting.value = undefined;
+    }
+  }
+
+  /**
+   * Bench only (`?bench` in the address): replaces the live lines with `count` synthetic ones,
+   * to measure scrolling a full log. Refused on a normal page.
+   */
+  function benchFill(count: number): number {
+    if (!new URLSearchParams(location.search).has('bench')) throw new Error('benchFill is for the benchmark (?bench) only');
+    const entries = syntheticEntries(count, cluster.peers.map((peer) => peer.id));
+    showLive();
+    live.append(entries);
+    scanShown();
+    bump();
+    return live.size;
+  }
+
+  return {
+    version,
+    showing,
+    importInfo,
+    importing,
+    history,
+    exporting,
+    lastExport,
+    filter,
+    stats,
+    peerOptions,
+    start,
+    setPeer,
+    setText,
+    toggleGroup,
+    clearFilter,
+    lineAt,
+    peerLabel,
+    peerNumber,
+    importFile,
+    showLive,
+    exportJournal,
+    benchFill,
+  };
+});
+
+/** Where an export went, in words. */
+export function describeExport(outcome: ExportOutcome): string {
+  if ('saved' in outcome) return `Saved the journal to ${outcome.saved}`;
+  if ('downloaded' in outcome) return `Downloaded ${outcome.downloaded} (to the browser's downloads folder)`;
+  return 'Export cancelled';
+}
+
+/** A varied, plausible journal for the benchmark: member changes, messages, operations. */
+function syntheticEntries(count: number, peers: readonly string[]): SessionEntry[] {
+  const ids = peers.length > 0 ? peers : Array.from({ length: 30 }, (_, index) => `127.0.0.1:${7101 + index}`);
+  const types = ['swim.ping', 'swim.ack', 'kv.request', 'kv.reply'];
+  const start = Date.now() - count;
+  const entries: SessionEntry[] = new Array<SessionEntry>(count);
+  for (let index = 0; index < count; index++) {
+    const peer = ids[index % ids.length] as string;
+    const other = ids[(index * 7 + 3) % ids.length] as string;
+    const tick = Math.floor(index / 10);
+    let event: JournalEvent;
+    switch (index % 8) {
+      case 0:
+        event = { kind: 'message.sent', tick, peer, to: other, type: types[index % 4] as string, bytes: 120 + (index % 50) };
+        break;
+      case 1:
+        event = { kind: 'message.delivered', tick, peer, from: other, type: types[(index + 1) % 4] as string };
+        break;
+      case 2:
+        event = { kind: 'kv.replica', tick, peer, transaction: index, op: 'put', key: `key${index % 10_000}`, value: `value${index}`, ok: true };
+        break;
+      case 3:
+        event = { kind: 'kv.result', tick, peer, transaction: index, op: 'read', key: `key${index % 10_000}`, ok: true, latencyTicks: 1, latencyMs: 2.5, replicas: [{ peer: other, ok: true }] };
+        break;
+      case 4:
+        event = { kind: 'member.suspected', tick, peer, subject: other, incarnation: index % 5 };
+        break;
+      case 5:
+        event = { kind: 'member.alive', tick, peer, subject: other, incarnation: index % 5 };
+        break;
+      case 6:
+        event = { kind: 'store.changed', tick, peer, key: `key${index % 10_000}`, reason: 'repair', deleted: false };
+        break;
+      default:
+        event = { kind: 'log', tick, peer, text: `synthetic line ${index}` };
+    }
+    entries[index] = { seq: index, at: start + index, event };
+  }
+  return entries;
+}
