@@ -7,8 +7,12 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import type { MemberViewWire } from '../../../shared/protocol/control.ts';
 import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
+import type { SessionEntry } from '../../../shared/journal/session.ts';
+import { isMemberEvent } from '../../../shared/journal/events.ts';
 import { clusterClient } from './client.ts';
 import { useClusterStore } from './cluster.ts';
+import { useStreamStore } from './stream.ts';
+import { lastCompleteChange, SpreadTracker, type SpreadChange } from '../lib/spread-tracker.ts';
 
 export const VIEWS_REFRESH_MS = 1000;
 
@@ -25,6 +29,10 @@ export interface AgreementSample {
   readonly disagreeing: number;
 }
 const AGREEMENT_SAMPLES_MAX = 600;
+/** Journal entries read at start for the changes made before the window opened. */
+const HISTORY_ENTRIES_MAX = 20_000;
+/** Stream entries held meanwhile, at most. */
+const HELD_ENTRIES_MAX = 200_000;
 
 /** Subjects whose state is not the same in every observer's list (absent counts as different). */
 export function disagreeingSubjects(views: Views): string[] {
@@ -47,6 +55,8 @@ export const useMembershipStore = defineStore('membership', () => {
   /** Agreement over time, one sample per read (the newest `AGREEMENT_SAMPLES_MAX`). */
   const agreement = shallowRef<readonly AgreementSample[]>([]);
   const disagreeing = computed(() => disagreeingSubjects(views.value));
+  /** How long each change took to reach every peer, from the member events in the stream. */
+  const spread = new SpreadTracker();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let reading = false;
 
@@ -56,6 +66,8 @@ export const useMembershipStore = defineStore('membership', () => {
     try {
       views.value = cluster.runningPeers.length === 0 ? {} : await clusterClient().views();
       readAt.value = Date.now();
+      spread.seed(views.value);
+      applyEntries([]);
       const sample = { at: readAt.value, observers: Object.keys(views.value).length, disagreeing: disagreeing.value.length };
       agreement.value = [...agreement.value.slice(-(AGREEMENT_SAMPLES_MAX - 1)), sample];
     } catch {
@@ -73,6 +85,7 @@ export const useMembershipStore = defineStore('membership', () => {
   }
 
   function start(): void {
+    void loadHistory();
     void refresh();
     loop();
   }
@@ -117,5 +130,52 @@ export const useMembershipStore = defineStore('membership', () => {
 
   const displayStates = computed(() => new Map(cluster.peers.map((peer) => [peer.id, displayState(peer)])));
 
-  return { views, readAt, agreement, disagreeing, refresh, start, stop, believedState, displayStates };
+  /** Recent membership changes, oldest first (the newest `SPREAD_CHANGES_MAX`). */
+  const changes = shallowRef<readonly SpreadChange[]>([]);
+  /** The newest change that reached every live peer: its `spreadMs` is the convergence time. */
+  const lastSpread = computed(() => lastCompleteChange(changes.value));
+  let spreadVersion = -1;
+  /** The newest entry applied: the history read at start and the stream overlap. */
+  let lastSeq = -1;
+  /** Stream entries held while the history is read, so that entries apply in order. */
+  let held: SessionEntry[] | undefined;
+  let historyRead = false;
+
+  /** Applies entries to the changes (the stream calls it each frame; tests may too). */
+  function applyEntries(entries: readonly SessionEntry[]): void {
+    if (held !== undefined) {
+      for (const entry of entries) if (held.length < HELD_ENTRIES_MAX) held.push(entry);
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.seq <= lastSeq) continue;
+      lastSeq = entry.seq;
+      spread.observe(entry);
+    }
+    spread.settle(cluster.runningPeers.map((peer) => peer.id));
+    if (spread.version !== spreadVersion) {
+      spreadVersion = spread.version;
+      changes.value = spread.changes();
+    }
+  }
+  useStreamStore().consume((batch) => applyEntries(batch.entries));
+
+  /** Reads the journal's newest entries, so changes from before this window opened show too. */
+  async function loadHistory(): Promise<void> {
+    if (historyRead) return;
+    historyRead = true;
+    held = [];
+    let history: SessionEntry[] = [];
+    try {
+      const info = await clusterClient().session();
+      history = await clusterClient().journalEntries(Math.max(-1, info.journal.entries - HISTORY_ENTRIES_MAX - 1), HISTORY_ENTRIES_MAX);
+    } catch {
+      // No history: the changes start with the stream.
+    }
+    const stream = held;
+    held = undefined;
+    applyEntries([...history.filter((entry) => isMemberEvent(entry.event) || entry.event.kind === 'process.exited'), ...stream]);
+  }
+
+  return { views, readAt, agreement, disagreeing, refresh, start, stop, believedState, displayStates, changes, lastSpread, applyEntries, loadHistory };
 });
