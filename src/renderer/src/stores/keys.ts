@@ -1,0 +1,191 @@
+/**
+ * The key-value console: one operation at a time through a chosen coordinator (or the running
+ * peers in turn), each replica's reply, the quorum's outcome and the latency; a history of recent
+ * operations; and a bulk loader that writes many random keys with bounded concurrency.
+ *
+ * Latency is measured twice: by the window around the call (`latencyMs`: the round trip through
+ * the cluster API, what a client feels) and by the coordinator in ticks (`latencyTicks`).
+ */
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import type { KvOperation } from '../../../shared/protocol/kv.ts';
+import type { KvResultWire } from '../../../shared/protocol/control.ts';
+import { percentile } from '../lib/format.ts';
+import { randomKey, randomText } from '../lib/random-keys.ts';
+import { clusterClient } from './client.ts';
+import { useNotificationsStore } from './notifications.ts';
+import { useRingStore } from './ring.ts';
+
+export const HISTORY_MAX = 200;
+export const BULK_COUNT_MAX = 100_000;
+export const BULK_CONCURRENCY_MAX = 64;
+/** Stop a bulk load after this many calls in a row failed to reach the cluster at all. */
+const BULK_UNREACHABLE_MAX = 10;
+
+/** `''`: no coordinator chosen, the cluster picks the running peers in turn. */
+export const ROUND_ROBIN = '';
+
+export interface Operation {
+  readonly id: number;
+  readonly at: number;
+  readonly op: KvOperation;
+  readonly key: string;
+  readonly value: string | undefined;
+  /** The coordinator asked for, or `ROUND_ROBIN`. */
+  readonly via: string;
+  readonly result: KvResultWire | undefined;
+  /** Why the call itself failed (the cluster never answered), when it did. */
+  readonly error: string | undefined;
+  /** Round trip measured by the window, ms. */
+  readonly latencyMs: number;
+}
+
+export interface LatencySummary {
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface BulkRun {
+  readonly total: number;
+  readonly concurrency: number;
+  readonly prefix: string;
+  readonly startedAt: number;
+  done: number;
+  ok: number;
+  failed: number;
+  /** Failures by reason (`no-quorum`, `timeout`, or the error of a call that never arrived). */
+  readonly reasons: Record<string, number>;
+  state: 'running' | 'cancelling' | 'cancelled' | 'done' | 'aborted';
+  finishedAt: number | undefined;
+  latency: LatencySummary | undefined;
+}
+
+export function summarizeLatencies(latenciesMs: readonly number[]): LatencySummary | undefined {
+  if (latenciesMs.length === 0) return undefined;
+  const sorted = [...latenciesMs].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 0.5) ?? 0, p90: percentile(sorted, 0.9) ?? 0, p99: percentile(sorted, 0.99) ?? 0, max: sorted[sorted.length - 1] ?? 0 };
+}
+
+export const useKeysStore = defineStore('keys', () => {
+  const notifications = useNotificationsStore();
+  const ring = useRingStore();
+  const coordinator = ref<string>(ROUND_ROBIN);
+  const history = shallowRef<readonly Operation[]>([]);
+  /** The operation the console shows: the newest, or one picked from the history. */
+  const shownId = ref<number | undefined>(undefined);
+  const running = ref(false);
+  let nextId = 1;
+
+  const shown = computed(() => history.value.find((operation) => operation.id === shownId.value) ?? history.value[0]);
+
+  async function call(op: KvOperation, key: string, value: string | undefined, via: string): Promise<{ result: KvResultWire; latencyMs: number }> {
+    const startedAt = performance.now();
+    const result = await clusterClient().runKv({ op, key, value, via: via === ROUND_ROBIN ? undefined : via });
+    return { result, latencyMs: Math.round((performance.now() - startedAt) * 1000) / 1000 };
+  }
+
+  /** Runs one operation through the chosen coordinator and puts it at the top of the history. */
+  async function run(op: KvOperation, key: string, value?: string): Promise<Operation | undefined> {
+    const via = coordinator.value;
+    const carriesValue = op === 'create' || op === 'update' || op === 'put';
+    running.value = true;
+    const startedAt = performance.now();
+    try {
+      const outcome = await notifications.attempt(`${op} ${key}`, () => call(op, key, carriesValue ? (value ?? '') : undefined, via));
+      const operation: Operation = {
+        id: nextId++,
+        at: Date.now(),
+        op,
+        key,
+        value: carriesValue ? value : undefined,
+        via,
+        result: outcome?.result,
+        error: outcome === undefined ? 'the cluster did not answer' : undefined,
+        latencyMs: outcome?.latencyMs ?? Math.round(performance.now() - startedAt),
+      };
+      history.value = [operation, ...history.value].slice(0, HISTORY_MAX);
+      shownId.value = operation.id;
+      if (outcome !== undefined) ring.addKey(key);
+      return operation;
+    } finally {
+      running.value = false;
+    }
+  }
+
+  function show(id: number): void {
+    shownId.value = id;
+  }
+
+  function clearHistory(): void {
+    history.value = [];
+    shownId.value = undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Bulk loader
+
+  const bulk = ref<BulkRun | undefined>(undefined);
+
+  /**
+   * Puts `count` random keys (`prefix` + random) with random values of `valueLength` characters,
+   * `concurrency` at a time, through the chosen coordinator. Resolves when done or cancelled.
+   */
+  async function startBulk(count: number, options: { concurrency?: number; prefix?: string; valueLength?: number } = {}): Promise<BulkRun | undefined> {
+    if (bulk.value?.state === 'running' || bulk.value?.state === 'cancelling') return undefined;
+    const total = Math.max(1, Math.min(BULK_COUNT_MAX, Math.floor(count)));
+    const concurrency = Math.max(1, Math.min(BULK_CONCURRENCY_MAX, Math.floor(options.concurrency ?? 8), total));
+    const prefix = options.prefix ?? 'bulk-';
+    const valueLength = Math.max(0, Math.min(4096, Math.floor(options.valueLength ?? 16)));
+    const via = coordinator.value;
+    bulk.value = { total, concurrency, prefix, startedAt: Date.now(), done: 0, ok: 0, failed: 0, reasons: {}, state: 'running', finishedAt: undefined, latency: undefined };
+    // Vue's proxy of the run: progress written through it reaches the view.
+    const run = bulk.value;
+    const latencies: number[] = [];
+    let issued = 0;
+    let unreachable = 0;
+    const written: string[] = [];
+
+    const fail = (reason: string): void => {
+      run.failed++;
+      run.reasons[reason] = (run.reasons[reason] ?? 0) + 1;
+    };
+
+    const worker = async (): Promise<void> => {
+      while (issued < total && run.state === 'running') {
+        issued++;
+        const key = randomKey(prefix);
+        try {
+          const { result, latencyMs } = await call('put', key, randomText(valueLength), via);
+          unreachable = 0;
+          latencies.push(latencyMs);
+          if (result.ok) {
+            run.ok++;
+            written.push(key);
+          } else fail(result.reason ?? 'failed');
+        } catch (error) {
+          fail((error as Error).message);
+          if (++unreachable >= BULK_UNREACHABLE_MAX && run.state === 'running') run.state = 'aborted';
+        }
+        run.done++;
+        if (written.length >= 64) ring.addKeys(written.splice(0));
+      }
+    };
+
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    ring.addKeys(written);
+    run.state = run.state === 'cancelling' ? 'cancelled' : run.state === 'aborted' ? 'aborted' : 'done';
+    run.finishedAt = Date.now();
+    run.latency = summarizeLatencies(latencies);
+    if (run.state === 'aborted') notifications.push('error', `Bulk load stopped: ${BULK_UNREACHABLE_MAX} operations in a row did not reach the cluster`);
+    return run;
+  }
+
+  /** Stops issuing operations; those in flight finish and count. */
+  function cancelBulk(): void {
+    if (bulk.value?.state === 'running') bulk.value.state = 'cancelling';
+  }
+
+  return { coordinator, history, shown, shownId, running, run, show, clearHistory, bulk, startBulk, cancelBulk };
+});
