@@ -13,7 +13,8 @@ import type { KvRequest } from '../../src/shared/api/bridge.ts';
 import { KV_DEFAULTS } from '../../src/shared/kv/config.ts';
 import type { KvResultWire } from '../../src/shared/protocol/control.ts';
 import { Ring } from '../../src/shared/ring/ring.ts';
-import { createFakeClient, fakePeer, fakeSession, type FakeClient } from './support/fake-client.ts';
+import { createFakeClient, entry, fakePeer, fakeSession, type FakeClient } from './support/fake-client.ts';
+import { useStreamStore } from '../../src/renderer/src/stores/stream.ts';
 import { everyoneSees } from './support/kv-fixtures.ts';
 
 const peers = [1, 2, 3, 4, 5].map((number) => fakePeer(number));
@@ -75,7 +76,7 @@ describe('the keys console', () => {
     expect(replies[2]!.text()).toContain('no reply before the decision');
     expect(wrapper.find('[data-testid="kv-result"]').text()).toContain('W = 2 of N = 3: 1 succeeded, 1 refused, 1 not heard before the decision');
     expect(wrapper.find('[data-testid="kv-version"]').text()).toMatch(/^\d\d:\d\d:\d\d\.\d{3}·2 by #\d$/);
-    expect(wrapper.find('[data-testid="kv-latency"]').text()).toMatch(/\d+\.\d ms round trip from this window · 1 tick at the coordinator/);
+    expect(wrapper.find('[data-testid="kv-latency"]').text()).toMatch(/\d+\.\d ms round trip from this window · 1 tick \(under 200 ms\) at the coordinator/);
     // The history has it, and the ring knows the key.
     expect(wrapper.findAll('[data-testid="kv-history-row"]')).toHaveLength(1);
     useRingStore().publishKeys();
@@ -89,10 +90,38 @@ describe('the keys console', () => {
     const operation = await keys.run('read', 'nobody');
     expect(client.calls.runKv).toHaveBeenCalledWith({ op: 'read', key: 'nobody', value: undefined, via: undefined });
     expect(operation?.result?.reason).toBe('no-quorum');
+    expect(operation?.coordinator).toBeUndefined();
     const wrapper = mount(KeysView);
     await nextTick();
     expect(wrapper.find('[data-testid="kv-outcome"]').text()).toBe('NO-QUORUM');
     expect(wrapper.find('[data-testid="kv-result"]').text()).toContain('too few replicas succeeded for a quorum');
+  });
+
+  test('names the coordinator a round-robin call went to, and its own latency, from the journal', async () => {
+    runningCluster();
+    const stream = useStreamStore();
+    stream.start();
+    const keys = useKeysStore();
+    const operation = await keys.run('put', 'user:7', 'x');
+    expect(operation?.coordinator).toBeUndefined();
+    client.emit({
+      entries: [
+        // Another peer's transaction 7 on another key is not this one.
+        entry({ kind: 'kv.result', tick: 1, peer: ids[0]!, transaction: 7, op: 'put', key: 'other', ok: true, latencyTicks: 0, latencyMs: 9, replicas: [] }),
+        entry({ kind: 'kv.result', tick: 1, peer: ids[3]!, transaction: 7, op: 'put', key: 'user:7', ok: true, latencyTicks: 1, latencyMs: 1.25, replicas: [] }),
+      ],
+    });
+    stream.flush();
+    expect(keys.history[0]).toMatchObject({ coordinator: ids[3], coordinatorLatencyMs: 1.25 });
+    const wrapper = mount(KeysView);
+    await nextTick();
+    expect(wrapper.find('[data-testid="kv-coordinator-used"]').text()).toMatch(/^#4 127\.0\.0\.1:4004\s+\(round robin\)$/);
+    expect(wrapper.find('[data-testid="kv-latency"]').text()).toMatch(/round trip from this window · 1\.3 ms, 1 tick at the coordinator/);
+
+    // The entry may come first: the reply then finds it.
+    client.emit({ entries: [entry({ kind: 'kv.result', tick: 1, peer: ids[1]!, transaction: 7, op: 'read', key: 'user:7', ok: true, latencyTicks: 0, latencyMs: 0.5, replicas: [] })] });
+    stream.flush();
+    expect((await keys.run('read', 'user:7'))?.coordinator).toBe(ids[1]);
   });
 
   test('a call the cluster never answered is in the history, with a notice', async () => {

@@ -15,10 +15,13 @@ import { randomKey, randomText } from '../lib/random-keys.ts';
 import { clusterClient } from './client.ts';
 import { useNotificationsStore } from './notifications.ts';
 import { useRingStore } from './ring.ts';
+import { useStreamStore } from './stream.ts';
 
 export const HISTORY_MAX = 200;
 export const BULK_COUNT_MAX = 100_000;
 export const BULK_CONCURRENCY_MAX = 64;
+/** Coordinators' results remembered from the journal, to name who coordinated a round-robin call. */
+const RESULTS_REMEMBERED_MAX = 4096;
 /** Stop a bulk load after this many calls in a row failed to reach the cluster at all. */
 const BULK_UNREACHABLE_MAX = 10;
 
@@ -38,6 +41,10 @@ export interface Operation {
   readonly error: string | undefined;
   /** Round trip measured by the window, ms. */
   readonly latencyMs: number;
+  /** The peer that coordinated it: the one asked for, or (round robin) as its journal entry says. */
+  readonly coordinator: string | undefined;
+  /** The time from request to decision the coordinator measured, ms (from the journal). */
+  readonly coordinatorLatencyMs: number | undefined;
 }
 
 export interface LatencySummary {
@@ -78,6 +85,34 @@ export const useKeysStore = defineStore('keys', () => {
   const running = ref(false);
   let nextId = 1;
 
+  // A call's result does not say which peer coordinated it; its journal entry (kv.result) does.
+  // Entries and replies arrive in either order: each side waits for the other, both bounded.
+  const resultsSeen = new Map<string, { peer: string; latencyMs: number | undefined }>();
+  const awaitingEntry = new Map<string, number>();
+  const resultId = (op: KvOperation, key: string, transaction: number): string => `${op}\u0000${key}\u0000${transaction}`;
+
+  function attribute(operationId: number, seen: { peer: string; latencyMs: number | undefined }): void {
+    history.value = history.value.map((operation) =>
+      operation.id === operationId ? { ...operation, coordinator: operation.coordinator ?? seen.peer, coordinatorLatencyMs: seen.latencyMs } : operation,
+    );
+  }
+
+  useStreamStore().consume((batch) => {
+    for (const { event } of batch.entries) {
+      if (event.kind !== 'kv.result' || event.transaction === 0) continue;
+      const id = resultId(event.op, event.key, event.transaction);
+      const seen = { peer: event.peer, latencyMs: event.latencyMs };
+      const waiting = awaitingEntry.get(id);
+      if (waiting !== undefined) {
+        awaitingEntry.delete(id);
+        attribute(waiting, seen);
+        continue;
+      }
+      resultsSeen.set(id, seen);
+      if (resultsSeen.size > RESULTS_REMEMBERED_MAX) resultsSeen.delete(resultsSeen.keys().next().value as string);
+    }
+  });
+
   const shown = computed(() => history.value.find((operation) => operation.id === shownId.value) ?? history.value[0]);
 
   async function call(op: KvOperation, key: string, value: string | undefined, via: string): Promise<{ result: KvResultWire; latencyMs: number }> {
@@ -104,11 +139,25 @@ export const useKeysStore = defineStore('keys', () => {
         result: outcome?.result,
         error: outcome === undefined ? 'the cluster did not answer' : undefined,
         latencyMs: outcome?.latencyMs ?? Math.round(performance.now() - startedAt),
+        coordinator: via === ROUND_ROBIN ? undefined : via,
+        coordinatorLatencyMs: undefined,
       };
       history.value = [operation, ...history.value].slice(0, HISTORY_MAX);
+      const result = outcome?.result;
+      if (result !== undefined && result.transaction !== 0) {
+        const id = resultId(result.op, result.key, result.transaction);
+        const seen = resultsSeen.get(id);
+        if (seen !== undefined) {
+          resultsSeen.delete(id);
+          attribute(operation.id, seen);
+        } else {
+          awaitingEntry.set(id, operation.id);
+          if (awaitingEntry.size > HISTORY_MAX) awaitingEntry.delete(awaitingEntry.keys().next().value as string);
+        }
+      }
       shownId.value = operation.id;
       if (outcome !== undefined) ring.addKey(key);
-      return operation;
+      return history.value.find((entry) => entry.id === operation.id) ?? operation;
     } finally {
       running.value = false;
     }

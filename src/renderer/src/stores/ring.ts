@@ -5,7 +5,7 @@
  *
  * Also the keys the window knows: those written through it, those in the journal's operation,
  * repair and handoff events, and those the stores hold when inspected. They are kept in a bounded
- * set (`KEYS_MAX`, oldest forgotten first) and published at most every `KEYS_PUBLISH_MS`, so a
+ * set (`KEYS_MAX`, oldest forgotten first) and published now and then (`keysPublishMs`), so a
  * bulk load does not recompute the ring's statistics every frame.
  *
  * When the ring's members change, it records how many of the known keys moved (their
@@ -24,7 +24,13 @@ import { useMembershipStore } from './membership.ts';
 import { useStreamStore } from './stream.ts';
 
 export const KEYS_MAX = 50_000;
-export const KEYS_PUBLISH_MS = 300;
+/**
+ * How long new keys wait before they are published: longer as keys grow, since each publication
+ * re-places every key (about 2 µs a key) and recomputes the shares.
+ */
+export function keysPublishMs(keys: number): number {
+  return keys < 5000 ? 300 : keys < 20_000 ? 1000 : 2000;
+}
 const CHANGES_MAX = 20;
 
 export interface RingChange {
@@ -46,7 +52,7 @@ export const useRingStore = defineStore('ring', () => {
   // Known keys
 
   const known = new Set<string>();
-  /** The known keys, oldest first; republished at most every `KEYS_PUBLISH_MS`. */
+  /** The known keys, oldest first; republished at most every `keysPublishMs`. */
   const keys = shallowRef<readonly string[]>([]);
   let publishTimer: ReturnType<typeof setTimeout> | undefined;
   let unpublished = false;
@@ -68,7 +74,7 @@ export const useRingStore = defineStore('ring', () => {
       changed = unpublished = true;
       if (known.size > KEYS_MAX) known.delete(known.values().next().value as string);
     }
-    if (changed && publishTimer === undefined) publishTimer = setTimeout(publishKeys, KEYS_PUBLISH_MS);
+    if (changed && publishTimer === undefined) publishTimer = setTimeout(publishKeys, keysPublishMs(known.size));
   }
 
   const addKey = (key: string): void => addKeys([key]);

@@ -1,0 +1,156 @@
+/**
+ * Keys, the ring and the stores in Debian's Chromium against five real peers: a put through the
+ * console with its three replica replies, the key's preference list and versions on the ring, a
+ * bulk load, each peer's store, and a replica diff that goes from clean to under N after a kill
+ * and back to clean once stabilization has re-replicated. Screenshots: test-results/e2e/keys-*.png,
+ * ring-*.png, stores-*.png.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { KV_DEFAULTS } from '../../src/shared/kv/config.ts';
+import { Ring } from '../../src/shared/ring/ring.ts';
+import { startApp, type App } from './support/app.ts';
+
+const KEY = 'e2e:alpha';
+let app: App;
+beforeAll(async () => {
+  app = await startApp();
+});
+afterAll(async () => app?.close());
+
+/** The peers' ring, from the manager's running peers (what the window's ring must equal). */
+function peersRing(): Ring {
+  return new Ring(KV_DEFAULTS.ring, app.manager.runningPeers().map((peer) => peer.id));
+}
+
+test('five peers start from the top bar and the ring view shows all five on one ring', async () => {
+  const { page } = app;
+  await app.open('ring');
+  await page.getByTestId('ring-empty').waitFor();
+  await app.screenshot('ring-empty');
+  await page.getByTestId('start-cluster').click();
+  await expect.poll(() => app.manager.runningPeers().length, { timeout: 30_000 }).toBe(5);
+  const circle = page.getByTestId('ring-circle');
+  await expect.poll(() => circle.getAttribute('aria-label'), { timeout: 30_000 }).toMatch(/^The ring: 5 peers, 320 tokens/);
+  await page.getByText('every running peer has this ring').waitFor({ timeout: 30_000 });
+  await app.screenshot('ring-five-peers');
+});
+
+test('a put from the Keys view reaches a quorum, with the three replicas’ replies', async () => {
+  const { page } = app;
+  await app.open('keys');
+  await page.locator('[data-op="put"]').click();
+  await page.getByTestId('kv-key').fill(KEY);
+  await page.getByTestId('kv-value').fill('one');
+  await page.getByTestId('kv-run').click();
+  await expect.poll(() => page.getByTestId('kv-outcome').textContent(), { timeout: 15_000 }).toBe('OK');
+  const replies = page.getByTestId('kv-reply');
+  expect(await replies.count()).toBe(3);
+  expect(await replies.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-peer')))).toEqual(peersRing().preferenceList(KEY));
+  expect(await page.getByTestId('kv-reply').locator('.role').allTextContents()).toEqual(['PRIMARY', 'SECONDARY', 'TERTIARY']);
+  // W = 2: at least two replicas acknowledged before the decision.
+  expect(await page.locator('[data-testid="kv-reply"][data-reply="ok"]').count()).toBeGreaterThanOrEqual(2);
+  await expect.poll(() => page.getByTestId('kv-latency').textContent()).toMatch(/ms round trip from this window/);
+  await app.screenshot('keys-put');
+
+  // A read through a chosen coordinator gives the value back.
+  const coordinator = app.manager.runningPeers()[2]!.id;
+  await page.getByTestId('kv-coordinator').selectOption(coordinator);
+  await page.locator('[data-op="read"]').click();
+  await page.getByTestId('kv-run').click();
+  await expect.poll(() => page.getByTestId('kv-read-value').textContent(), { timeout: 15_000 }).toBe('one');
+  expect(await page.getByTestId('kv-history-row').count()).toBe(2);
+  await app.screenshot('keys-read');
+});
+
+test('the Ring view shows the key’s three replicas and the version each holds', async () => {
+  const { page } = app;
+  await app.open('ring');
+  const search = page.getByTestId('ring-key-search');
+  await search.fill(KEY);
+  await search.press('Enter');
+  const rows = page.locator('[data-testid="key-replicas"] tbody tr');
+  await expect.poll(() => rows.evaluateAll((found) => found.map((row) => row.getAttribute('data-role')))).toEqual(['PRIMARY', 'SECONDARY', 'TERTIARY']);
+  expect(await rows.evaluateAll((found) => found.map((row) => row.getAttribute('data-peer')))).toEqual(peersRing().preferenceList(KEY));
+  // Every replica holds the put's version once the stores are read (the third may need a moment).
+  await expect
+    .poll(
+      async () => {
+        await page.getByTestId('read-replicas').click();
+        return (await page.getByTestId('replica-version').allTextContents()).map((text) => text.trim());
+      },
+      { timeout: 20_000, interval: 500 },
+    )
+    .toEqual(expect.arrayContaining([expect.stringMatching(/\d\d:\d\d:\d\d\.\d{3}·\d+ by #\d/)]));
+  const versions = (await page.getByTestId('replica-version').allTextContents()).map((text) => text.trim());
+  expect(versions).toHaveLength(3);
+  expect(new Set(versions).size).toBe(1);
+  expect(await page.locator('[data-testid="ring-selection"] .role').count()).toBe(3);
+  await app.screenshot('ring-key-selected');
+
+  // Clicking the key's dot selects it again.
+  const dot = await page.locator('.selected-key').boundingBox();
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await expect.poll(() => page.getByTestId('key-replicas').count()).toBe(0);
+  await page.mouse.click(dot!.x + dot!.width / 2, dot!.y + dot!.height / 2);
+  await expect.poll(() => page.locator('[data-testid="key-replicas"] .key-name').textContent()).toBe(KEY);
+});
+
+test('the bulk loader writes 200 keys, with progress and latency percentiles', async () => {
+  const { page } = app;
+  await app.open('keys');
+  await page.getByTestId('bulk-count').fill('200');
+  await page.getByTestId('bulk-start').click();
+  await app.screenshot('keys-bulk-running');
+  const progress = page.getByTestId('bulk-progress');
+  await expect.poll(() => progress.getAttribute('data-state'), { timeout: 60_000 }).toBe('done');
+  expect(await page.getByTestId('bulk-done').textContent()).toBe('200 / 200');
+  expect(await page.getByTestId('bulk-ok').textContent()).toBe('200 succeeded');
+  expect(await page.getByTestId('bulk-latency').textContent()).toMatch(/p50.*p90.*p99.*max/);
+  await app.screenshot('keys-bulk-done');
+  await app.open('ring');
+  await expect.poll(() => page.getByTestId('ring-circle').getAttribute('aria-label'), { timeout: 10_000 }).toMatch(/201 keys$/);
+  await app.screenshot('ring-bulk');
+});
+
+/** Reads every store again and says what the diff found. */
+async function readDiff(): Promise<string> {
+  const { page } = app;
+  await page.getByTestId('stores-refresh').click();
+  await expect.poll(() => page.getByTestId('stores-refresh').isEnabled()).toBe(true);
+  if ((await page.getByTestId('replica-diff-clean').count()) > 0) return 'clean';
+  const under = await page.locator('[data-problem="under"]').getAttribute('data-count');
+  return Number(under) > 0 ? 'under' : 'other';
+}
+
+test("the Stores view shows a peer's records and a clean replica diff once stable", async () => {
+  const { page } = app;
+  await app.open('stores');
+  await expect.poll(readDiff, { timeout: 30_000, interval: 1000 }).toBe('clean');
+  expect(await page.getByTestId('replica-diff-summary').textContent()).toMatch(/201 keys across 5 stores/);
+  expect(await page.getByTestId('store-row').count()).toBeGreaterThan(10);
+  await page.getByTestId('store-search').fill(KEY);
+  await expect.poll(() => page.getByTestId('store-row').count()).toBeLessThanOrEqual(1);
+  await page.getByTestId('store-search').fill('');
+  await app.screenshot('stores-clean');
+});
+
+test('killing a peer leaves keys under N until stabilization heals the diff', async () => {
+  const { page } = app;
+  const victim = app.manager.runningPeers()[1]!;
+  await app.manager.kill(victim.id);
+  await expect.poll(readDiff, { timeout: 15_000, interval: 500 }).toBe('under');
+  const under = Number(await page.locator('[data-problem="under"]').getAttribute('data-count'));
+  expect(under).toBeGreaterThan(0);
+  await expect.poll(() => page.locator('[data-testid="diff-row"][data-problems~="under"]').count()).toBeGreaterThan(0);
+  await app.screenshot('stores-under-n');
+  await expect.poll(readDiff, { timeout: 90_000, interval: 1500 }).toBe('clean');
+  expect(await page.getByTestId('replica-diff-summary').textContent()).toMatch(/201 keys across 4 stores/);
+  await app.screenshot('stores-healed');
+  await app.open('ring');
+  await expect.poll(() => page.getByTestId('ring-last-change').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`−peer #${victim.number}, \\d+% of keys moved`));
+  await app.screenshot('ring-after-kill');
+});
+
+test('the page threw no errors', () => {
+  expect(app.pageErrors).toEqual([]);
+});
