@@ -24,6 +24,12 @@ function peersRing(): Ring {
 
 test('five peers start from the top bar and the ring view shows all five on one ring', async () => {
   const { page } = app;
+  await app.open('keys');
+  await page.getByTestId('keys-empty').waitFor();
+  await app.screenshot('keys-empty');
+  await app.open('stores');
+  await page.getByTestId('stores-empty').waitFor();
+  await app.screenshot('stores-empty');
   await app.open('ring');
   await page.getByTestId('ring-empty').waitFor();
   await app.screenshot('ring-empty');
@@ -149,6 +155,19 @@ test('killing a peer leaves keys under N until stabilization heals the diff', as
   await app.open('ring');
   await expect.poll(() => page.getByTestId('ring-last-change').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`−peer #${victim.number}, \\d+% of keys moved`));
   await app.screenshot('ring-after-kill');
+});
+
+test('a join shows on the ring with the share of keys that moved, and the diff heals with the new peer included', async () => {
+  const { page } = app;
+  await page.getByTestId('add-peer').click();
+  await expect.poll(() => app.manager.runningPeers().length, { timeout: 30_000 }).toBe(5);
+  const newcomer = app.manager.peers().at(-1)!;
+  await expect.poll(() => page.getByTestId('ring-last-change').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`^Last change: \\+peer #${newcomer.number}, \\d+% of keys moved \\(\\d+ of 201\\)$`));
+  await expect.poll(() => page.locator('[data-testid="share-bars"] .row').count()).toBe(5);
+  await app.screenshot('ring-after-join');
+  await app.open('stores');
+  await expect.poll(readDiff, { timeout: 60_000, interval: 1500 }).toBe('clean');
+  expect(await page.getByTestId('replica-diff-summary').textContent()).toMatch(/201 keys across 5 stores/);
 });
 
 test('the page threw no errors', () => {
