@@ -5,7 +5,7 @@ import { KV_DEFAULTS } from '../../../shared/kv/config.ts';
 
 export const REASON_TEXT: Record<KvFailure, string> = {
   exists: 'the key already exists (create writes only an absent key)',
-  missing: 'no replica of the quorum holds the key',
+  missing: 'the key does not exist: never written, or deleted',
   stale: 'a replica holds a newer version',
   'too-large': 'the value is larger than a peer accepts',
   'no-quorum': 'too few replicas succeeded for a quorum',
