@@ -132,6 +132,16 @@ describe('the faults store', () => {
     expect(faults.groups).toEqual([ids]);
   });
 
+  test('two quick edits both land: the second builds on the plan the first made', async () => {
+    const faults = useFaultsStore();
+    const first = faults.setLoss(0.15);
+    const second = faults.setDelay({ kind: 'constant', ms: 40 });
+    expect(faults.applying).toBe(true);
+    await Promise.all([first, second]);
+    expect(cluster.sent.at(-1)).toEqual({ loss: 0.15, duplicate: 0, delay: { kind: 'constant', ms: 40 }, links: [], partitions: [] });
+    expect(faults.applying).toBe(false);
+  });
+
   test('a refused change becomes an error notice and leaves the plan as it was', async () => {
     const faults = useFaultsStore();
     cluster.failNext('invalid faults: too many links');
@@ -194,6 +204,13 @@ describe('the faults view', () => {
     await wrapper.get('[data-testid="apply-partition"]').trigger('click');
     await flushPromises();
     expect(cluster.sent.at(-1)?.partitions).toEqual([{ sources: [p3, p4, p5], targets: [p1, p2], oneWay: false }]);
+    // The groups stay as drawn (A: #3 #4 #5, B: #1 #2), not re-sorted by peer number.
+    const groups = wrapper.findAll('[data-testid="partition-group"]').map((group) => group.findAll('[data-testid="partition-peer"]').map((chip) => chip.attributes('data-peer')));
+    expect(groups).toEqual([
+      [p3, p4, p5],
+      [p1, p2],
+    ]);
+    expect(wrapper.find('[data-testid="partition-pending"]').exists()).toBe(false);
     wrapper.unmount();
   });
 

@@ -80,6 +80,22 @@ describe('spread times from member events', () => {
     expect(summary(tracker)).toEqual(['x alive complete 0 2/2', 'x suspect cleared - 1/2']);
   });
 
+  test('a suspicion that others already hold is refuted by news that must reach them all', () => {
+    const tracker = run(
+      [
+        [0, 'a', 'member.added', 'x'],
+        [0, 'b', 'member.added', 'x'],
+        [0, 'c', 'member.added', 'x'],
+        [1000, 'a', 'member.suspected', 'x'],
+        [1100, 'b', 'member.suspected', 'x'],
+        [1500, 'a', 'member.alive', 'x'],
+        [1800, 'b', 'member.alive', 'x'],
+      ],
+      ['a', 'b', 'c', 'x'],
+    );
+    expect(summary(tracker)).toEqual(['x alive complete 0 3/3', 'x suspect superseded - 2/3', 'x alive complete 300 3/3']);
+  });
+
   test('a partition: the majority fails the minority, which never hears it; the heal brings the minority back', () => {
     const observers = ['1', '2', '3', '4', '5'];
     // Before the cut, every peer counts every other alive (as a read of the views says).

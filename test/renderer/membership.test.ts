@@ -79,7 +79,7 @@ describe('the membership matrix', () => {
     expect(matrix.columns.map((column) => [column.label, column.gone, column.majority])).toEqual([
       ['#1', false, 'alive'],
       ['#2', true, 'dead'],
-      ['#3', false, 'absent'],
+      ['#3', false, 'alive'],
     ]);
     const killedRow = matrix.rows.find((row) => row.id === p2);
     expect(killedRow?.observing).toBe(false);

@@ -17,7 +17,7 @@ export interface MatrixColumn {
   readonly title: string;
   /** The subject's process is not running (killed, left, crashed…): its header is muted. */
   readonly gone: boolean;
-  /** The state most observers hold about this subject (`absent` when no observer answers). */
+  /** The state most observers (the subject included) hold about it (`absent` when none answers). */
   readonly majority: CellState;
 }
 
@@ -134,10 +134,11 @@ export function buildMembershipMatrix(views: Readonly<Record<string, readonly Me
 
   const stateOf = (observer: string, subject: string): CellState => byObserver.get(observer)?.get(subject)?.state ?? 'absent';
 
+  // The subject's own say counts too: with an odd group a partition leaves no tie, so the
+  // minority's rows are the ones that stand out.
   const majorities = ids.map((subject) => {
     const counts = new Map<CellState, number>();
     for (const observer of observers) {
-      if (observer === subject) continue;
       const state = stateOf(observer, subject);
       counts.set(state, (counts.get(state) ?? 0) + 1);
     }

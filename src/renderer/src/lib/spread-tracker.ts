@@ -5,8 +5,9 @@
  * peer's events about itself do not count) and is complete when every live observer but the
  * subject holds that state; its spread time is from the first report to the last observer's.
  * A change is superseded when a different state starts before it completes (a suspicion that
- * turns into a failure), and cleared when its first observers drop it again (a suspicion the
- * subject refuted).
+ * turns into a failure), and cleared when the only observers that held it drop it again (a
+ * suspicion refuted before anyone else heard it; once others hold it, the refutation is a
+ * change of its own that must reach them).
  *
  * The caller feeds entries in order (`observe`), fills in what the events have not said yet
  * from a read of the views (`seed`), and calls `settle` with the live observers after each batch.
@@ -96,8 +97,9 @@ export class SpreadTracker {
     const latest = this.#latest.get(subject);
     let starts = false;
     if (latest?.status === 'spreading') {
-      if (latest.state !== state && latest.previous === state) {
-        // Back to what the group held before: a suspicion refuted before it spread.
+      if (latest.state !== state && latest.previous === state && !this.#heldByOthers(latest, observer)) {
+        // Back to what the group held before, and nobody else holds the news: a suspicion
+        // dropped before it spread. (Held elsewhere, the refutation is news that must spread.)
         this.#end(latest, 'cleared', entry.at);
         this.#current.set(subject, state);
       } else if (latest.state !== state) {
@@ -147,6 +149,11 @@ export class SpreadTracker {
       const lastAt = this.#count(change);
       if (change.required > 0 && change.reached === change.required) this.#end(change, 'complete', lastAt);
     }
+  }
+
+  /** Whether a live observer other than `observer` holds the change's state. */
+  #heldByOthers(change: Change, observer: string): boolean {
+    return this.#observers.some((other) => other !== observer && other !== change.subject && this.#beliefs.get(other)?.get(change.subject)?.state === change.state);
   }
 
   /** Counts the live observers that hold the change; returns when the last of them came to. */

@@ -40,7 +40,15 @@ export const useFaultsStore = defineStore('faults', () => {
   /** The peers a partition can name: every peer of the session, by number. */
   const peerIds = computed(() => [...cluster.peers].sort((a, b) => a.number - b.number).map((peer) => peer.id));
   const labels = computed(() => new Map(cluster.peers.map((peer) => [peer.id, `#${peer.number}`])));
-  const applied = computed(() => groupsFromPlan(plan.value, peerIds.value));
+  /** The groups as the user last applied them: shown in that order while the plan still cuts so. */
+  const remembered = shallowRef<string[][] | undefined>(undefined);
+  const applied = computed(() => {
+    const derived = groupsFromPlan(plan.value, peerIds.value);
+    if (remembered.value === undefined || !derived.exact) return derived;
+    const mine = normalizeGroups(remembered.value, peerIds.value);
+    const rebuilt: FaultPlan = { ...plan.value, partitions: partitionsFromGroups(mine, derived.oneWay) };
+    return sameCuts(plan.value, rebuilt, peerIds.value) ? { ...derived, groups: mine } : derived;
+  });
   const groups = computed<string[][]>(() => normalizeGroups(draftGroups.value ?? applied.value.groups, peerIds.value));
   const oneWay = computed(() => draftOneWay.value ?? applied.value.oneWay);
   /** The plan the drawn partition makes. */
@@ -58,18 +66,33 @@ export const useFaultsStore = defineStore('faults', () => {
     }
   }
 
-  /** Sends `next` to the cluster; true when the cluster took it. */
-  async function apply(next: FaultPlan, what: string): Promise<boolean> {
+  /** Changes wait for the one before, so that each builds on the plan the cluster took last. */
+  let queue: Promise<unknown> = Promise.resolve();
+  let pending = 0;
+
+  /**
+   * Sends a plan to the cluster: `change` is the plan, or a function of the current plan that is
+   * called when the changes before it are done (two quick edits never undo each other). True
+   * when the cluster took it.
+   */
+  function apply(change: FaultPlan | ((current: FaultPlan) => FaultPlan), what: string): Promise<boolean> {
+    pending++;
     applying.value = true;
-    try {
-      const result = await notifications.attempt(what, () => clusterClient().setFaults(next));
-      if (result === undefined) return false;
-      plan.value = result;
-      loaded.value = true;
-      return true;
-    } finally {
-      applying.value = false;
-    }
+    const run = async (): Promise<boolean> => {
+      try {
+        const next = typeof change === 'function' ? change(plan.value) : change;
+        const result = await notifications.attempt(what, () => clusterClient().setFaults(next));
+        if (result === undefined) return false;
+        plan.value = result;
+        loaded.value = true;
+        return true;
+      } finally {
+        if (--pending === 0) applying.value = false;
+      }
+    };
+    const result = queue.then(run);
+    queue = result;
+    return result;
   }
 
   function discardDraft(): void {
@@ -84,20 +107,26 @@ export const useFaultsStore = defineStore('faults', () => {
     return healed;
   }
 
-  const setLoss = (loss: number) => apply({ ...plan.value, loss }, `Setting the loss to ${Math.round(loss * 100)}%`);
-  const setDuplicate = (duplicate: number) => apply({ ...plan.value, duplicate }, `Setting duplicates to ${Math.round(duplicate * 100)}%`);
+  const setLoss = (loss: number) => apply((current) => ({ ...current, loss }), `Setting the loss to ${Math.round(loss * 100)}%`);
+  const setDuplicate = (duplicate: number) => apply((current) => ({ ...current, duplicate }), `Setting duplicates to ${Math.round(duplicate * 100)}%`);
   function setDelay(delay: DelayMs | undefined): Promise<boolean> {
-    const next: FaultPlan = { ...plan.value };
-    if (delay === undefined) delete next.delay;
-    else next.delay = delay;
-    return apply(next, 'Setting the delay');
+    return apply((current) => {
+      const next: FaultPlan = { ...current };
+      if (delay === undefined) delete next.delay;
+      else next.delay = delay;
+      return next;
+    }, delay === undefined ? 'Removing the delay' : 'Setting the delay');
   }
   /** Overrides the link `from → to` (and `to → from` when `bothWays`); no override removes it. */
   function setLink(from: string, to: string, override: LinkOverride | undefined, bothWays = false): Promise<boolean> {
-    let next = withLink(plan.value, from, to, override);
-    if (bothWays) next = withLink(next, to, from, override);
     const name = `${labels.value.get(from) ?? from} ${bothWays ? '↔' : '→'} ${labels.value.get(to) ?? to}`;
-    return apply(next, override === undefined ? `Clearing link ${name}` : `Setting link ${name}`);
+    return apply(
+      (current) => {
+        const next = withLink(current, from, to, override);
+        return bothWays ? withLink(next, to, from, override) : next;
+      },
+      override === undefined ? `Clearing link ${name}` : `Setting link ${name}`,
+    );
   }
 
   /** Moves a peer into a group of the drawing (`index` past the last makes a new group). */
@@ -113,10 +142,14 @@ export const useFaultsStore = defineStore('faults', () => {
 
   /** Sends the drawn partition (the rest of the plan stays). */
   async function applyGroups(): Promise<boolean> {
-    const next = draftPlan.value;
-    const groupCount = groups.value.length;
-    const ok = await apply(next, groupCount > 1 ? `Partitioning into ${groupCount} groups` : 'Removing the partition');
-    if (ok) discardDraft();
+    const drawn = groups.value;
+    const partitions = partitionsFromGroups(drawn, oneWay.value);
+    const groupCount = drawn.length;
+    const ok = await apply((current) => ({ ...current, partitions }), groupCount > 1 ? `Partitioning into ${groupCount} groups` : 'Removing the partition');
+    if (ok) {
+      remembered.value = drawn;
+      discardDraft();
+    }
     return ok;
   }
 
@@ -136,7 +169,7 @@ export const useFaultsStore = defineStore('faults', () => {
 
   /** Removes partitions only (loss, delay and links stay). */
   async function removePartitions(): Promise<boolean> {
-    const ok = await apply({ ...plan.value, partitions: [] }, 'Removing the partition');
+    const ok = await apply((current) => ({ ...current, partitions: [] }), 'Removing the partition');
     if (ok) discardDraft();
     return ok;
   }
