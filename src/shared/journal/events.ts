@@ -7,6 +7,7 @@
  * exported file format: add new ones, never rename or reuse one.
  */
 import { z } from 'zod';
+import { fileNameSchema, HOPS_MAX, identitySchema } from '../protocol/dht.ts';
 import { keySchema, kvFailureSchema, kvOperationSchema } from '../protocol/kv.ts';
 import { peerIdSchema } from '../protocol/peer-id.ts';
 
@@ -166,6 +167,25 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
   }),
   /** The peer rebuilt its ring after a membership change. */
   z.object({ kind: z.literal('ring.changed'), tick, peer: peerIdSchema, members: z.number().int().nonnegative() }),
+  /**
+   * A line a peer printed on its console, word for word: the circular DHT's classroom lines, which
+   * the window, the exports and the command line all print. A Store or Request line also carries
+   * its lookup: the route so far (identities, origin first) and the hops taken.
+   */
+  z.object({
+    kind: z.literal('console'),
+    tick,
+    peer: peerIdSchema,
+    text: z.string(),
+    lookup: z
+      .object({
+        operation: z.enum(['store', 'request']),
+        file: fileNameSchema,
+        route: z.array(identitySchema).min(1).max(HOPS_MAX + 1),
+        hops: z.number().int().nonnegative().max(HOPS_MAX),
+      })
+      .optional(),
+  }),
 ]);
 
 export type JournalEvent = z.infer<typeof journalEventSchema>;

@@ -51,6 +51,7 @@ export function describeEvent(event: JournalEvent): string {
     case 'fault.changed':
       return `faults: ${event.description}`;
     case 'log':
+    case 'console':
       return event.text;
     case 'kv.replica':
       return `replica ${event.op} ${event.key}: ${event.ok ? 'success' : `fail (${event.reason ?? 'refused'})`} (transaction ${event.transaction})`;
