@@ -1,7 +1,9 @@
 /**
  * Scenario scripts: a small language that drives a simulated membership group and prints a
- * transcript, for golden tests in the style of etcd's raft and for `ringside sim FILE`.
+ * transcript, for golden tests in the style of etcd's raft and for `ringside sim FILE`. A script
+ * whose first command is `kind dht` drives the circular DHT instead (`dht-script.ts`).
  *
+ *   kind membership                    optional, first: the default kind
  *   # setup (before the first start)
  *   protocol swim                      gossip | swim (default swim)
  *   seed 7                             the root seed (default 1)
@@ -31,22 +33,11 @@ import { GOSSIP_DEFAULTS, gossipConfigProblem, type GossipConfig } from '../memb
 import { SWIM_DEFAULTS, swimConfigProblem, type SwimConfig } from '../membership/swim/config.ts';
 import type { MembershipProtocol } from '../membership/types.ts';
 import { MembershipCluster } from './membership-cluster.ts';
+import { runDhtScript } from './dht-script.ts';
 import { describeDelay, validateDelay, type DelayModel } from './network.ts';
+import { ScriptError, scriptLines, type ScriptResult } from './script-error.ts';
 
-export class ScriptError extends Error {
-  override readonly name = 'ScriptError';
-  readonly line: number;
-  constructor(line: number, message: string) {
-    super(`line ${line}: ${message}`);
-    this.line = line;
-  }
-}
-
-export interface ScriptResult {
-  readonly transcript: string;
-  readonly failures: number;
-  readonly ticks: number;
-}
+export { ScriptError, type ScriptResult } from './script-error.ts';
 
 /** Expectations wait at most this long, so a typo cannot make a script run forever. */
 const EXPECT_WITHIN_MAX = 100_000;
@@ -60,7 +51,10 @@ const LAST_EVENT_OF: Readonly<Record<Exclude<ExpectKind, 'alive'>, MemberEvent['
   left: 'member.left',
 };
 
+/** Runs a script: membership by default, the circular DHT's language after `kind dht`. */
 export function runScript(text: string): ScriptResult {
+  const first = scriptLines(text)[0]?.source.split(/\s+/);
+  if (first?.[0] === 'kind' && first[1] === 'dht') return runDhtScript(text);
   return new ScriptRun().run(text);
 }
 
@@ -97,6 +91,11 @@ class ScriptRun {
     const [command, ...rest] = words as [string, ...string[]];
     let args = rest;
     switch (command) {
+      case 'kind':
+        // `kind membership` is the default; `kind dht` is read by dht-script.ts.
+        if (this.#out.length > 1) this.#fail('"kind" must be the first command');
+        if (this.#one(args, 'membership | dht') !== 'membership') this.#fail('"kind dht" must be the first command');
+        return;
       case 'protocol': {
         this.#beforeStart(command);
         const protocol = this.#one(args, 'gossip | swim');
