@@ -125,8 +125,8 @@ export function withLink(plan: FaultPlan, from: string, to: string, override: Li
   return { ...plan, links };
 }
 
-/** A short cell text for a link's override: `10%`, `50ms`, `10% 50ms`. */
-export function linkBadge(link: LinkFaultsMs | undefined): string {
+/** A short cell text for a link's faults: `10%`, `50ms`, `10% 50ms` (the plan's own for no link). */
+export function linkBadge(link: Omit<LinkFaultsMs, 'from' | 'to'> | undefined): string {
   if (link === undefined) return '';
   const parts: string[] = [];
   if (link.loss !== undefined) parts.push(`${Math.round(link.loss * 100)}%`);
@@ -135,20 +135,21 @@ export function linkBadge(link: LinkFaultsMs | undefined): string {
   return parts.join(' ');
 }
 
+const percent = (probability: number) => `${Math.round(probability * 1000) / 10}%`;
+
 function replaceIds(text: string, labels: ReadonlyMap<string, string>): string {
   const ids = [...labels.keys()].sort((a, b) => b.length - a.length);
   if (ids.length === 0) return text;
   const escaped = ids.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  const pattern = new RegExp(`(?<![\\w.:])(${escaped.join('|')})(?![\\w.:])`, 'g');
+  const pattern = new RegExp(`(?<![\\w.:])(${escaped.join('|')})(?![\\w.]|:\\d)`, 'g');
   return text.replace(pattern, (id) => labels.get(id) ?? id);
 }
 
 /** `describeFaultPlan` with the window's short labels (`#3`) for the peers it knows. */
 export function describePlanShort(plan: FaultPlan, labels: ReadonlyMap<string, string>): string {
-  return replaceIds(describeFaultPlan(plan), labels);
+  const text = replaceIds(describeFaultPlan(plan), labels);
+  return text.replace(/\b(loss|duplicate) (\d+(?:\.\d+)?)/g, (_match, what: string, probability: string) => `${what} ${percent(Number(probability))}`);
 }
-
-const percent = (probability: number) => `${Math.round(probability * 1000) / 10}%`;
 
 /** The plan in sentences, one per fault, with the window's labels. */
 export function planSentences(plan: FaultPlan, labels: ReadonlyMap<string, string>): string[] {

@@ -37,8 +37,11 @@ export const useFaultsStore = defineStore('faults', () => {
   const draftGroups = shallowRef<string[][] | undefined>(undefined);
   const draftOneWay = ref<boolean | undefined>(undefined);
 
-  /** The peers a partition can name: every peer of the session, by number. */
-  const peerIds = computed(() => [...cluster.peers].sort((a, b) => a.number - b.number).map((peer) => peer.id));
+  /**
+   * The peers a partition or a link names: the live ones, by number. (A killed peer that comes
+   * back later is in no group: it rejoins the whole network.)
+   */
+  const peerIds = computed(() => [...cluster.livePeers].sort((a, b) => a.number - b.number).map((peer) => peer.id));
   const labels = computed(() => new Map(cluster.peers.map((peer) => [peer.id, `#${peer.number}`])));
   /** The groups as the user last applied them: shown in that order while the plan still cuts so. */
   const remembered = shallowRef<string[][] | undefined>(undefined);

@@ -30,7 +30,7 @@ export interface AgreementSample {
 }
 const AGREEMENT_SAMPLES_MAX = 600;
 /** Journal entries read at start for the changes made before the window opened. */
-const HISTORY_ENTRIES_MAX = 20_000;
+const HISTORY_ENTRIES_MAX = 5000;
 /** Stream entries held meanwhile, at most. */
 const HELD_ENTRIES_MAX = 200_000;
 
