@@ -186,14 +186,18 @@ export const useJournalStore = defineStore('journal', () => {
     return cluster.peers.map((peer) => ({ id: peer.id, number: peer.number }));
   });
 
-  /** `#3` for peer 3; `cluster` for the cluster's own events. */
+  const liveNumbers = computed(() => new Map(cluster.peers.map((peer) => [peer.id, peer.number])));
+
+  /** A peer's number in the shown journal (the session's, or an import's order of appearance). */
+  function peerNumber(id: string): number | undefined {
+    return showing.value === 'imported' ? importedNumbers.get(id) : liveNumbers.value.get(id);
+  }
+
+  /** `#3` for peer 3; `cluster` for the cluster's own events; the port of a peer without a number. */
   function peerLabel(id: string): string {
     if (id === 'cluster') return 'cluster';
-    const number = showing.value === 'imported' ? importedNumbers.get(id) : cluster.peers.find((peer) => peer.id === id)?.number;
+    const number = peerNumber(id);
     return number === undefined ? id.replace(/^.*:/, ':') : `#${number}`;
-  }
-  function peerNumber(id: string): number | undefined {
-    return showing.value === 'imported' ? importedNumbers.get(id) : cluster.peers.find((peer) => peer.id === id)?.number;
   }
 
   /** Reads a saved NDJSON journal and shows it, read-only, instead of the live one. */
