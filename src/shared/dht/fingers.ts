@@ -21,8 +21,8 @@ export class FingerTable {
   #cursor = 1;
   #nextRefreshTick: Tick = Infinity;
   #sequence = 0;
-  /** Lookups under way: sequence → finger index, at most one per finger. */
-  readonly #pending = new Map<number, number>();
+  /** Lookups under way: sequence → finger index and start, at most one per finger. */
+  readonly #pending = new Map<number, { index: number; startTick: Tick }>();
 
   constructor(peer: PeerContext, intervalTicks: number) {
     this.#peer = peer;
@@ -70,18 +70,23 @@ export class FingerTable {
       this.#set(index, first);
       return;
     }
-    for (const [sequence, pendingIndex] of this.#pending) if (pendingIndex === index) this.#pending.delete(sequence);
+    // A lookup walks the ring one hop a tick at most: let one under way finish, up to HOPS_MAX ticks.
+    for (const [sequence, pending] of this.#pending) {
+      if (pending.index !== index) continue;
+      if (now - pending.startTick < HOPS_MAX) return;
+      this.#pending.delete(sequence);
+    }
     const sequence = ++this.#sequence;
-    this.#pending.set(sequence, index);
+    this.#pending.set(sequence, { index, startTick: now });
     this.#peer.send(first, { type: 'dht.find-successor', target, sequence, owner: false, route: [this.#peer.identity] });
   }
 
   /** The answer to one of this peer's finger lookups. */
   found(from: number, sequence: number): void {
-    const index = this.#pending.get(sequence);
-    if (index === undefined) return;
+    const pending = this.#pending.get(sequence);
+    if (pending === undefined) return;
     this.#pending.delete(sequence);
-    this.#set(index, from);
+    this.#set(pending.index, from);
   }
 
   #set(index: number, owner: number): void {
