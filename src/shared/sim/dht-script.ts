@@ -1,7 +1,7 @@
 /**
  * Scenario scripts for the circular DHT: the classroom program's own commands, run in the
- * simulator, with every peer's console lines in one transcript (`[tick] peer N: line`), for golden
- * tests and `ringside sim FILE`.
+ * simulator, with every peer's console lines in one transcript (`[tick] peer N: line`, and
+ * `[tick] peer N started | left | killed`), for golden tests and `ringside sim FILE`.
  *
  *   kind dht                           first: this language (the default is membership)
  *   # setup (before the first start)
@@ -36,6 +36,13 @@ const EXPECT_WITHIN_MAX = 100_000;
 const INTERVAL_SECONDS_MAX = 3600;
 
 type ConsoleEvent = Extract<JournalEvent, { kind: 'console' }>;
+type LifeEvent = Extract<JournalEvent, { kind: 'peer.started' | 'peer.restarted' | 'peer.left' | 'peer.crashed' }>;
+const LIFE_WORDS: Readonly<Record<LifeEvent['kind'], string>> = {
+  'peer.started': 'started',
+  'peer.restarted': 'started again',
+  'peer.left': 'left',
+  'peer.crashed': 'killed',
+};
 
 export function runDhtScript(text: string): ScriptResult {
   return new DhtScriptRun().run(text);
@@ -47,7 +54,7 @@ class DhtScriptRun {
   readonly #config: Record<string, number | boolean> = {};
   #cluster: DhtCluster | undefined;
   #showPings = true;
-  #pending: ConsoleEvent[] = [];
+  #pending: (ConsoleEvent | LifeEvent)[] = [];
   /** Every console line so far, for `expect said`. */
   readonly #said: ConsoleEvent[] = [];
   /** How many lines had been said when the last action (init, join, type, kill) ran. */
@@ -153,6 +160,10 @@ class DhtScriptRun {
       tickMs: this.#tickMs,
       config: this.#config as Partial<DhtConfig>,
       onEvent: (event) => {
+        if (event.kind === 'peer.started' || event.kind === 'peer.restarted' || event.kind === 'peer.left' || event.kind === 'peer.crashed') {
+          this.#pending.push(event);
+          return;
+        }
         if (event.kind !== 'console') return;
         this.#said.push(event);
         if (this.#showPings || !event.text.startsWith('Ping ')) this.#pending.push(event);
@@ -233,6 +244,10 @@ class DhtScriptRun {
 
   #flush(): void {
     for (const event of this.#pending) {
+      if (event.kind !== 'console') {
+        this.#out.push(`  [${event.tick}] peer ${DhtCluster.identityOf(event.peer)} ${LIFE_WORDS[event.kind]}`);
+        continue;
+      }
       this.#out.push(`  [${event.tick}] peer ${DhtCluster.identityOf(event.peer)}: ${event.text}`);
       const lookup = event.lookup;
       const arrived = lookup !== undefined && /accepted$|is stored here$/.test(event.text);
