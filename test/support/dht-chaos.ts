@@ -11,7 +11,7 @@ import { dhtCluster } from './dht-ring.ts';
 const CONFIG: Partial<DhtConfig> = { pingIntervalTicks: 10, pingTimeoutTicks: 3, lostPingsMax: 3, joinRetryTicks: 30, joinAttemptsMax: 20 };
 const DETECTION_TICKS = detectionTicksMax({ ...DHT_DEFAULTS, ...CONFIG });
 /** Two departures closer than this in time count as "at once": the first is not yet repaired. */
-const REPAIR_WINDOW_TICKS = 2 * DETECTION_TICKS + 10;
+export const REPAIR_WINDOW_TICKS = 2 * DETECTION_TICKS + 10;
 /** Files move one hop back per ping round, and may go most of the way round a ring of ≤ 16 peers. */
 const HEAL_TICKS = 40 * CONFIG.pingIntervalTicks!;
 const LIVE_MIN = 3;
@@ -34,17 +34,19 @@ export const dhtScenario = fc.record({
   seed: fc.integer({ min: 1, max: 1_000_000 }),
   ring: fc.uniqueArray(fc.nat(255), { minLength: LIVE_MIN, maxLength: 12 }),
   actions: fc.array(action, { maxLength: 40 }),
+  /** Chord finger tables on or off: lookups must find the owner either way. */
+  fingers: fc.boolean(),
 });
 
-export type DhtScenario = { seed: number; ring: number[]; actions: DhtAction[] };
+export type DhtScenario = { seed: number; ring: number[]; actions: DhtAction[]; fingers: boolean };
 
 function fileName(file: number): string {
   return String(file).padStart(4, '0');
 }
 
 /** Runs the actions; returns the cluster healed, what it said, and whether any peer was killed. */
-export function runDhtChaos({ seed, ring, actions }: DhtScenario) {
-  const dht = dhtCluster({ seed, config: CONFIG });
+export function runDhtChaos({ seed, ring, actions, fingers }: DhtScenario) {
+  const dht = dhtCluster({ seed, config: { ...CONFIG, fingers } });
   const { cluster } = dht;
   dht.init(ring);
   cluster.runUntil(5);
