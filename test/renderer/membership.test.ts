@@ -8,6 +8,7 @@ import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
 import { useMembershipStore } from '../../src/renderer/src/stores/membership.ts';
 import { buildMembershipMatrix } from '../../src/renderer/src/lib/membership-matrix.ts';
 import MembershipView from '../../src/renderer/src/views/MembershipView.vue';
+import { defineComponent, h, KeepAlive, nextTick, ref } from 'vue';
 import type { PeerSummaryWire } from '../../src/shared/api/cluster-api.ts';
 import type { MemberViewWire } from '../../src/shared/protocol/control.ts';
 import { NO_FAULTS } from '../../src/shared/protocol/faults.ts';
@@ -149,5 +150,33 @@ describe('the membership view', () => {
     expect(wrapper.find('[data-testid="last-spread"]').text()).toContain('#2 failed');
     const listed = wrapper.findAll('[data-testid="spread-list"] tbody tr').map((row) => row.attributes('data-status'));
     expect(listed).toEqual(['complete', 'superseded']);
+  });
+});
+
+describe('a hidden membership view', () => {
+  test('stops rebuilding its matrix behind another view, and catches up when shown again', async () => {
+    const cluster = useClusterStore();
+    cluster.peers = ids.map((id, index) => peer(id, index + 1));
+    const membership = useMembershipStore();
+    const agreed = Object.fromEntries(ids.map((observer) => [observer, ids.map((id) => member(id, 'alive'))]));
+    membership.views = agreed;
+    const shown = ref(true);
+    const Other = defineComponent({ render: () => h('p', 'another view') });
+    const wrapper = mount(defineComponent({ setup: () => () => h(KeepAlive, null, [shown.value ? h(MembershipView, { key: 'membership' }) : h(Other, { key: 'other' })]) }), { attachTo: document.body });
+    await flushPromises();
+    const table = wrapper.get('[data-testid="membership-matrix"]').element;
+    const suspects = () => table.querySelectorAll('td[data-state="suspect"]').length;
+    expect(suspects()).toBe(0);
+
+    shown.value = false;
+    await nextTick();
+    membership.views = views;
+    await flushPromises();
+    expect(suspects()).toBe(0);
+
+    shown.value = true;
+    await flushPromises();
+    expect(wrapper.findAll('[data-testid="membership-matrix"] td[data-state="suspect"]')).toHaveLength(1);
+    wrapper.unmount();
   });
 });
