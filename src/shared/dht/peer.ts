@@ -3,29 +3,36 @@
  * machine. Each peer has an identity in [0, 256), knows its first and second successors, and
  * learns its predecessors from the pings it receives.
  *
- * - Pinging: every `pingIntervalTicks` a peer pings both successors; a successor that leaves
- *   `lostPingsMax` pings in a row unanswered is declared gone (`config.ts` has the bound), and the
- *   peer repairs its pair by asking the next live peer for its successors.
+ * - Pinging: a peer pings both successors when it starts, whenever they change, and every
+ *   `pingIntervalTicks`; a successor that leaves `lostPingsMax` pings in a row unanswered is
+ *   declared gone (`config.ts` has the bound) and the peer repairs its pair by asking the next
+ *   live peer for its successors. A peer started with `init` counts no lost ping in its first
+ *   interval: the other peers of the ring may still be starting.
  * - Joining: a join request travels along first successors to the peer after which the joiner
- *   belongs; that peer takes the joiner as its first successor, tells its own predecessor (a
- *   successor-change request) and tells the joiner its successors.
- * - Quit: the peer tells the peers that ping it, and its successors, its two successors, and
- *   hands its files to its first successor.
- * - Store and Request travel along first successors one hop at a time (with finger tables on,
- *   along fingers), each hop printing its line; the hop before the file's owner marks the message
- *   for the owner. The owner of a Request is its holder, as in the classroom, and sends the file
- *   straight to the requester.
- * - Beyond the classroom, silently: a first successor corrects a pinger whose second successor is
- *   wrong (a join the pinger was not told of, a quit notice it missed); a peer hands the files it
- *   does not own to the predecessor that pings it, so files follow their owners as peers join and
- *   quit. Files held by a peer that is killed are lost, as in the classroom.
+ *   belongs; that peer takes the joiner as its first successor, tells its predecessor (a
+ *   successor-change request, applied only by a peer whose first successor it is) and tells the
+ *   joiner its successors.
+ * - Quit: the peer tells its predecessors (and anyone else that pinged it lately, and its
+ *   successors, so they forget it) its two successors, and hands its files to its first successor.
+ * - Store and Request (`lookups.ts`) travel along first successors one hop at a time, or along
+ *   fingers (`fingers.ts`, an option), each hop printing its line.
+ *
+ * Beyond the classroom, silently, so that any joins, quits and (never two neighbouring) kills heal:
+ *   - a first successor corrects a pinger whose second successor is wrong (a join or quit notice
+ *     it missed), once it has checked its own first successor is alive;
+ *   - a peer that hears of a peer joined between it and its first successor takes it as its first
+ *     (Chord's stabilization: ping responses name a closer predecessor);
+ *   - a neighbour relays a departure notice to a peer that joined too late to be told;
+ *   - files follow their owners: a peer hands a predecessor that pings it the files it does not
+ *     own, and keeps them until acknowledged. Files held by a peer that is killed are lost, as in
+ *     the classroom.
  *
  * Every console line is a `console` journal event, word for word (`lines.ts`).
  *
  * The caller's duties are those of `machine.ts`, and:
  *   - send each `send` to the address it names (`AddressBook`); a `dht.file` message stands for the
- *     file itself: a real peer streams the file's bytes to the requester instead, and delivers the
- *     message to the requester's machine once they are saved;
+ *     file itself: a real peer streams the file's bytes to the requester on a connection of their
+ *     own instead, and delivers the message to the requester's machine once they are saved;
  *   - print each `console` event's text on the peer's console;
  *   - on the reply `dht.left`, deliver the outputs and then stop the peer.
  */
@@ -453,7 +460,6 @@ export class DhtPeer implements Machine<DhtMessage, DhtCommand, DhtReply> {
     this.#print(lines.joinReceived(joiner), now);
     const oldFirst = this.#first;
     const oldSecond = this.#second;
-    this.#repair = undefined;
     this.#setSuccessors(joiner, oldFirst === this.identity ? this.identity : oldFirst, now);
     // Applied only by the pinger whose first successor this peer still is.
     for (const pinger of this.#predecessors.fresh(now, 1)) {
