@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { detectionTicksMax, DHT_DEFAULTS, ticksFromSeconds } from '../../src/shared/dht/config.ts';
 import { DhtPeer } from '../../src/shared/dht/peer.ts';
+import { journalEventSchema } from '../../src/shared/journal/events.ts';
+import { describeEvent } from '../../src/shared/journal/session.ts';
 import { DhtCluster } from '../../src/shared/sim/dht-cluster.ts';
 import { dhtCluster, REFERENCE_RING, wrongSuccessors } from '../support/dht-ring.ts';
 
@@ -162,5 +164,22 @@ describe('a DHT peer', () => {
     expect(peer.status).toBe('left');
     expect(peer.step({ kind: 'tick' }, 400)).toEqual([]);
     expect(peer.step({ kind: 'receive', from: DhtCluster.address(19), message: { type: 'dht.ping-request', rank: 1, sequence: 1 } }, 401)).toEqual([]);
+  });
+
+  it('journals every console line as a valid console event, which the text log prints as is', () => {
+    const { cluster, events, init } = dhtCluster();
+    init(REFERENCE_RING, 30);
+    cluster.runUntil(5);
+    cluster.store(8, '2067');
+    cluster.request(2, '4103');
+    cluster.type(2, 'Store a912');
+    cluster.runUntil(10);
+    const lines = events.filter((event) => event.kind === 'console');
+    expect(lines.length).toBeGreaterThan(40);
+    for (const event of lines) {
+      expect(journalEventSchema.parse(event)).toEqual(event);
+      expect(describeEvent(event)).toBe(event.text);
+    }
+    expect(lines.find((event) => event.text === 'Store 2067 request accepted')?.lookup).toEqual({ operation: 'store', file: '2067', route: [8, 9, 14, 19], hops: 3 });
   });
 });

@@ -33,6 +33,8 @@ export class DhtCluster {
   readonly #config: Partial<DhtConfig>;
   /** Each identity's tunables for its next start. */
   readonly #startConfig = new Map<number, Partial<DhtConfig>>();
+  /** The identities added to the simulator (started at least once). */
+  readonly #added = new Set<number>();
 
   constructor(options: DhtClusterOptions) {
     this.tickMs = options.tickMs ?? TICK_MS_DEFAULT;
@@ -120,13 +122,16 @@ export class DhtCluster {
   #start(identity: number, command: DhtCommand, pingIntervalSeconds: number | undefined): void {
     assert(Number.isInteger(identity) && identity >= 0 && identity < IDENTITY_COUNT, `${identity} is not an identity: 0 to ${IDENTITY_COUNT - 1}`);
     const address = DhtCluster.address(identity);
-    if (!this.sim.peerIds.includes(address)) this.sim.addPeer(address);
+    if (!this.#added.has(identity)) {
+      this.sim.addPeer(address);
+      this.#added.add(identity);
+    }
     const config = pingIntervalSeconds === undefined ? this.#config : { ...this.#config, pingIntervalTicks: ticksFromSeconds(pingIntervalSeconds, this.tickMs) };
     this.#startConfig.set(identity, config);
     this.sim.start(address, command);
   }
 
   #known(identity: number): boolean {
-    return this.sim.peerIds.includes(DhtCluster.address(identity));
+    return this.#added.has(identity);
   }
 }
