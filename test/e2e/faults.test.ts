@@ -111,9 +111,27 @@ test('Heal all removes every fault, and the matrix converges again', async () =>
   await app.screenshot('faults-membership-healed');
 });
 
-test('global loss and delay from the sliders reach the manager, and the plan reads in words', async () => {
+test('a link of its own: #1 → #4 loses half its messages, one way, from the link matrix', async () => {
   const { page } = app;
   await app.open('faults');
+  await page.locator(`[data-testid="link-matrix"] button[data-from="${ids[0]}"][data-to="${ids[3]}"]`).click();
+  const editor = page.getByTestId('link-editor');
+  await editor.getByText('its own loss').click();
+  const loss = editor.locator('input[type="number"]').first();
+  await loss.fill('50');
+  await loss.press('Enter');
+  await editor.getByText('both directions').click();
+  await editor.getByTestId('apply-link').click();
+  await expect.poll(() => app.manager.faults.links, { timeout: 10_000 }).toEqual([{ from: ids[0], to: ids[3], loss: 0.5 }]);
+  await expect.poll(() => page.locator(`[data-testid="link-matrix"] button[data-from="${ids[0]}"][data-to="${ids[3]}"]`).textContent()).toBe('50%');
+  expect(await page.getByTestId('fault-sentences').textContent()).toContain('Link #1 → #4 drops 50%');
+  await app.screenshot('faults-link');
+  await page.getByTestId('heal-all').click();
+  await expect.poll(() => app.manager.faults.links, { timeout: 10_000 }).toEqual([]);
+});
+
+test('global loss and delay from the sliders reach the manager, and the plan reads in words', async () => {
+  const { page } = app;
   const loss = page.getByTestId('global-loss').locator('input[type="number"]');
   await loss.fill('15');
   await loss.press('Enter');
