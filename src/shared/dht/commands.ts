@@ -13,7 +13,17 @@ export type DhtCommand =
   /** Leave gracefully; the driver stops the peer once the outputs are sent (see `dht.left`). */
   | { readonly type: 'dht.quit' }
   /** A typed line that is none of the above: the peer says what it accepts. */
-  | { readonly type: 'dht.unknown'; readonly line: string };
+  | { readonly type: 'dht.unknown'; readonly line: string }
+  /**
+   * From a real peer's driver, after the peer sent `dht.file` to `requester`: its folder has no
+   * file of that name. The peer says so and tells the requester (nothing was sent).
+   */
+  | { readonly type: 'dht.file-missing'; readonly file: string; readonly requester: number }
+  /**
+   * From a real peer's driver: the transfer of `file` to (`sending`) or from `peer` broke off;
+   * `detail` says why, in words. The peer says so.
+   */
+  | { readonly type: 'dht.transfer-failed'; readonly file: string; readonly peer: number; readonly sending: boolean; readonly detail: string };
 
 /** The peer has left: deliver its last outputs, then stop it. */
 export type DhtReply = { readonly type: 'dht.left' };

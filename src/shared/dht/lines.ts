@@ -46,6 +46,13 @@ export const lines = {
   receivingFile: (file: string, holder: number): string => `Receiving File ${file} from Peer ${holder}`,
   fileReceived: (file: string): string => `File ${file} received`,
 
+  // Beyond the spec: a real peer's file that cannot be delivered
+  fileNotInFolder: (file: string, requester: number): string =>
+    `File ${file} is not in my folder (no file named ${file} or ${file}.*): nothing was sent to Peer ${requester}`,
+  fileMissingAt: (holder: number, file: string): string => `Peer ${holder} had File ${file}, but not in its folder: nothing was received`,
+  sendFailed: (file: string, requester: number, detail: string): string => `Sending file ${file} to Peer ${requester} failed: ${detail}`,
+  receiveFailed: (file: string, holder: number, detail: string): string => `Receiving File ${file} from Peer ${holder} failed: ${detail}`,
+
   // Beyond the spec: typed lines that cannot be carried out
   invalidFileName: (text: string): string => `"${text}" is not a valid file name: a file name is exactly four digits, 0000 to 9999 (nothing was sent)`,
   notInRing: (command: string): string => `Not part of the ring yet: ${command} was not sent`,

@@ -45,7 +45,17 @@ export class Lookups {
     else this.#forward(operation, text, route, now);
   }
 
-  receive(from: number, message: Extract<DhtMessage, { type: 'dht.store' | 'dht.request' | 'dht.file' | 'dht.file-received' }>, now: Tick): void {
+  /** The driver found no file for a `dht.file` this peer sent: say so, and tell the requester. */
+  fileMissing(file: string, requester: number, now: Tick): void {
+    this.#peer.print(lines.fileNotInFolder(file, requester), now);
+    this.#peer.send(requester, { type: 'dht.file-missing', file });
+  }
+
+  receive(
+    from: number,
+    message: Extract<DhtMessage, { type: 'dht.store' | 'dht.request' | 'dht.file' | 'dht.file-received' | 'dht.file-missing' }>,
+    now: Tick,
+  ): void {
     switch (message.type) {
       case 'dht.store':
       case 'dht.request':
@@ -57,6 +67,8 @@ export class Lookups {
         return this.#peer.send(from, { type: 'dht.file-received', file: message.file });
       case 'dht.file-received':
         return this.#peer.print(lines.fileSent(), now);
+      case 'dht.file-missing':
+        return this.#peer.print(lines.fileMissingAt(from, message.file), now);
     }
   }
 

@@ -34,6 +34,8 @@
  *     file itself: a real peer streams the file's bytes to the requester on a connection of their
  *     own instead, and delivers the message to the requester's machine once they are saved;
  *   - print each `console` event's text on the peer's console;
+ *   - when it cannot send a file (its folder has none of that name), step the command
+ *     `dht.file-missing`; when a transfer breaks off at either end, `dht.transfer-failed`;
  *   - on the reply `dht.left`, deliver the outputs and then stop the peer.
  */
 import type { RejectReason } from '../journal/events.ts';
@@ -43,6 +45,7 @@ import {
   DHT_MESSAGE_BYTES_MAX,
   FILES_PER_MESSAGE_MAX,
   HOPS_MAX,
+  isIdentity,
   type DhtMessage,
 } from '../protocol/dht.ts';
 import { CLASSROOM_ADDRESSES, type AddressBook } from './address-book.ts';
@@ -55,7 +58,7 @@ import { FingerTable, passFindSuccessor } from './fingers.ts';
 import { Lookups } from './lookups.ts';
 import { lines } from './lines.ts';
 import { PingWatch } from './ping-watch.ts';
-import { fileHash } from './placement.ts';
+import { fileHash, isFileName } from './placement.ts';
 import { Predecessors } from './predecessors.ts';
 
 export type { DhtCommand, DhtReply } from './commands.ts';
@@ -76,6 +79,9 @@ export interface DhtCounters {
 }
 
 type Input = MachineInput<DhtMessage, DhtCommand>;
+
+/** A driver's words on a broken transfer are cut to this many characters. */
+const DETAIL_CHARACTERS_MAX = 200;
 type Output = MachineOutput<DhtMessage, DhtReply>;
 
 /** Asking the next live peer for its successors, after `gone` was declared gone. */
@@ -246,6 +252,16 @@ export class DhtPeer implements Machine<DhtMessage, DhtCommand, DhtReply> {
       case 'dht.unknown':
         this.#print(lines.unknownCommand(command.line), now);
         return;
+      case 'dht.file-missing':
+        if (isFileName(command.file) && isIdentity(command.requester)) this.#lookups.fileMissing(command.file, command.requester, now);
+        return;
+      case 'dht.transfer-failed': {
+        if (!isFileName(command.file) || !isIdentity(command.peer)) return;
+        // The detail is the driver's, in words; a line stays a line.
+        const detail = command.detail.replace(/\s+/g, ' ').slice(0, DETAIL_CHARACTERS_MAX);
+        this.#print(command.sending ? lines.sendFailed(command.file, command.peer, detail) : lines.receiveFailed(command.file, command.peer, detail), now);
+        return;
+      }
     }
   }
 
@@ -593,6 +609,7 @@ export class DhtPeer implements Machine<DhtMessage, DhtCommand, DhtReply> {
       case 'dht.request':
       case 'dht.file':
       case 'dht.file-received':
+      case 'dht.file-missing':
         return this.#lookups.receive(from, message, now);
       case 'dht.files':
         for (const file of message.files) this.#files.add(file);

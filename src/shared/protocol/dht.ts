@@ -14,6 +14,10 @@ import { createCodec, type Codec } from './codec.ts';
 export const IDENTITY_COUNT = 256;
 export const identitySchema = z.number().int().min(0).max(IDENTITY_COUNT - 1);
 
+export function isIdentity(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value < IDENTITY_COUNT;
+}
+
 /** A forwarded message (join, store, request, lookup) is dropped after this many hops. */
 export const HOPS_MAX = IDENTITY_COUNT;
 
@@ -75,6 +79,11 @@ export const dhtMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('dht.find-successor'), target: identitySchema, sequence, owner: z.boolean(), route }),
   /** From the owner of `target` to the lookup's origin. */
   z.object({ type: z.literal('dht.successor-found'), target: identitySchema, sequence }),
+  /**
+   * Holder → requester, instead of `dht.file`: a real peer's folder has no file of that name, so
+   * nothing was sent (the simulator's peers hold every file they own).
+   */
+  z.object({ type: z.literal('dht.file-missing'), file: fileNameSchema }),
 ]);
 export type DhtMessage = z.infer<typeof dhtMessageSchema>;
 export type DhtMessageType = DhtMessage['type'];
