@@ -56,10 +56,29 @@ test('filtering by a peer keeps only that peer’s lines; by text, only the line
 
   await page.getByTestId('log-clear-filter').click();
   await expect.poll(async () => (await page.getByTestId('log-summary').textContent()) ?? '').toMatch(/^[\d,]+ lines$/);
+  await page.waitForTimeout(500);
+  // Filtering and clearing left the log following the newest line.
+  expect(await page.getByTestId('log-follow').getAttribute('aria-pressed')).toBe('true');
+});
+
+test('scrolling up pauses following and counts the lines that come meanwhile; the count jumps back', async () => {
+  const { page } = app;
+  const follow = page.getByTestId('log-follow');
+  await page.getByTestId('log-scroller').hover();
+  await page.mouse.wheel(0, -400);
+  await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('false');
+  const newLines = page.getByTestId('log-new-lines');
+  await newLines.waitFor({ timeout: 10_000 });
+  expect(await newLines.textContent()).toMatch(/↓ [\d,]+ new lines?/);
+  await app.screenshot('log-paused');
+  await newLines.click();
+  await expect.poll(() => follow.getAttribute('aria-pressed')).toBe('true');
+  await expect.poll(() => newLines.count()).toBe(0);
 });
 
 async function exportAs(format: ExportFormat): Promise<string> {
   const { page } = app;
+  expect(await page.getByTestId('log-follow').getAttribute('aria-pressed'), `following before exporting ${format}`).toBe('true');
   await page.getByTestId('log-export').click();
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator(`[data-format="${format}"]`).click()]);
   const path = await download.path();

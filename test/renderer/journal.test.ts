@@ -9,7 +9,7 @@ import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
 import { compileFilter, kindGroup, KIND_GROUPS, LogBuffer, NO_FILTER } from '../../src/renderer/src/lib/log-buffer.ts';
 import { formatNdjsonLine, type SessionEntry } from '../../src/shared/journal/session.ts';
 import type { JournalEvent } from '../../src/shared/journal/events.ts';
-import { createFakeClient, fakePeer, type FakeClient } from './support/fake-client.ts';
+import { createFakeClient, fakePeer, fakeSession, type FakeClient } from './support/fake-client.ts';
 
 const A = '127.0.0.1:4001';
 const B = '127.0.0.1:4002';
@@ -113,6 +113,36 @@ describe('LogBuffer', () => {
     expect(buffer.entries().map((entry) => entry.seq)).toEqual([2, 3, 4, 5, 6]);
   });
 
+  test('puts older entries before the kept ones, as many as the capacity leaves room for, and indexes them', () => {
+    for (const filtered of [false, true]) {
+      const buffer = new LogBuffer(6);
+      if (filtered) buffer.setFilter(compileFilter({ ...NO_FILTER, text: 'keep' }));
+      buffer.append([log(10, A, 'keep 10'), log(11, A, 'skip 11')]);
+      buffer.scan();
+      buffer.prepend([log(6, A, 'keep 6'), log(7, A, 'skip 7'), log(8, A, 'keep 8'), log(9, A, 'skip 9')]);
+      expect(buffer.entries().map((entry) => entry.seq)).toEqual([6, 7, 8, 9, 10, 11]);
+      expect(texts(buffer)).toEqual(filtered ? ['keep 6', 'keep 8', 'keep 10'] : ['keep 6', 'skip 7', 'keep 8', 'skip 9', 'keep 10', 'skip 11']);
+      expect(buffer.matchesPrepended).toBe(filtered ? 2 : 4);
+      // Full: nothing more fits before.
+      buffer.prepend([log(5, A, 'keep 5')]);
+      expect(buffer.size).toBe(6);
+      expect(buffer.entryAt(0)?.seq).toBe(6);
+      // Appending past the capacity drops the oldest, prepended or not.
+      buffer.append([log(12, A, 'keep 12')]);
+      buffer.scan();
+      expect(buffer.entryAt(0)?.seq).toBe(7);
+      expect(buffer.dropped).toBe(1);
+      expect(texts(buffer).at(-1)).toBe('keep 12');
+    }
+  });
+
+  test('prepends only the newest of a history longer than the room left', () => {
+    const buffer = new LogBuffer(3);
+    buffer.append([log(9, A, 'n9')]);
+    buffer.prepend([log(5, A, 'n5'), log(6, A, 'n6'), log(7, A, 'n7'), log(8, A, 'n8')]);
+    expect(texts(buffer)).toEqual(['n7', 'n8', 'n9']);
+  });
+
   test('keeps only the newest when one append is larger than the capacity', () => {
     const buffer = new LogBuffer(3);
     buffer.append([log(0, A, 'old')]);
@@ -155,8 +185,14 @@ describe('the journal store', () => {
   });
   afterEach(() => vi.unstubAllGlobals());
 
-  async function started(history: SessionEntry[] = []): Promise<ReturnType<typeof useJournalStore>> {
+  /** The server holds `history`; its journal has `total` entries in all (more when its window forgot some). */
+  function serve(history: SessionEntry[], total = (history.at(-1)?.seq ?? -1) + 1): void {
+    client.calls.session.mockResolvedValue({ ...fakeSession(), journal: { entries: total, bytesWritten: 0 } });
     client.calls.journalEntries.mockImplementation(async (since: number, limit: number) => history.filter((entry) => entry.seq > since).slice(0, limit));
+  }
+
+  async function started(history: SessionEntry[] = []): Promise<ReturnType<typeof useJournalStore>> {
+    serve(history);
     const stream = useStreamStore();
     stream.start();
     const journal = useJournalStore();
@@ -169,40 +205,63 @@ describe('the journal store', () => {
     return Array.from({ length: journal.stats.matches }, (_, index) => journal.lineAt(index)!.seq);
   }
 
-  test('loads the session so far, then adds what the stream brings, without a line twice', async () => {
-    let release: (() => void) | undefined;
+  test('shows the stream at once and puts the session so far before it, without a line twice', async () => {
     const history = [log(0, A, 'h0'), log(1, A, 'h1'), log(2, A, 'h2')];
-    client.calls.journalEntries.mockImplementation(
-      (since: number) =>
-        new Promise((resolve) => {
-          release = () => resolve(history.filter((entry) => entry.seq > since));
-        }),
-    );
+    serve(history);
+    let release: (() => void) | undefined;
+    const answered = new Promise<void>((resolve) => (release = resolve));
+    client.calls.session.mockImplementation(async () => {
+      await answered;
+      return { ...fakeSession(), journal: { entries: 3, bytesWritten: 0 } };
+    });
     const stream = useStreamStore();
     stream.start();
     const journal = useJournalStore();
     journal.start();
-    expect(client.calls.journalEntries).toHaveBeenCalledWith(-1, 100_000);
-    // The stream overlaps the history: seq 2 comes both ways.
+    // The stream began at seq 2, which the history has too.
     client.emit({ entries: [log(2, A, 'h2'), log(3, A, 's3')] });
     runFrames();
-    expect(journal.stats.size).toBe(0);
+    expect(lines(journal)).toEqual([2, 3]);
     release!();
     await vi.waitFor(() => expect(journal.history).toBe('loaded'));
     expect(lines(journal)).toEqual([0, 1, 2, 3]);
+    expect(journal.historyLoaded).toBe(2);
     client.emit({ entries: [log(4, A, 's4')] });
     runFrames();
     expect(lines(journal)).toEqual([0, 1, 2, 3, 4]);
   });
 
-  test('asks for the history in pages until a page comes back short', async () => {
-    const history = Array.from({ length: 100_005 }, (_, seq) => log(seq, A, `h${seq}`));
+  test('a stream batch that was under way when the history came does not repeat its lines', async () => {
+    const journal = await started([log(0, A, 'h0'), log(1, A, 'h1'), log(2, A, 'h2')]);
+    client.emit({ entries: [log(1, A, 'h1'), log(2, A, 'h2'), log(3, A, 's3')] });
+    runFrames();
+    client.emit({ entries: [log(4, A, 's4')] });
+    runFrames();
+    expect(lines(journal)).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  test('asks for the history newest page first, back to the first entry', async () => {
+    const history = Array.from({ length: 60_005 }, (_, seq) => log(seq, A, `h${seq}`));
     const journal = await started(history);
     expect(client.calls.journalEntries.mock.calls).toEqual([
-      [-1, 100_000],
-      [99_999, 100_000],
+      [35_004, 25_000],
+      [10_004, 25_000],
+      [-1, 25_000],
     ]);
-    expect(journal.stats.size).toBe(100_005);
+    expect(journal.stats.size).toBe(60_005);
+    expect(lines(journal)).toEqual(history.map((entry) => entry.seq));
+  });
+
+  test("stops at the start of the server's memory window", async () => {
+    const kept = Array.from({ length: 500 }, (_, index) => log(500 + index, A, `h${500 + index}`));
+    serve(kept, 1000);
+    useStreamStore().start();
+    const journal = useJournalStore();
+    journal.start();
+    await vi.waitFor(() => expect(journal.history).toBe('loaded'));
+    expect(client.calls.journalEntries).toHaveBeenCalledTimes(1);
+    expect(lines(journal)[0]).toBe(500);
+    expect(journal.stats.size).toBe(500);
   });
 
   test('bumps its version once per frame however many batches the frame brings', async () => {

@@ -3,9 +3,9 @@
  * entries that pass the current filter. Nothing here is reactive: a million proxied objects
  * would cost the page more than it has. The store bumps one version counter per frame instead.
  *
- * Entries have absolute positions (0 for the first ever appended). Past the capacity the oldest
- * are dropped; positions never change, so the filtered index stays valid and only loses its
- * front. The index is built by a cursor (`scan`) that walks the entries not yet tested: a few
+ * Entries have absolute positions (0 for the first appended; older entries prepended later, the
+ * history loaded after the stream began, get negative ones). Past the capacity the oldest are
+ * dropped; positions never change, so the filtered index stays valid and only loses its front. The index is built by a cursor (`scan`) that walks the entries not yet tested: a few
  * hundred new ones per frame while the stream runs, or a whole million in time-boxed slices
  * after the filter changes, so no frame ever refilters everything.
  */
@@ -73,6 +73,10 @@ export class LogBuffer {
   #scanned = 0;
   /** Matches that left the front of the index because their entries were dropped. */
   #matchesDropped = 0;
+  /** Matches that joined the front of the index with prepended entries. */
+  #matchesPrepended = 0;
+  #dropped = 0;
+  #prepended = 0;
 
   constructor(capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`a log buffer holds at least one entry, not ${capacity}`);
@@ -86,10 +90,10 @@ export class LogBuffer {
 
   /** Entries dropped, oldest first, to stay within the capacity. */
   get dropped(): number {
-    return this.#first;
+    return this.#dropped;
   }
 
-  /** Entries ever appended. */
+  /** Entries ever appended (prepended ones not counted). */
   get appended(): number {
     return this.#end;
   }
@@ -105,7 +109,12 @@ export class LogBuffer {
 
   /** Matches dropped from the front so far: a paused view scrolls up by this many rows. */
   get matchesDropped(): number {
-    return this.#test === undefined ? this.#first : this.#matchesDropped;
+    return this.#test === undefined ? this.#dropped : this.#matchesDropped;
+  }
+
+  /** Matches added at the front so far: a paused view scrolls down by this many rows. */
+  get matchesPrepended(): number {
+    return this.#test === undefined ? this.#prepended : this.#matchesPrepended;
   }
 
   /** True when every kept entry has been tested against the filter. */
@@ -125,6 +134,12 @@ export class LogBuffer {
     return this.#entries[position - this.#base];
   }
 
+  /** The kept entry at `index` (0: the oldest), filter or not. */
+  entryAt(index: number): SessionEntry | undefined {
+    if (index < 0 || index >= this.size) return undefined;
+    return this.#entries[this.#first + index - this.#base];
+  }
+
   /** Every kept entry, oldest first (a copy). */
   entries(): SessionEntry[] {
     return this.#entries.slice(this.#first - this.#base);
@@ -140,6 +155,7 @@ export class LogBuffer {
     const skipped = entries.length - kept.length;
     if (skipped > 0) {
       // More than the whole capacity at once: what was kept goes, and so do the skipped ones.
+      this.#dropped += this.size + skipped;
       this.#entries = [];
       this.#base = this.#end + skipped;
       this.#first = this.#base;
@@ -152,6 +168,7 @@ export class LogBuffer {
     const overflow = this.size - this.capacity;
     if (overflow > 0) {
       this.#first += overflow;
+      this.#dropped += overflow;
       this.#dropMatchesBefore(this.#first);
       this.#scanned = Math.max(this.#scanned, this.#first);
       const dead = this.#first - this.#base;
@@ -163,12 +180,36 @@ export class LogBuffer {
     if (this.#test === undefined) this.#scanned = this.#end;
   }
 
+  /**
+   * Puts entries older than every kept one before them (the history, which arrives after the
+   * stream began), as many as the capacity leaves room for: the newest of them. They are
+   * tested at once (a page of history at a time, so it stays short).
+   */
+  prepend(entries: readonly SessionEntry[]): void {
+    const room = this.capacity - this.size;
+    if (room <= 0 || entries.length === 0) return;
+    const kept = entries.length > room ? entries.slice(entries.length - room) : entries;
+    const first = this.#first - kept.length;
+    this.#entries = kept.concat(this.#entries.slice(this.#first - this.#base));
+    this.#base = first;
+    this.#first = first;
+    this.#prepended += kept.length;
+    const test = this.#test;
+    if (test === undefined) return;
+    const matches: number[] = [];
+    for (let index = 0; index < kept.length; index++) if (test(kept[index] as SessionEntry)) matches.push(first + index);
+    this.#matches = matches.concat(this.#matches.slice(this.#matchStart));
+    this.#matchStart = 0;
+    this.#matchesPrepended += matches.length;
+  }
+
   /** Starts a new index for `test` (undefined: everything); `scan` builds it. */
   setFilter(test: EntryTest | undefined): void {
     this.#test = test;
     this.#matches = [];
     this.#matchStart = 0;
     this.#matchesDropped = 0;
+    this.#matchesPrepended = 0;
     this.#scanned = test === undefined ? this.#end : this.#first;
   }
 

@@ -21,8 +21,8 @@ import { useStreamStore } from './stream.ts';
 
 /** Entries the window keeps per journal; older ones are dropped (and the view says so). */
 export const JOURNAL_ENTRIES_MAX = 1_000_000;
-/** The most `journalEntries` answers at once (the API's own limit). */
-const HISTORY_PAGE_MAX = 100_000;
+/** History entries asked for at once: small enough that reading one answer never stalls a frame. */
+const HISTORY_PAGE = 25_000;
 /** Time a frame may spend building the filtered index, ms. */
 const SCAN_BUDGET_MS = 6;
 
@@ -47,7 +47,7 @@ export const useJournalStore = defineStore('journal', () => {
   const live = new LogBuffer(JOURNAL_ENTRIES_MAX);
   let imported: LogBuffer | undefined;
   /** Peer numbers of an imported journal, in order of first appearance. */
-  let importedNumbers = new Map<string, number>();
+  const importedNumbers = shallowRef<ReadonlyMap<string, number>>(new Map());
 
   /** Bumped (at most once per frame) whenever a buffer's lines change. */
   const version = ref(0);
@@ -55,14 +55,16 @@ export const useJournalStore = defineStore('journal', () => {
   const importInfo = shallowRef<ImportedJournal | undefined>(undefined);
   const importing = ref(false);
   const history = ref<HistoryState>('idle');
+  /** History entries loaded so far. */
+  const historyLoaded = ref(0);
   const exporting = ref<ExportFormat | undefined>(undefined);
   const lastExport = shallowRef<ExportResult | undefined>(undefined);
   const filter = shallowRef<LogFilter>({ peer: undefined, groups: new Set(KIND_GROUPS), text: '' });
 
   let started = false;
-  /** Stream entries held back while the history loads, so the two join in seq order. */
-  let held: SessionEntry[] | undefined;
   let scanFrame = false;
+  /** The newest seq the history brought, until the stream has gone past it. */
+  let historyNewest: number | undefined;
 
   const buffer = (): LogBuffer => (showing.value === 'imported' && imported !== undefined ? imported : live);
 
@@ -84,13 +86,15 @@ export const useJournalStore = defineStore('journal', () => {
     }
   }
 
-  function onFrame(entries: readonly SessionEntry[]): void {
-    if (entries.length === 0) return;
-    if (held !== undefined) {
-      for (const entry of entries) held.push(entry);
-      if (held.length > JOURNAL_ENTRIES_MAX) held = held.slice(-JOURNAL_ENTRIES_MAX);
-      return;
+  function onFrame(batch: readonly SessionEntry[]): void {
+    let entries = batch;
+    // A batch under way while the newest history arrived may repeat some of it.
+    if (historyNewest !== undefined && entries.length > 0) {
+      const newest = historyNewest;
+      entries = entries.filter((entry) => entry.seq > newest);
+      if (entries.length > 0) historyNewest = undefined;
     }
+    if (entries.length === 0) return;
     live.append(entries);
     if (showing.value === 'live') {
       scanShown();
@@ -106,33 +110,40 @@ export const useJournalStore = defineStore('journal', () => {
     void loadHistory();
   }
 
+  /**
+   * Loads what the server still holds from before the stream began, newest page first, each
+   * put before the lines already shown: the newest history appears at once, and no response
+   * is large enough to stall a frame.
+   */
   async function loadHistory(): Promise<void> {
     history.value = 'loading';
-    held = [];
-    const loaded: SessionEntry[] = [];
     try {
-      let since = -1;
-      for (;;) {
-        const page = await clusterClient().journalEntries(since, HISTORY_PAGE_MAX);
-        for (const entry of page) loaded.push(entry);
-        const last = page[page.length - 1];
-        if (last === undefined || page.length < HISTORY_PAGE_MAX || loaded.length >= JOURNAL_ENTRIES_MAX) break;
-        since = last.seq;
+      const client = clusterClient();
+      // Ask for entries before the newest the server has; keep those before the oldest shown.
+      let before = (await client.session()).journal.entries;
+      for (let loaded = 0; before > 0 && live.size < JOURNAL_ENTRIES_MAX; ) {
+        const since = Math.max(-1, before - HISTORY_PAGE - 1);
+        const answer = await client.journalEntries(since, HISTORY_PAGE);
+        const shownFrom = live.entryAt(0)?.seq ?? Infinity;
+        const page = answer.filter((entry) => entry.seq < shownFrom);
+        const oldest = answer[0];
+        if (oldest === undefined) break;
+        if (loaded === 0 && page.length > 0) historyNewest = (page[page.length - 1] as SessionEntry).seq;
+        live.prepend(page);
+        useMetricsStore().backfill(page);
+        loaded += page.length;
+        historyLoaded.value = loaded;
+        scanShown();
+        bump();
+        // The server's memory window begins here: nothing older to ask for.
+        if (oldest.seq > since + 1) break;
+        before = oldest.seq;
       }
       history.value = 'loaded';
     } catch {
-      // Not fatal: the log starts from the stream (the reason shows as the history state).
+      // Not fatal: the log shows the stream's lines (the history state says why there are no older ones).
       history.value = 'failed';
     }
-    const newest = loaded[loaded.length - 1]?.seq ?? -1;
-    const waiting = held;
-    held = undefined;
-    live.append(loaded);
-    // What the stream brought meanwhile and the history already had is left out.
-    live.append(waiting.filter((entry) => entry.seq > newest));
-    if (loaded.length > 0) useMetricsStore().backfill(loaded);
-    scanShown();
-    bump();
   }
 
   watch(filter, (next) => {
@@ -167,7 +178,8 @@ export const useJournalStore = defineStore('journal', () => {
       size: shown.size,
       dropped: shown.dropped,
       matches: shown.matchCount,
-      matchesDropped: shown.matchesDropped,
+      /** Lines dropped from the front minus lines added there: how far a paused view's lines moved up. */
+      frontShift: shown.matchesDropped - shown.matchesPrepended,
       filtered: shown.filtered,
       scanComplete: shown.scanComplete,
       scanProgress: shown.scanProgress,
@@ -179,10 +191,9 @@ export const useJournalStore = defineStore('journal', () => {
     return buffer().matchAt(index);
   }
 
-  /** The peers the shown journal has lines for, by number. */
+  /** The peers of the shown journal, by number: the session's, or those an import has lines for. */
   const peerOptions = computed(() => {
-    void version.value;
-    if (showing.value === 'imported') return [...importedNumbers].map(([id, number]) => ({ id, number }));
+    if (showing.value === 'imported') return [...importedNumbers.value].map(([id, number]) => ({ id, number }));
     return cluster.peers.map((peer) => ({ id: peer.id, number: peer.number }));
   });
 
@@ -190,7 +201,7 @@ export const useJournalStore = defineStore('journal', () => {
 
   /** A peer's number in the shown journal (the session's, or an import's order of appearance). */
   function peerNumber(id: string): number | undefined {
-    return showing.value === 'imported' ? importedNumbers.get(id) : liveNumbers.value.get(id);
+    return showing.value === 'imported' ? importedNumbers.value.get(id) : liveNumbers.value.get(id);
   }
 
   /** `#3` for peer 3; `cluster` for the cluster's own events; the port of a peer without a number. */
@@ -214,7 +225,7 @@ export const useJournalStore = defineStore('journal', () => {
         if ('peer' in event && !numbers.has(event.peer)) numbers.set(event.peer, numbers.size + 1);
       }
       imported = buffer;
-      importedNumbers = numbers;
+      importedNumbers.value = numbers;
       const info: ImportedJournal = {
         name: file.name ?? 'journal',
         entries: buffer.size,
@@ -240,7 +251,7 @@ export const useJournalStore = defineStore('journal', () => {
   function showLive(): void {
     showing.value = 'live';
     imported = undefined;
-    importedNumbers = new Map();
+    importedNumbers.value = new Map();
     importInfo.value = undefined;
     scanShown();
     bump();
@@ -280,6 +291,7 @@ export const useJournalStore = defineStore('journal', () => {
     importInfo,
     importing,
     history,
+    historyLoaded,
     exporting,
     lastExport,
     filter,
