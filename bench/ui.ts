@@ -268,6 +268,7 @@ class Workload {
 // The page's side: a frame recorder and a stream consumer, read through Pinia
 
 interface PhaseFigures {
+  readonly longFrames: LongFrame[];
   readonly frames: number[];
   readonly work: number[];
   readonly delays: number[];
@@ -277,6 +278,8 @@ interface PhaseFigures {
   readonly longTasks: number;
   readonly longTaskMs: number;
   readonly rows: number;
+  /** The page's JavaScript heap at the end of the phase (Chromium's `performance.memory`). */
+  readonly heapBytes: number;
 }
 
 /*
@@ -302,7 +305,20 @@ interface PageBatch {
   readonly now: number;
   readonly dropped: number;
 }
+interface LongFrameEntry {
+  readonly startTime: number;
+  readonly duration: number;
+  readonly renderStart: number;
+  readonly scripts: readonly { invoker: string; sourceFunctionName: string; duration: number; forcedStyleAndLayoutDuration: number }[];
+}
+interface LongFrame {
+  readonly ms: number;
+  /** From the start of the frame's rendering (animation callbacks, style, layout, paint) to its end. */
+  readonly renderMs: number;
+  readonly scripts: readonly { what: string; ms: number; forcedLayoutMs: number }[];
+}
 interface Probe {
+  longFrames: LongFrame[];
   frames: number[];
   work: number[];
   delays: number[];
@@ -315,10 +331,11 @@ interface Probe {
 }
 interface PageGlobals {
   readonly document: {
-    querySelector(selector: string): (PageElement & { __vue_app__?: { config: { globalProperties: { $pinia?: PageStores } } } }) | null;
+    querySelector(selector: string): (PageElement & { __vue_app__?: { config: { globalProperties: { $pinia?: PageStores } } }; getAttribute(name: string): string | null; click(): void }) | null;
     querySelectorAll(selector: string): { readonly length: number };
   };
   requestAnimationFrame(callback: (time: number) => void): number;
+  readonly performance: { memory?: { usedJSHeapSize: number } };
   readonly MessageChannel: new () => { port1: { onmessage: (() => void) | null }; port2: { postMessage(message: unknown): void } };
   readonly PerformanceObserver: new (callback: (list: { getEntries(): { duration: number }[] }) => void) => { observe(options: { type: string; buffered?: boolean }): void };
   __uiBench?: Probe;
@@ -331,7 +348,7 @@ async function installProbe(page: Page): Promise<void> {
     const stores = inPage.document.querySelector('#app')?.__vue_app__?.config.globalProperties.$pinia;
     const stream = stores?._s.get('stream') as { consume(consumer: (batch: PageBatch) => void): void } | undefined;
     if (stream === undefined) throw new Error('no stream store in the page: is this the Ringside window?');
-    const probe: Probe = { frames: [], work: [], delays: [], oldestDelays: [], entries: 0, dropped: 0, longTasks: 0, longTaskMs: 0, last: 0 };
+    const probe: Probe = { longFrames: [], frames: [], work: [], delays: [], oldestDelays: [], entries: 0, dropped: 0, longTasks: 0, longTaskMs: 0, last: 0 };
     // A frame's work: from its first animation-frame callback (this one: registered a frame
     // ahead, it runs before the window's) to the first task after the frame's style, layout
     // and paint, which a message posted now waits for.
@@ -365,6 +382,17 @@ async function installProbe(page: Page): Promise<void> {
     } catch {
       // No long-task timing here: the figure stays zero.
     }
+    try {
+      // Long animation frames (over 50 ms): what their time went to, for --profile.
+      new inPage.PerformanceObserver((list) => {
+        for (const entry of list.getEntries() as unknown as LongFrameEntry[]) {
+          const scripts = entry.scripts.map((script) => ({ what: `${script.invoker} ${script.sourceFunctionName || ''}`.trim(), ms: script.duration, forcedLayoutMs: script.forcedStyleAndLayoutDuration }));
+          probe.longFrames.push({ ms: entry.duration, renderMs: entry.renderStart > 0 ? entry.startTime + entry.duration - entry.renderStart : 0, scripts });
+        }
+      }).observe({ type: 'long-animation-frame', buffered: false });
+    } catch {
+      // No long-animation-frame timing in this Chromium.
+    }
     inPage.__uiBench = probe;
   });
 }
@@ -376,6 +404,7 @@ async function take(page: Page): Promise<PhaseFigures> {
     const probe = inPage.__uiBench;
     if (probe === undefined) throw new Error('the probe is not installed');
     const figures = {
+      longFrames: probe.longFrames,
       frames: probe.frames,
       work: probe.work,
       delays: probe.delays,
@@ -385,10 +414,25 @@ async function take(page: Page): Promise<PhaseFigures> {
       longTasks: probe.longTasks,
       longTaskMs: probe.longTaskMs,
       rows: inPage.document.querySelectorAll('[data-testid="log-line"]').length,
+      heapBytes: inPage.performance.memory?.usedJSHeapSize ?? 0,
     };
-    Object.assign(probe, { frames: [], work: [], delays: [], oldestDelays: [], entries: 0, dropped: 0, longTasks: 0, longTaskMs: 0 });
+    Object.assign(probe, { longFrames: [], frames: [], work: [], delays: [], oldestDelays: [], entries: 0, dropped: 0, longTasks: 0, longTaskMs: 0 });
     return figures;
   });
+}
+
+/** Waits until the journal store has loaded the session so far; the lines it holds then. */
+async function waitForHistory(page: Page): Promise<number> {
+  const handle = await page.waitForFunction(
+    () => {
+      const inPage = globalThis as unknown as PageGlobals;
+      const journal = inPage.document.querySelector('#app')?.__vue_app__?.config.globalProperties.$pinia?._s.get('journal') as { history: string; stats: { size: number } } | undefined;
+      return journal !== undefined && journal.history !== 'loading' && journal.history !== 'idle' ? journal.stats.size : false;
+    },
+    undefined,
+    { timeout: 60_000, polling: 100 },
+  );
+  return (await handle.jsonValue()) as number;
 }
 
 /** Loads `lines` synthetic entries into the journal store (the `?bench` path); ms it took. */
@@ -412,6 +456,9 @@ async function scrollLog(page: Page, durationMs: number): Promise<{ steps: numbe
     const inPage = globalThis as unknown as PageGlobals;
     const scroller = inPage.document.querySelector('[data-testid="log-scroller"]');
     if (scroller === null) throw new Error('no log scroller on screen');
+    // Scrolling from a script is not the user's: pause following as the user would, first.
+    const follow = inPage.document.querySelector('[data-testid="log-follow"]');
+    if (follow?.getAttribute('aria-pressed') === 'true') follow.click();
     const rowPx = 20;
     const started = performance.now();
     let steps = 0;
@@ -554,6 +601,7 @@ function phaseRow(result: PhaseResult, seconds: number): string[] {
     `${ms(quantile(result.managerDelays, 0.5), 0)} / ${ms(quantile(result.managerDelays, 0.95), 0)}`,
     count(entries / seconds),
     count(dropped),
+    count(result.figures.heapBytes / 1_048_576),
     `${percent(result.cpu.chromium)} / ${percent(result.cpu.peers)} / ${percent(result.cpu.bench)} / ${percent(result.cpu.others)}`,
   ];
 }
@@ -575,6 +623,7 @@ const PHASE_HEADER = [
   'to manager p50/p95',
   'entries/s',
   'dropped',
+  'heap MB',
   'CPU chromium/peers/bench/others',
 ];
 
@@ -661,8 +710,15 @@ async function run(): Promise<void> {
   workload.start();
   await sleep(3000);
   const results: PhaseResult[] = [];
+  let historyLoad: { ms: number; lines: number } | undefined;
   for (const view of VIEWS) {
+    const clicked = Date.now();
     await page.click(`nav [data-view="${view}"]`);
+    // The log's first opening loads the session so far: measured apart, not in the frames.
+    if (view === 'log') {
+      const lines = await waitForHistory(page);
+      historyLoad = { ms: Date.now() - clicked, lines };
+    }
     await sleep(1000);
     progress(`${view}: measuring for ${VIEW_MS / 1000} s…`);
     results.push(await measure(view, page, session, manager, () => sleep(VIEW_MS)));
@@ -700,13 +756,35 @@ async function run(): Promise<void> {
   console.log('  manager\'s journal in this process, the first leg of the same way (peer → manager → server → page). dropped: entries the server dropped because');
   console.log('  the page read too slowly. CPU: share of all cores used by Chromium (all its processes), the peers, this process (manager, server,');
   console.log('  workload) and other processes on the machine. main busy/script: the share of the page\'s main thread busy with tasks, and running');
-  console.log('  script (Chromium\'s own counters).');
+  console.log('  script (Chromium\'s own counters). heap: the page\'s JavaScript heap at the end of the phase.');
+  if (historyLoad !== undefined) console.log(`  Opening the log the first time loaded the session so far, ${count(historyLoad.lines)} lines, in ${count(historyLoad.ms)} ms (not in the log's figures).`);
   console.log(
     `  The fill of ${LOG_LINES.toLocaleString('en')} lines took ${ms(fill.fillMs, 0)} ms (${count(fill.size)} kept); the scroll made ${count(scroll.steps)} steps over ${count(scroll.scrollHeight)} px with ` +
       `${count(scrolled.figures.rows)} rows in the page; the top row matched the scroll position ${count(scroll.checked - scroll.mismatched)} of ${count(scroll.checked)} times.`,
   );
   if (pageErrors.length > 0) console.log(`  The page threw: ${pageErrors.slice(0, 3).join('; ')}`);
   for (const [name, profile] of profiles) {
+    const phase = [...results, scrolled, idle].find((result) => result.name === name);
+    if (phase !== undefined && phase.figures.longFrames.length > 0) {
+      const frames = phase.figures.longFrames;
+      const byScript = new Map<string, { ms: number; layoutMs: number; count: number }>();
+      for (const frame of frames) {
+        for (const script of frame.scripts) {
+          const total = byScript.get(script.what) ?? { ms: 0, layoutMs: 0, count: 0 };
+          byScript.set(script.what, { ms: total.ms + script.ms, layoutMs: total.layoutMs + script.forcedLayoutMs, count: total.count + 1 });
+        }
+      }
+      console.log('');
+      console.log(
+        `Long animation frames, ${name}: ${frames.length}, ${ms(frames.reduce((sum, frame) => sum + frame.ms, 0), 0)} ms in all, of which rendering (style, layout, paint) ${ms(frames.reduce((sum, frame) => sum + frame.renderMs, 0), 0)} ms; their scripts:`,
+      );
+      console.log(
+        table(
+          ['script (invoker, function)', 'count', 'ms', 'forced layout ms'],
+          [...byScript].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8).map(([what, total]) => [what.slice(0, 90), count(total.count), ms(total.ms, 0), ms(total.layoutMs, 0)]),
+        ),
+      );
+    }
     console.log('');
     console.log(`Profile of the page, ${name}: self time by function (the built, minified window; (program) and (garbage collector) are Chromium's own)`);
     console.log(table(['function  file:line:column', 'ms', 'share'], topFunctions(profile)));
