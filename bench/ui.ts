@@ -212,7 +212,10 @@ class Workload {
   #timer: ReturnType<typeof setInterval> | undefined;
   #startedAt = 0;
   #stoppedAt = 0;
-  #written = 0;
+  /** The next key a put writes, and the keys a put has stored (reads ask only for those). */
+  #nextKey = 0;
+  readonly #stored: number[] = [];
+  readonly #storedSet = new Set<number>();
   readonly #manager: ClusterManager;
   readonly #rate: number;
   #drained: (() => void) | undefined;
@@ -234,15 +237,21 @@ class Workload {
   #one(): void {
     const number = this.issued++;
     this.#inFlight++;
-    // Half writes, half reads of keys already written.
-    const write = number % 2 === 0 || this.#written === 0;
-    const key = `bench:${write ? this.#written++ % KEYS : number % Math.min(this.#written, KEYS)}`;
+    // Half writes, half reads of keys a write has stored (a read of a key whose put is still
+    // under way would be refused as missing, which says nothing about the cluster).
+    const write = number % 2 === 0 || this.#stored.length === 0;
+    const index = write ? this.#nextKey++ % KEYS : (this.#stored[number % this.#stored.length] as number);
+    const key = `bench:${index}`;
     const started = performance.now();
     const operation = write ? this.#manager.put(key, `value-${number}-${'x'.repeat(24)}`) : this.#manager.get(key);
     operation.then(
       (result) => {
         this.completed++;
         if (!result.ok) this.failed++;
+        else if (write && !this.#storedSet.has(index)) {
+          this.#storedSet.add(index);
+          this.#stored.push(index);
+        }
         this.latenciesMs.push(performance.now() - started);
       },
       () => this.errors++,
