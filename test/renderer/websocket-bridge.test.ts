@@ -70,3 +70,21 @@ test('requests made while connecting are sent once the socket opens', async () =
   expect(peers).toEqual([]);
   expect(faults.loss).toBe(0);
 });
+
+test('a batch keeps well-shaped entries and drops malformed ones; a reply is parsed by its schema', async () => {
+  const { readFrame } = await import('../../src/renderer/src/api/websocket.ts');
+  const good = { seq: 1, at: 5, event: { kind: 'log', tick: 1, peer: 'a', text: 'x' } };
+  const errors: unknown[] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => errors.push(args);
+  try {
+    const frame = readFrame(JSON.stringify({ t: 'events', entries: [good, { seq: 'x' }, 7, { seq: 2, at: 1, event: {} }], dropped: 3 }));
+    expect(frame).toEqual({ t: 'events', entries: [good], dropped: 3 });
+    expect(errors).toHaveLength(1);
+  } finally {
+    console.error = original;
+  }
+  expect(() => readFrame(JSON.stringify({ t: 'events', entries: [], peers: [{ id: 1 }] }))).toThrow();
+  expect(() => readFrame(JSON.stringify({ t: 'res', id: 'one', ok: true }))).toThrow();
+  expect(readFrame(JSON.stringify({ t: 'res', id: 4, ok: false, error: 'no' }))).toEqual({ t: 'res', id: 4, ok: false, error: 'no' });
+});

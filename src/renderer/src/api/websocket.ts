@@ -7,7 +7,8 @@
  * `onConnection` says so, so the window can show it.
  */
 import { CAPABILITIES, CAPABILITY_NAMES, type CapabilityName, type ExportOutcome, type RingsideBridge } from '../../../shared/api/bridge.ts';
-import { apiServerFrameSchema, type ApiCommandInput, type ApiEvents } from '../../../shared/api/cluster-api.ts';
+import { apiResponseSchema, peerSummarySchema, type ApiCommandInput, type ApiEvents, type ApiResponse } from '../../../shared/api/cluster-api.ts';
+import type { SessionEntry } from '../../../shared/journal/session.ts';
 import { exportFileName, type ExportFormat } from '../../../shared/journal/session.ts';
 
 /** Starting 64 peers on a small machine takes a while; nothing else comes near. */
@@ -57,7 +58,7 @@ export function createWebSocketBridge(base: URL, token: string): WebSocketBridge
     current.addEventListener('message', (message) => {
       let frame;
       try {
-        frame = apiServerFrameSchema.parse(JSON.parse(String(message.data)));
+        frame = readFrame(String(message.data));
       } catch (error) {
         console.error('ringside: an unreadable frame from the server', error);
         return;
@@ -147,4 +148,30 @@ export function createWebSocketBridge(base: URL, token: string): WebSocketBridge
       socket?.close();
     },
   };
+}
+
+/**
+ * One frame from the server. Replies are parsed with their schema. Event batches carry up to
+ * tens of thousands of entries a second that the manager already validated when its peers sent
+ * them, and a full schema parse of each was the page's largest script cost under load
+ * (`npm run bench:ui`): their envelope and each entry's shape are checked, and an entry that is
+ * not one is dropped and reported.
+ */
+export function readFrame(text: string): ApiEvents | ApiResponse {
+  const value: unknown = JSON.parse(text);
+  if (typeof value !== 'object' || value === null || (value as { t?: unknown }).t !== 'events') return apiResponseSchema.parse(value);
+  const batch = value as { entries?: unknown; peers?: unknown; dropped?: unknown };
+  if (!Array.isArray(batch.entries)) throw new Error('an event batch without entries');
+  const entries = batch.entries.filter(isEntryShaped);
+  if (entries.length < batch.entries.length) console.error(`ringside: ${batch.entries.length - entries.length} malformed journal entries dropped`);
+  const events: ApiEvents = { t: 'events', entries };
+  if (batch.peers !== undefined) events.peers = peerSummarySchema.array().parse(batch.peers);
+  if (typeof batch.dropped === 'number') events.dropped = batch.dropped;
+  return events;
+}
+
+function isEntryShaped(entry: unknown): entry is SessionEntry {
+  if (typeof entry !== 'object' || entry === null) return false;
+  const { seq, at, event } = entry as { seq?: unknown; at?: unknown; event?: { kind?: unknown; tick?: unknown } };
+  return Number.isInteger(seq) && typeof at === 'number' && typeof event === 'object' && event !== null && typeof event.kind === 'string' && typeof event.tick === 'number';
 }
