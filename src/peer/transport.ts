@@ -26,6 +26,8 @@ const QUEUE_MESSAGES_MAX = 1024;
 const SOCKET_BUFFER_BYTES_MAX = 16 * 1_048_576;
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 2000;
+/** How often `drained` looks again. */
+const DRAIN_POLL_MS = 5;
 
 export interface TransportOptions {
   readonly host: string;
@@ -39,6 +41,13 @@ export interface TransportOptions {
   readonly onControl: (channel: ControlChannel) => void;
   /** Something was refused: counted here, journaled by the caller. */
   readonly onRefused: (from: string, reason: RejectReason, detail: string) => void;
+  /**
+   * An authenticated `file` connection from the peer `from` (a DHT file transfer): the handler
+   * owns the socket. Without a handler such connections are closed.
+   */
+  readonly onFile?: (from: string, socket: WebSocket) => void;
+  /** Words for a failure to listen; default: `listenError`'s, which suggest `--listen`. */
+  readonly describeListenError?: (error: NodeJS.ErrnoException) => string;
 }
 
 /** A control client's connection, after the handshake. */
@@ -97,7 +106,7 @@ export class WsTransport {
         maxPayload: Math.max(options.messageBytesMax + 1024, CONTROL_FRAME_BYTES_MAX),
       });
       server.once('error', (error: NodeJS.ErrnoException) => {
-        reject(new Error(listenError(error, options.host, options.port)));
+        reject(new Error(options.describeListenError?.(error) ?? listenError(error, options.host, options.port)));
       });
       server.once('listening', () => {
         const address = server.address();
@@ -150,6 +159,21 @@ export class WsTransport {
     this.#corked.clear();
   };
 
+  /**
+   * Resolves once every message handed to `send` has left this process (no link dialing or
+   * queueing, no socket holding unsent bytes), or after `timeoutMs`: true if all left.
+   */
+  async drained(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const idle = (): boolean =>
+      [...this.#links.values()].every((link) => !link.dialing && link.queue.length === 0 && (link.socket === undefined || link.socket.bufferedAmount === 0));
+    while (!idle()) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    }
+    return true;
+  }
+
   /** Closes every connection and the port. */
   close(): Promise<void> {
     this.#closed = true;
@@ -196,7 +220,7 @@ export class WsTransport {
       clearTimeout(timer);
       const auth = authSchema.safeParse(parseJson(data, isBinary));
       const expected = auth.success ? authProof(this.#options.secret, nonce, auth.data.nonce, auth.data.role, auth.data.id) : '';
-      if (!auth.success || !sameProof(auth.data.proof, expected) || (auth.data.role === 'peer' && auth.data.id === undefined)) {
+      if (!auth.success || !sameProof(auth.data.proof, expected) || (auth.data.role !== 'control' && auth.data.id === undefined)) {
         this.counters.connectionsRefused++;
         this.#refuse(remote, 'unauthenticated', auth.success ? 'a wrong proof (another secret?); connection closed' : 'no handshake before the first frame; connection closed');
         socket.close(4001, 'unauthenticated');
@@ -205,7 +229,9 @@ export class WsTransport {
       this.counters.connectionsAccepted++;
       socket.send(JSON.stringify({ t: 'welcome', proof: welcomeProof(this.#options.secret, nonce, auth.data.nonce, this.id) }));
       if (auth.data.role === 'control') this.#options.onControl(controlChannel(socket));
-      else this.#open(auth.data.id as string, socket, auth.data.id as string);
+      else if (auth.data.role === 'peer') this.#open(auth.data.id as string, socket, auth.data.id as string);
+      else if (this.#options.onFile !== undefined) this.#options.onFile(auth.data.id as string, socket);
+      else socket.close(4000, 'no file transfers here');
     });
     socket.on('close', () => clearTimeout(timer));
   }

@@ -8,8 +8,9 @@
  *   client → peer   { t: 'auth', role, id?, nonce, proof }   proof = HMAC(secret, 'auth|…')
  *   peer → client   { t: 'welcome', proof }                   proof = HMAC(secret, 'welcome|…')
  * A connection that sends anything else first, or a wrong proof, is closed. After the handshake
- * a `peer` connection carries protocol messages (JSON, see `kv/peer.ts`) both ways, and a
- * `control` connection carries the frames below.
+ * a `peer` connection carries protocol messages (JSON, see `kv/peer.ts`) both ways, a `control`
+ * connection carries the frames below, and a `file` connection one DHT file transfer
+ * (`dht-transfer.ts`).
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -30,8 +31,9 @@ const proof = z.string().regex(/^[0-9a-f]{64}$/, 'a proof is an HMAC-SHA256 in h
 export const helloSchema = z.object({ t: z.literal('hello'), v: z.number().int(), peer: peerIdSchema, nonce });
 export const authSchema = z.object({
   t: z.literal('auth'),
-  role: z.enum(['peer', 'control']),
-  /** A peer says who it is: the id its messages come from. */
+  /** Append only: the roles are part of the protocol. */
+  role: z.enum(['peer', 'control', 'file']),
+  /** A peer (or a file's sender) says who it is: the id its messages come from. */
   id: peerIdSchema.optional(),
   nonce,
   proof,

@@ -1,0 +1,44 @@
+/**
+ * A DHT peer's working folder: where it finds the files it holds (`NNNN` with any extension, as
+ * the classroom's `4103.pdf`) and where it saves those it receives (`received_NNNN.ext`). A file
+ * being received is written under a hidden temporary name and renamed only when whole, so a
+ * `received_` file is never half a file.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { extensionSchema } from '../../shared/protocol/dht-transfer.ts';
+
+export interface FolderFile {
+  readonly path: string;
+  /** What follows the four digits: `.pdf`, or empty. */
+  readonly extension: string;
+  readonly bytes: number;
+}
+
+/**
+ * The file named `file` (four digits) with any extension, the first by name when there are
+ * several; undefined when there is none. Names whose extension could not travel (spaces, odd
+ * characters) and anything that is not a regular file are passed over.
+ */
+export async function findFile(folder: string, file: string): Promise<FolderFile | undefined> {
+  const names = (await readdir(folder)).filter((name) => name === file || name.startsWith(`${file}.`)).sort();
+  for (const name of names) {
+    const extension = name.slice(file.length);
+    if (!extensionSchema.safeParse(extension).success) continue;
+    const path = join(folder, name);
+    const stats = await stat(path).catch(() => undefined);
+    if (stats?.isFile()) return { path, extension, bytes: stats.size };
+  }
+  return undefined;
+}
+
+/** Where a received file is saved once whole. */
+export function receivedPath(folder: string, file: string, extension: string): string {
+  return join(folder, `received_${file}${extension}`);
+}
+
+/** A hidden name in the same folder (so the rename is atomic) for a file still arriving. */
+export function temporaryPath(folder: string, file: string, extension: string): string {
+  return join(folder, `.received_${file}${extension}.${randomBytes(4).toString('hex')}.part`);
+}
