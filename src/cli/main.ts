@@ -17,6 +17,7 @@ import { kvCommand, membersCommand } from './commands/client.ts';
 import { clusterCommand, serveCommand } from './commands/cluster.ts';
 import { journalCommand } from './commands/journal.ts';
 import { peerCommand } from './commands/peer.ts';
+import { addP2pCommands } from './p2p-commands.ts';
 import { simCommand } from './commands/sim.ts';
 import { checkOutputPath, FileError } from './files.ts';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.ts';
@@ -33,7 +34,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 
   // Commands that only group others answer a missing or unknown subcommand with one line.
   program.argument('[command]').action((name?: string) => {
-    usage(name === undefined ? 'a command is missing (try: ringside --help)' : `unknown command '${name}' (commands: grade, sim, peer, cluster, serve, put, get, del, members, journal)`);
+    usage(name === undefined ? 'a command is missing (try: ringside --help)' : `unknown command '${name}' (commands: grade, sim, peer, p2p, cluster, serve, put, get, del, members, journal)`);
   });
   const grade = program
     .command('grade')
@@ -94,6 +95,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .action(async (options: { listen: { host: string; port: number }; join: string[]; protocol: 'swim' | 'gossip'; tickMs: number; secretFile?: string; redisPort: number; redis: boolean; seed?: string }) => {
       status = await peerCommand({ ...options, redisPort: options.redis ? options.redisPort : false }, io);
     });
+
+  addP2pCommands(program, io, (value) => {
+    status = value;
+  });
 
   const clusterOptions = (command: Command, peers: (text: string) => number = parsePeerCount, peersHelp = 'how many peers to start'): Command =>
     command

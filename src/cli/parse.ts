@@ -72,3 +72,26 @@ export function parsePeerCount(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 64) throw new InvalidArgumentError('a cluster has 1 to 64 peers.');
   return Number(text);
 }
+
+/** A circular DHT peer's identity: 0-255, as the classroom's. */
+export function parseIdentity(text: string): number {
+  if (!/^\d{1,3}$/.test(text) || Number(text) > 255) throw new InvalidArgumentError(`'${text}' is not a peer: a peer is a whole number from 0 to 255.`);
+  return Number(text);
+}
+
+/** A ping interval in seconds, as the classroom gives it: a positive number (fractions allowed), at most a day. */
+export function parsePingInterval(text: string): number {
+  const seconds = Number(text);
+  if (!/^\d*\.?\d+$/.test(text) || !(seconds > 0) || seconds > 86_400) {
+    throw new InvalidArgumentError(`'${text}' is not a ping interval: a positive number of seconds (such as 30 or 0.5), at most 86400.`);
+  }
+  return seconds;
+}
+
+/** The port of DHT peer 0; peer i listens on base + i, so the base leaves room for 255 more. */
+export function parsePortBase(text: string): number {
+  if (!/^\d{1,5}$/.test(text) || Number(text) < 1 || Number(text) > 65_535 - 255) {
+    throw new InvalidArgumentError(`'${text}' is not a port base: 1 to ${65_535 - 255} (peer i listens on base + i).`);
+  }
+  return Number(text);
+}
