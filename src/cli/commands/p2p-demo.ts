@@ -73,7 +73,7 @@ export async function p2pDemoCommand(options: DemoOptions, io: CliIo, input: Nod
     child.on('error', (error) => io.err(`demo: cannot start peer ${peer}: ${error.message}\n`));
     child.on('exit', (code, signal) => {
       if (children.get(peer) === child) children.delete(peer);
-      io.out(`[peer ${peer}] ${code === 0 ? 'exited' : signal !== null ? `stopped (${signal})` : `exited with status ${code}`}\n`);
+      io.out(`[peer ${peer}] ${describeExit(code, signal)}\n`);
     });
   };
 
@@ -150,6 +150,13 @@ async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
   }, STOP_GRACE_MS);
   await Promise.all(exits);
   clearTimeout(timer);
+}
+
+/** A p2p peer exits 0 after Quit, 130 on Ctrl-C and 143 on SIGTERM (both abrupt). */
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  if (code === 0) return 'exited';
+  if (code === 130 || code === 143) return `stopped at once (${code === 130 ? 'SIGINT' : 'SIGTERM'})`;
+  return signal !== null ? `stopped (${signal})` : `exited with status ${code}`;
 }
 
 function running(children: ReadonlyMap<number, ChildProcess>): string {
