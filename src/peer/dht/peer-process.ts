@@ -12,8 +12,7 @@
  * Time: tick t is the t-th `tickMs` slice since the peer started. Inputs (messages, typed lines,
  * transfer results) are stepped the moment they arrive; the timer steps one tick per elapsed tick.
  */
-import type { DhtCommand } from '../../shared/dht/commands.ts';
-import { parseConsoleLine } from '../../shared/dht/commands.ts';
+import { parseConsoleLine, type DhtCommand, type DhtReply } from '../../shared/dht/commands.ts';
 import { AddressBook } from '../../shared/dht/address-book.ts';
 import type { DhtConfig } from '../../shared/dht/config.ts';
 import { DhtPeer } from '../../shared/dht/peer.ts';
@@ -21,7 +20,6 @@ import { isFileName } from '../../shared/dht/placement.ts';
 import type { JournalEvent } from '../../shared/journal/events.ts';
 import type { MachineInput, MachineOutput } from '../../shared/machine.ts';
 import { DHT_MESSAGE_BYTES_MAX, type DhtMessage } from '../../shared/protocol/dht.ts';
-import type { DhtReply } from '../../shared/dht/commands.ts';
 import { WsTransport } from '../transport.ts';
 import { FileTransfers } from './transfers.ts';
 

@@ -6,7 +6,7 @@
  */
 import type { WebSocket } from 'ws';
 import { TRANSFER_REFUSED_CODE } from '../../shared/protocol/dht-transfer.ts';
-import { findFile } from './file-folder.ts';
+import { findFile, type FolderFile } from './file-folder.ts';
 import { FileReceiver } from './file-receiver.ts';
 import { sendFile } from './file-sender.ts';
 
@@ -60,7 +60,7 @@ export class FileTransfers {
 
   async #send(to: string, file: string): Promise<void> {
     const started = performance.now();
-    let source;
+    let source: FolderFile | undefined;
     try {
       source = await findFile(this.#options.folder, file);
     } catch (error) {
