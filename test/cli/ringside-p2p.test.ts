@@ -130,6 +130,48 @@ describe('ringside p2p: a running peer', () => {
   });
 });
 
+describe('ringside p2p --fingers', () => {
+  /** Peers 0, 64, 128 and 192 with fast ticks; resolves once each has been pinged by its predecessor. */
+  async function ringOfFour(fingers: boolean): Promise<Map<number, P2pPeer>> {
+    const ring = [0, 64, 128, 192];
+    const portBase = await freePortBase(ring);
+    const folder = temporaryFolder();
+    const peers = new Map<number, P2pPeer>();
+    ring.forEach((identity, index) => {
+      const [first, second] = [ring[(index + 1) % 4], ring[(index + 2) % 4]] as [number, number];
+      const args = ['init', String(identity), String(first), String(second), '1', '--tick-ms', '20', '--port-base', String(portBase), '--dir', folder];
+      const peer = new P2pPeer(identity, fingers ? [...args, '--fingers'] : args);
+      started.push(peer);
+      peers.set(identity, peer);
+    });
+    await Promise.all(ring.map((identity, index) => peers.get(identity)?.said(`Ping request message received from Peer ${ring[(index + 3) % 4]}`)));
+    return peers;
+  }
+
+  it('routes Store along fingers when asked (0 → 128 → 192 for hash 150), along first successors by default', async () => {
+    const [chord, classroom] = await Promise.all([ringOfFour(true), ringOfFour(false)]);
+    const at = (peers: Map<number, P2pPeer>, identity: number): P2pPeer => peers.get(identity) as P2pPeer;
+    expect(at(chord, 0).notes.some((note) => note.includes('finger tables on'))).toBe(true);
+    expect(at(classroom, 0).notes.some((note) => note.includes('finger tables on'))).toBe(false);
+
+    // Finger 7 of peer 0 (the owner of 128) is looked up a moment after the start: store until it is used.
+    const fingerLine = 'Store 0150 request forwarded to Peer 128';
+    for (let tries = 0; !at(chord, 0).lines.includes(fingerLine) && tries < 60; tries++) {
+      at(chord, 0).type('Store 0150');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(at(chord, 0).lines).toContain(fingerLine);
+    await at(chord, 128).said('Store 0150 request forwarded to my successor');
+    await at(chord, 192).said('Store 0150 request accepted');
+
+    at(classroom, 0).type('Store 0150');
+    await at(classroom, 192).said('Store 0150 request accepted');
+    expect(at(classroom, 0).linesSince(0)).toEqual(['Store 0150 request forwarded to my successor']);
+    expect(at(classroom, 64).linesSince(0)).toEqual(['Store 0150 request forwarded to my successor']);
+    expect(at(classroom, 128).linesSince(0)).toEqual(['Store 0150 request forwarded to my successor']);
+  }, 30_000);
+});
+
 describe('ringside p2p demo', () => {
   it('starts the reference ring, names each line\'s peer, forwards typed lines, and leaves no child behind', async () => {
     const portBase = await freePortBase([2, 4, 5, 8, 9, 14, 19]);

@@ -61,7 +61,7 @@ export async function p2pDemoCommand(options: DemoOptions, io: CliIo, input: Nod
       return;
     }
     const flags = !process.features.typescript ? ['--experimental-strip-types'] : [];
-    const commonArgs = ['--host', options.host, '--port-base', String(options.portBase), '--dir', folder, '--tick-ms', String(options.tickMs)];
+    const commonArgs = ['--host', options.host, '--port-base', String(options.portBase), '--dir', folder, '--tick-ms', String(options.tickMs), ...(options.fingers === true ? ['--fingers'] : [])];
     const child = spawn(process.execPath, [...flags, '--no-warnings', P2P_ENTRY, ...args, String(options.interval), ...commonArgs], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, [SECRET_ENV]: secret, [EXIT_WITH_PARENT_ENV]: '1' },

@@ -30,6 +30,8 @@ export interface P2pOptions {
   readonly dir: string;
   readonly tickMs: number;
   readonly secretFile?: string;
+  /** Beyond the classroom: Chord finger tables (`DhtConfig.fingers`). Default off. */
+  readonly fingers?: boolean;
 }
 
 export interface P2pStart {
@@ -68,7 +70,7 @@ export async function p2pPeerCommand(
       host: options.host,
       portBase: options.portBase,
       tickMs: options.tickMs,
-      config: { pingIntervalTicks: ticksFromSeconds(start.pingIntervalSeconds, options.tickMs) },
+      config: { pingIntervalTicks: ticksFromSeconds(start.pingIntervalSeconds, options.tickMs), fingers: options.fingers === true },
       secret,
       folder,
       onLine: (text) => io.out(`${text}\n`),
@@ -83,7 +85,7 @@ export async function p2pPeerCommand(
     io.err(`error: ${(error as Error).message}\n`);
     return error instanceof SecretError ? EXIT_USAGE : EXIT_FAILED;
   }
-  io.err(`peer ${start.identity} listening on ${peer.id}: ${describeStart(start)}; files in ${folder}\n`);
+  io.err(`peer ${start.identity} listening on ${peer.id}: ${describeStart(start)}${options.fingers === true ? ', finger tables on' : ''}; files in ${folder}\n`);
   io.err('type Store NNNN, Request NNNN or Quit; Ctrl-C leaves without telling anyone\n');
 
   return new Promise((resolveStatus) => {
