@@ -56,12 +56,39 @@ test('events reach every subscriber until it unsubscribes', async () => {
   expect(batches.length).toBe(seen);
 });
 
-test('a wrong token never opens; the client says it is reconnecting and requests wait', async () => {
+test('a token the server refuses (a new session on the same address) ends the connection: it says why, and requests fail at once', async () => {
   bridge = createWebSocketBridge(base(), 'not-the-token');
+  const states: { state: ConnectionState; detail?: string }[] = [];
+  bridge.onConnection((state, detail) => states.push({ state, detail }));
+  const early = bridge.session();
+  await expect(early).rejects.toThrow(/new session.*token.*ringside serve/);
+  expect(states.map((entry) => entry.state)).not.toContain('open');
+  expect(states.at(-1)).toEqual({ state: 'ended', detail: expect.stringContaining(`127.0.0.1:${server.port}`) });
+  const started = Date.now();
+  await expect(bridge.peers()).rejects.toThrow(/new session/);
+  expect(Date.now() - started).toBeLessThan(100);
+});
+
+test('while the server is away, a request waits and is sent once it is back, never reported failed and run anyway', async () => {
+  const token = server.token;
+  const port = server.port;
+  bridge = createWebSocketBridge(base(), token);
   const states: ConnectionState[] = [];
   bridge.onConnection((state) => states.push(state));
-  await expect.poll(() => states.includes('closed'), { timeout: 5000 }).toBe(true);
-  expect(states).not.toContain('open');
+  await bridge.session();
+  await server.close();
+  await expect.poll(() => states.at(-1), { timeout: 5000 }).toBe('closed');
+  // Made while nothing answers: at least one more attempt fails before the server returns.
+  const applied = bridge.setFaults({ loss: 0.5, duplicate: 0, links: [], partitions: [] });
+  let settled: 'resolved' | 'rejected' | undefined;
+  applied.then(() => (settled = 'resolved'), () => (settled = 'rejected'));
+  await new Promise((resolve) => setTimeout(resolve, 1200));
+  expect(settled).toBeUndefined();
+  server = new ApiServer({ manager, startedAt: Date.now() }, { port, token });
+  await server.listen();
+  expect((await applied).loss).toBe(0.5);
+  expect(manager.faults.loss).toBe(0.5);
+  expect(states.at(-1)).toBe('open');
 });
 
 test('requests made while connecting are sent once the socket opens', async () => {

@@ -3,8 +3,11 @@
  * the Electron preload exposes, so nothing above this file knows which transport it runs on.
  *
  * Requests wait for the socket while it (re)connects; a request unanswered after
- * `REQUEST_TIMEOUT_MS` fails with a clear error. The socket reconnects with a growing delay and
- * `onConnection` says so, so the window can show it.
+ * `REQUEST_TIMEOUT_MS` fails with a clear error, and one that failed is never sent afterwards.
+ * The socket reconnects with a growing delay and `onConnection` says so, so the window can show
+ * it. When a handshake fails, the server is asked why: one that answers but refuses the token is
+ * a new session (each `ringside serve` makes its own token), so the connection has `ended`: no
+ * retry can succeed, and requests fail at once.
  */
 import { CAPABILITIES, CAPABILITY_NAMES, type CapabilityName, type ExportOutcome, type RingsideBridge } from '../../../shared/api/bridge.ts';
 import { apiResponseSchema, peerSummarySchema, type ApiCommandInput, type ApiEvents, type ApiResponse } from '../../../shared/api/cluster-api.ts';
@@ -15,7 +18,7 @@ import { exportFileName, type ExportFormat } from '../../../shared/journal/sessi
 const REQUEST_TIMEOUT_MS = 120_000;
 const RECONNECT_DELAYS_MS = [250, 500, 1000, 2000, 4000];
 
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'ended';
 
 interface Pending {
   resolve(value: unknown): void;
@@ -32,11 +35,14 @@ export function createWebSocketBridge(base: URL, token: string): WebSocketBridge
   const listeners = new Set<(events: ApiEvents) => void>();
   const connectionListeners = new Set<(state: ConnectionState, detail?: string) => void>();
   const pending = new Map<number, Pending>();
-  const waiting: string[] = [];
+  /** Frames of requests not sent yet, by id: sent when the socket opens. */
+  const waiting = new Map<number, string>();
   let socket: WebSocket | undefined;
   let nextId = 1;
   let attempt = 0;
   let closed = false;
+  /** Why no connection can succeed any more (the server refused the token), once it is known. */
+  let ended: string | undefined;
 
   const wsUrl = new URL('/api/ws', base);
   wsUrl.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -50,10 +56,13 @@ export function createWebSocketBridge(base: URL, token: string): WebSocketBridge
     announce('connecting');
     const current = new WebSocket(wsUrl);
     socket = current;
+    let opened = false;
     current.addEventListener('open', () => {
+      opened = true;
       attempt = 0;
       announce('open');
-      for (const frame of waiting.splice(0)) current.send(frame);
+      for (const frame of waiting.values()) current.send(frame);
+      waiting.clear();
     });
     current.addEventListener('message', (message) => {
       let frame;
@@ -82,31 +91,73 @@ export function createWebSocketBridge(base: URL, token: string): WebSocketBridge
     const onClosed = (code: number): void => {
       if (socket !== current) return;
       socket = undefined;
-      // Requests in flight may or may not have run: say so rather than retry them.
+      // Requests in flight may or may not have run: say so rather than retry them. Those not
+      // sent yet wait for the next connection.
       for (const [id, request] of pending) {
+        if (waiting.has(id)) continue;
         clearTimeout(request.timer);
         request.reject(new Error('the connection to the cluster closed before it answered'));
         pending.delete(id);
       }
       if (closed) return;
-      const detail = code === 1006 ? 'the server is not answering' : `closed (${code})`;
-      announce('closed', detail);
-      const delay = RECONNECT_DELAYS_MS[Math.min(attempt++, RECONNECT_DELAYS_MS.length - 1)];
-      setTimeout(() => !closed && connect(), delay);
+      const retry = (detail: string): void => {
+        announce('closed', detail);
+        const delay = RECONNECT_DELAYS_MS[Math.min(attempt++, RECONNECT_DELAYS_MS.length - 1)];
+        setTimeout(() => !closed && connect(), delay);
+      };
+      if (opened || code !== 1006) {
+        retry(code === 1006 ? 'the server is not answering' : `closed (${code})`);
+        return;
+      }
+      // The handshake failed, and a browser does not say why: ask the server.
+      void tokenRefused().then((refused) => {
+        if (closed) return;
+        if (refused) end(`the server at ${base.host} runs a new session, which refuses this window's token; open the address \`ringside serve\` printed`);
+        else retry('the server is not answering');
+      });
     };
+  };
+
+  /** True when the server answers but refuses the token (401). */
+  const tokenRefused = async (): Promise<boolean> => {
+    const url = new URL('/api/session', base);
+    url.searchParams.set('token', token);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
+      return response.status === 401;
+    } catch {
+      return false;
+    }
+  };
+
+  const end = (reason: string): void => {
+    ended = reason;
+    waiting.clear();
+    for (const [id, request] of pending) {
+      clearTimeout(request.timer);
+      request.reject(new Error(reason));
+      pending.delete(id);
+    }
+    announce('ended', reason);
   };
 
   const request = (command: ApiCommandInput): Promise<unknown> =>
     new Promise((resolve, reject) => {
+      if (ended !== undefined) {
+        reject(new Error(ended));
+        return;
+      }
       const id = nextId++;
       const timer = setTimeout(() => {
         pending.delete(id);
+        // Never sent: it must not run later, after the window has said it failed.
+        waiting.delete(id);
         reject(new Error(`no answer to ${command.type} within ${REQUEST_TIMEOUT_MS / 1000} s`));
       }, REQUEST_TIMEOUT_MS);
       pending.set(id, { resolve, reject, timer });
       const frame = JSON.stringify({ t: 'req', id, command });
       if (socket?.readyState === WebSocket.OPEN) socket.send(frame);
-      else waiting.push(frame);
+      else waiting.set(id, frame);
     });
 
   const capabilities = Object.fromEntries(
