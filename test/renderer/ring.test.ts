@@ -105,6 +105,29 @@ describe("the window's ring", () => {
     expect(describeRingChange(change, ring.peerLabel)).toMatch(/^\+peer #5, \d+% of keys moved \(\d+ of 400\)$/);
   });
 
+  test('forgets its keys and moves when no peer is left alive (their stores went with them), not while peers are only paused', async () => {
+    const ring = runningCluster(ids.slice(0, 4));
+    ring.addKeys(['a', 'b', 'c']);
+    ring.publishKeys();
+    useClusterStore().peers = peers;
+    currentViews = everyoneSees(ids);
+    useMembershipStore().views = currentViews;
+    await nextTick();
+    expect(ring.changes).toHaveLength(1);
+    useClusterStore().peers = peers.map((peer) => ({ ...peer, state: 'paused' as const }));
+    await nextTick();
+    expect(ring.keys).toHaveLength(3);
+    useClusterStore().peers = peers.map((peer, index) => ({ ...peer, state: index === 0 ? ('killed' as const) : ('left' as const) }));
+    await nextTick();
+    expect(ring.keys).toEqual([]);
+    expect(ring.changes).toEqual([]);
+    // The next cluster's keys are its own.
+    useClusterStore().peers = peers.map((peer) => fakePeer(peer.number + 5));
+    ring.addKeys(['d']);
+    ring.publishKeys();
+    expect(ring.keys).toEqual(['d']);
+  });
+
   test('finds the key under the pointer by its angle, across the top of the ring', () => {
     const ring = new Ring(KV_DEFAULTS.ring, ids);
     const placed = placeKeys(ring, Array.from({ length: 2000 }, (_, index) => `k${index}`));
@@ -150,6 +173,21 @@ describe('the Ring view', () => {
     expect(rows[2]!.text()).toContain('old');
     // The circle marks the same three replicas.
     expect(wrapper.findAll('[data-testid="ring-selection"] .role').map((label) => label.attributes('data-role'))).toEqual(['PRIMARY', 'SECONDARY', 'TERTIARY']);
+  });
+
+  test('opened before the peers are known (a reload), reads their stores once they are, and shows the keys they hold', async () => {
+    client.calls.inspectPeer.mockImplementation(async (peer: string) => inspection(peer, [{ key: `held-by-${peer}`, value: 'v', version: { tick: 1, counter: 0, peer } }]));
+    const ring = useRingStore();
+    const wrapper = mount(RingView);
+    await flushPromises();
+    expect(client.calls.inspectPeer).not.toHaveBeenCalled();
+    runningCluster();
+    await flushPromises();
+    expect(client.calls.inspectPeer).toHaveBeenCalledTimes(5);
+    ring.publishKeys();
+    await nextTick();
+    expect(ring.keys).toHaveLength(5);
+    expect(wrapper.text()).toContain('5 keys');
   });
 
   test("shows each peer's share of the keys as a bar", async () => {

@@ -112,6 +112,26 @@ export const useRingStore = defineStore('ring', () => {
     changes.value = [...changes.value.slice(-(CHANGES_MAX - 1)), change];
   });
 
+  /**
+   * When no peer is left alive, every store has gone with its process (peers keep their data in
+   * memory): the keys the window knew, and the moves they made, belong to a cluster that is no
+   * more, and the next one starts empty. (Paused peers keep theirs.)
+   */
+  function forgetKeys(): void {
+    clearTimeout(publishTimer);
+    publishTimer = undefined;
+    unpublished = false;
+    known.clear();
+    keys.value = [];
+    changes.value = [];
+  }
+  watch(
+    () => cluster.livePeers.length === 0,
+    (none, before) => {
+      if (none && before === false) forgetKeys();
+    },
+  );
+
   const stats = computed(() => placementStats(ring.value, keys.value));
 
   // ---------------------------------------------------------------------------------------------
