@@ -124,6 +124,34 @@ describe('the keys console', () => {
     expect((await keys.run('read', 'user:7'))?.coordinator).toBe(ids[1]);
   });
 
+  test('a refused create says the value was sent, not written; a read of an absent key says which replicas hold no live copy', async () => {
+    runningCluster();
+    const wrapper = mount(KeysView);
+    client.calls.runKv.mockImplementation(async (request: KvRequest) => result(request, { ok: false, reason: 'exists', version: undefined }));
+    await wrapper.find('[data-op="create"]').trigger('click');
+    await wrapper.find('[data-testid="kv-key"]').setValue('user:42');
+    await wrapper.find('[data-testid="kv-value"]').setValue('again');
+    await wrapper.find('[data-testid="kv-console"]').trigger('submit');
+    await flushPromises();
+    const facts = wrapper.find('[data-testid="kv-result"] dl').text();
+    expect(facts).toContain('Value sent');
+    expect(facts).not.toContain('Value written');
+
+    client.calls.runKv.mockImplementation(async (request: KvRequest) => result(request, { ok: false, reason: 'missing', version: undefined }));
+    await wrapper.find('[data-op="read"]').trigger('click');
+    // A read sends no value: the field shows none (the one typed waits for the next write).
+    const valueField = wrapper.find('[data-testid="kv-value"]');
+    expect(valueField.attributes('disabled')).toBeDefined();
+    expect((valueField.element as HTMLInputElement).value).toBe('');
+    await wrapper.find('[data-testid="kv-console"]').trigger('submit');
+    await flushPromises();
+    const replies = wrapper.findAll('[data-testid="kv-reply"]');
+    expect(replies.map((reply) => reply.attributes('data-reply'))).toEqual(['ok', 'absent', 'none']);
+    expect(replies[1]!.text()).toContain('no live copy');
+    await wrapper.find('[data-op="put"]').trigger('click');
+    expect((wrapper.find('[data-testid="kv-value"]').element as HTMLInputElement).value).toBe('again');
+  });
+
   test('a call the cluster never answered is in the history, with a notice', async () => {
     runningCluster();
     client.calls.runKv.mockRejectedValue(new Error('the connection to the cluster closed before it answered'));
