@@ -137,7 +137,8 @@ export function linkBadge(link: Omit<LinkFaultsMs, 'from' | 'to'> | undefined): 
 
 const percent = (probability: number) => `${Math.round(probability * 1000) / 10}%`;
 
-function replaceIds(text: string, labels: ReadonlyMap<string, string>): string {
+/** `text` with each peer address it names replaced by the window's label for it (`#3`). */
+export function replaceIds(text: string, labels: ReadonlyMap<string, string>): string {
   const ids = [...labels.keys()].sort((a, b) => b.length - a.length);
   if (ids.length === 0) return text;
   const escaped = ids.map((id) => id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
