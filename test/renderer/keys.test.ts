@@ -5,7 +5,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { nextTick } from 'vue';
 import { setClusterClient } from '../../src/renderer/src/stores/client.ts';
 import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
-import { useKeysStore, summarizeLatencies } from '../../src/renderer/src/stores/keys.ts';
+import { HISTORY_STORAGE_KEY, useKeysStore, summarizeLatencies } from '../../src/renderer/src/stores/keys.ts';
 import { useMembershipStore } from '../../src/renderer/src/stores/membership.ts';
 import { useRingStore } from '../../src/renderer/src/stores/ring.ts';
 import KeysView from '../../src/renderer/src/views/KeysView.vue';
@@ -38,6 +38,7 @@ function result(request: KvRequest, fields: Partial<KvResultWire> = {}): KvResul
 
 let client: FakeClient;
 beforeEach(() => {
+  sessionStorage.clear();
   setActivePinia(createPinia());
   client = createFakeClient({ views: () => everyoneSees(ids), runKv: (request: KvRequest) => result(request) });
   setClusterClient(client);
@@ -159,6 +160,37 @@ describe('the keys console', () => {
     const operation = await keys.run('put', 'k', 'v');
     expect(operation?.result).toBeUndefined();
     expect(keys.history).toHaveLength(1);
+  });
+});
+
+describe('the history across a reload', () => {
+  test('comes back in the same session (this tab), not in a new one', async () => {
+    runningCluster();
+    const session = useClusterStore().session!;
+    await useKeysStore().run('put', 'kept', 'v');
+    await useKeysStore().run('read', 'kept');
+    expect(sessionStorage.getItem(HISTORY_STORAGE_KEY)).toContain('kept');
+
+    // The page reloads: new stores, the same session.
+    setActivePinia(createPinia());
+    setClusterClient(client);
+    const keys = useKeysStore();
+    expect(keys.history).toEqual([]);
+    useClusterStore().session = session;
+    await nextTick();
+    expect(keys.history.map((operation) => `${operation.op} ${operation.key}`)).toEqual(['read kept', 'put kept']);
+    expect(keys.shown?.op).toBe('read');
+    const next = await keys.run('delete', 'kept');
+    expect(new Set(keys.history.map((operation) => operation.id)).size).toBe(3);
+    expect(keys.history[0]).toBe(next);
+
+    // Another session (a new `ringside serve`) starts with an empty history.
+    setActivePinia(createPinia());
+    setClusterClient(client);
+    const other = useKeysStore();
+    useClusterStore().session = { ...session, startedAt: session.startedAt + 1 };
+    await nextTick();
+    expect(other.history).toEqual([]);
   });
 });
 

@@ -7,12 +7,13 @@
  * the cluster API, what a client feels) and by the coordinator in ticks (`latencyTicks`).
  */
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef } from 'vue';
+import { computed, ref, shallowRef, watch } from 'vue';
 import type { KvOperation } from '../../../shared/protocol/kv.ts';
 import type { KvResultWire } from '../../../shared/protocol/control.ts';
 import { percentile } from '../lib/format.ts';
 import { randomKey, randomText } from '../lib/random-keys.ts';
 import { clusterClient } from './client.ts';
+import { useClusterStore } from './cluster.ts';
 import { useNotificationsStore } from './notifications.ts';
 import { useRingStore } from './ring.ts';
 import { useStreamStore } from './stream.ts';
@@ -24,6 +25,9 @@ export const BULK_CONCURRENCY_MAX = 64;
 const RESULTS_REMEMBERED_MAX = 4096;
 /** Stop a bulk load after this many calls in a row failed to reach the cluster at all. */
 const BULK_UNREACHABLE_MAX = 10;
+
+/** Where the history outlives a reload of the page (this tab only), with the session it belongs to. */
+export const HISTORY_STORAGE_KEY = 'ringside-keys-history';
 
 /** `''`: no coordinator chosen, the cluster picks the running peers in turn. */
 export const ROUND_ROBIN = '';
@@ -114,6 +118,37 @@ export const useKeysStore = defineStore('keys', () => {
   });
 
   const shown = computed(() => history.value.find((operation) => operation.id === shownId.value) ?? history.value[0]);
+
+  // The history survives a reload: kept in this tab's session storage with the session's start,
+  // and brought back only into the same session (a new `ringside serve` starts a new one).
+  const cluster = useClusterStore();
+  let restored = false;
+  watch(
+    () => cluster.session?.startedAt,
+    (startedAt) => {
+      if (restored || startedAt === undefined) return;
+      restored = true;
+      try {
+        const saved = JSON.parse(sessionStorage.getItem(HISTORY_STORAGE_KEY) ?? 'null') as { startedAt: number; history: Operation[] } | null;
+        if (saved === null || saved.startedAt !== startedAt || !Array.isArray(saved.history)) return;
+        const ids = new Set(history.value.map((operation) => operation.id));
+        history.value = [...history.value, ...saved.history.filter((operation) => !ids.has(operation.id))].slice(0, HISTORY_MAX);
+        nextId = Math.max(nextId, ...history.value.map((operation) => operation.id + 1));
+      } catch {
+        // Unreadable or unavailable storage: the history starts empty.
+      }
+    },
+    { immediate: true },
+  );
+  watch(history, (operations) => {
+    const startedAt = cluster.session?.startedAt;
+    if (startedAt === undefined) return;
+    try {
+      sessionStorage.setItem(HISTORY_STORAGE_KEY, JSON.stringify({ startedAt, history: operations }));
+    } catch {
+      // Full or unavailable: the history lives in this page only.
+    }
+  });
 
   async function call(op: KvOperation, key: string, value: string | undefined, via: string): Promise<{ result: KvResultWire; latencyMs: number }> {
     const startedAt = performance.now();
