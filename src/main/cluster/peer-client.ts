@@ -1,10 +1,10 @@
 /**
- * A control client of one peer: the handshake, typed requests with their replies, and the
- * peer's journal events. The cluster manager holds one per peer; `ringside put --via` opens one
+ * A control client of one peer (key-value or circular DHT): the handshake, typed requests with
+ * their replies, and the peer's journal events. The cluster manager holds one per peer; `ringside put --via` opens one
  * for a single request.
  */
 import type { WebSocket } from 'ws';
-import { controlFrameSchema, CONTROL_FRAME_BYTES_MAX, type ControlCommandInput, type StampedEvent } from '../../shared/protocol/control.ts';
+import { controlFrameSchema, CONTROL_FRAME_BYTES_MAX, type ControlCommandInput, type DhtControlCommandInput, type StampedEvent } from '../../shared/protocol/control.ts';
 import { dial } from '../../peer/handshake.ts';
 import { rawText } from '../../peer/transport.ts';
 
@@ -55,8 +55,11 @@ export class PeerClient {
     return this.#closed;
   }
 
-  /** Sends one control command; resolves with the peer's result, rejects with its error. */
-  request<Result = unknown>(command: ControlCommandInput, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Result> {
+  /**
+   * Sends one control command (a key-value peer's, or a circular DHT peer's); resolves with the
+   * peer's result, rejects with its error.
+   */
+  request<Result = unknown>(command: ControlCommandInput | DhtControlCommandInput, timeoutMs = REQUEST_TIMEOUT_MS): Promise<Result> {
     if (this.#closed) return Promise.reject(new PeerClientError(`the connection to ${this.peer} is closed`));
     const id = this.#nextId++;
     const frame = JSON.stringify({ t: 'req', id, command });

@@ -42,3 +42,20 @@ export function receivedPath(folder: string, file: string, extension: string): s
 export function temporaryPath(folder: string, file: string, extension: string): string {
   return join(folder, `.received_${file}${extension}.${randomBytes(4).toString('hex')}.part`);
 }
+
+/**
+ * The folder's entries for an inspection: regular files, sorted by name, at most `entriesMax`;
+ * hidden ones (files still arriving) left out. `total` counts them all.
+ */
+export async function listFolder(folder: string, entriesMax: number): Promise<{ entries: { name: string; bytes: number }[]; total: number }> {
+  const names = (await readdir(folder).catch(() => [] as string[])).filter((name) => !name.startsWith('.')).sort();
+  const entries: { name: string; bytes: number }[] = [];
+  let total = 0;
+  for (const name of names) {
+    const stats = await stat(join(folder, name)).catch(() => undefined);
+    if (!stats?.isFile()) continue;
+    total++;
+    if (entries.length < entriesMax) entries.push({ name, bytes: stats.size });
+  }
+  return { entries, total };
+}

@@ -9,6 +9,12 @@
  *   - each `console` event's text goes to `onLine`, word for word;
  *   - on `dht.left` it waits until what was sent has left (bounded), then stops.
  *
+ * With `control` on (a peer spawned by a cluster manager), it also serves control clients
+ * (`control.ts`: inspect, subscribe, begin, type, leave) and streams every journal event to them:
+ * console lines with their lookups, refusals, notes as `log` lines, and messages when asked. Such a
+ * peer may be spawned without `start` and enter the ring on `begin`, so a whole ring can listen
+ * before any of it pings.
+ *
  * Time: tick t is the t-th `tickMs` slice since the peer started. Inputs (messages, typed lines,
  * transfer results) are stepped the moment they arrive; the timer steps one tick per elapsed tick.
  */
@@ -19,8 +25,12 @@ import { DhtPeer } from '../../shared/dht/peer.ts';
 import { isFileName } from '../../shared/dht/placement.ts';
 import type { JournalEvent } from '../../shared/journal/events.ts';
 import type { MachineInput, MachineOutput } from '../../shared/machine.ts';
+import { FOLDER_ENTRIES_MAX, type DhtInspection, type DhtStart, type DhtTyped, type ReadyInfo } from '../../shared/protocol/control.ts';
 import { DHT_MESSAGE_BYTES_MAX, type DhtMessage } from '../../shared/protocol/dht.ts';
+import { EventStream } from '../event-stream.ts';
 import { WsTransport } from '../transport.ts';
+import { DhtControl } from './control.ts';
+import { listFolder } from './file-folder.ts';
 import { FileTransfers } from './transfers.ts';
 
 /** After Quit: how long the goodbyes may take to leave before the peer stops anyway. */
@@ -32,8 +42,11 @@ const CATCH_UP_TICKS_MAX = 10;
 
 export interface DhtPeerProcessOptions {
   readonly identity: number;
-  /** How it starts: `dht.init` (successors given) or `dht.join` (through a known peer). */
-  readonly start: Extract<DhtCommand, { type: 'dht.init' | 'dht.join' }>;
+  /**
+   * How it starts: `dht.init` (successors given) or `dht.join` (through a known peer). Undefined:
+   * it listens and waits for `begin` (a control client's, with `control` on).
+   */
+  readonly start?: DhtStart | undefined;
   /** Every peer listens on `host`:`portBase + identity`. */
   readonly host: string;
   readonly portBase: number;
@@ -48,6 +61,8 @@ export interface DhtPeerProcessOptions {
   readonly onNote: (text: string) => void;
   /** Words for a failure to listen. */
   readonly describeListenError?: (error: NodeJS.ErrnoException) => string;
+  /** Serve control clients and stream journal events to them (a peer a cluster manager spawned). */
+  readonly control?: boolean;
 }
 
 type Input = MachineInput<DhtMessage, DhtCommand>;
@@ -60,8 +75,12 @@ export class DhtPeerProcess {
   readonly #options: DhtPeerProcessOptions;
   readonly #transfers: FileTransfers;
   readonly #startedAt = performance.now();
+  /** With `control` on: the control clients' event stream and endpoint. */
+  readonly #events: EventStream | undefined;
+  readonly #control: DhtControl | undefined;
   #lastTick = 0;
   #timer: NodeJS.Timeout | undefined;
+  #begun: DhtStart | undefined;
   #stopping = false;
   /** Called once, when the peer has stopped: after Quit, or killed. */
   onStopped: (how: 'quit' | 'killed') => void = () => undefined;
@@ -78,8 +97,26 @@ export class DhtPeerProcess {
       onMissing: (file, to) => this.#command({ type: 'dht.file-missing', file, requester: this.#identityOf(to) }),
       onReceived: (file, from) => this.#stepNow({ kind: 'receive', from, message: { type: 'dht.file', file } }),
       onFailed: (file, peer, sending, detail) => this.#command({ type: 'dht.transfer-failed', file, peer: this.#identityOf(peer), sending, detail }),
-      note: options.onNote,
+      note: (text) => this.#note(text),
     });
+    if (options.control === true) {
+      this.#events = new EventStream({ peer: transport.id, now: () => this.now() });
+      this.#control = new DhtControl(
+        {
+          inspect: () => this.inspect(),
+          begin: (start) => this.begin(start),
+          type: (line) => {
+            if (this.#stopping) throw new Error(`peer ${options.identity} is leaving: nothing was typed`);
+            if (line.trim() === '') throw new Error('a blank line types nothing: type Store NNNN, Request NNNN or Quit');
+            return this.type(line);
+          },
+          quit: () => this.quit(),
+          readyInfo: () => this.readyInfo(),
+        },
+        this.#events,
+        transport.counters,
+      );
+    }
   }
 
   /** Listens on its port and starts the machine (tick 0). Rejects with a clear message if it cannot listen. */
@@ -93,11 +130,18 @@ export class DhtPeerProcess {
       secret: options.secret,
       messageBytesMax: DHT_MESSAGE_BYTES_MAX,
       onMessage: (from, data) => {
-        if (started.peer !== undefined) started.peer.#stepNow({ kind: 'receive-bytes', from, data });
+        if (started.peer !== undefined) started.peer.#receive(from, data);
       },
-      // DHT peers take no control client (yet): the window drives them through their console.
-      onControl: (channel) => channel.close(),
-      onRefused: (from, reason, detail) => options.onNote(`refused ${reason} from ${from}: ${detail}`),
+      // Without `control`, the peer is driven through its console only.
+      onControl: (channel) => {
+        const control = started.peer === undefined ? undefined : started.peer.#control;
+        if (control !== undefined) control.accept(channel);
+        else channel.close();
+      },
+      onRefused: (from, reason, detail) => {
+        if (started.peer === undefined) options.onNote(`refused ${reason} from ${from}: ${detail}`);
+        else started.peer.#event({ kind: 'message.rejected', tick: started.peer.now(), peer: started.peer.id, from, reason, detail });
+      },
       onFile: (from, socket) => {
         if (started.peer === undefined || started.peer.#stopping || addresses.identityOf(from) === undefined) socket.close(4000, 'not now');
         else started.peer.#transfers.accept(from, socket);
@@ -106,9 +150,18 @@ export class DhtPeerProcess {
     });
     const peer = new DhtPeerProcess(options, transport, addresses);
     started.peer = peer;
-    peer.#step({ kind: 'command', command: options.start }, 0);
+    if (options.start !== undefined) peer.begin(options.start);
     peer.#schedule();
     return peer;
+  }
+
+  /** Enters the ring, once: as `p2p init` (successors given) or `p2p join` (through a known peer). */
+  begin(start: DhtStart): void {
+    if (this.#begun !== undefined) throw new Error(`peer ${this.#options.identity} has begun already (${this.#begun.type === 'dht.init' ? 'init' : 'join'})`);
+    if (this.#stopping) throw new Error(`peer ${this.#options.identity} is stopping`);
+    this.#begun = start;
+    this.#events?.emit({ kind: 'peer.started', tick: this.now(), peer: this.id });
+    this.#command(start);
   }
 
   get id(): string {
@@ -120,12 +173,45 @@ export class DhtPeerProcess {
     return Math.floor((performance.now() - this.#startedAt) / this.#options.tickMs);
   }
 
-  /** A line typed on the peer's console: `Store NNNN`, `Request NNNN` or `Quit`. Blank lines are ignored. */
-  type(line: string): void {
-    if (line.trim() === '' || this.#stopping) return;
+  /**
+   * A line typed on the peer's console: `Store NNNN`, `Request NNNN` or `Quit`. Blank lines, and
+   * lines typed while it stops, are ignored. Says what the line was taken for.
+   */
+  type(line: string): DhtTyped {
     const command = parseConsoleLine(line);
+    const typed = describeTyped(line.trim(), command);
+    if (line.trim() === '' || this.#stopping) return typed;
     if (command.type === 'dht.request' && isFileName(command.file)) this.#transfers.requested(command.file);
     this.#command(command);
+    return typed;
+  }
+
+  /** What a control client's `inspect` answers: the machine's beliefs and the working folder. */
+  async inspect(): Promise<DhtInspection> {
+    const machine = this.machine;
+    const now = Math.max(this.#lastTick, this.now());
+    const predecessors = machine.predecessors(now);
+    const folder = await listFolder(this.#options.folder, FOLDER_ENTRIES_MAX);
+    return {
+      id: this.id,
+      pid: process.pid,
+      identity: machine.identity,
+      status: machine.status,
+      tickMs: this.#options.tickMs,
+      tick: now,
+      pingIntervalTicks: machine.config.pingIntervalTicks,
+      successors: [machine.successors.first, machine.successors.second],
+      predecessors: [predecessors.first, predecessors.second].filter((peer) => peer !== undefined),
+      files: machine.files(),
+      ...(machine.config.fingers ? { fingers: machine.fingers().map((finger) => finger ?? null) } : {}),
+      folder: { path: this.#options.folder, ...folder },
+      counters: { ...machine.counters, transport: this.transport.counters },
+    };
+  }
+
+  /** The ready line's contents (a cluster manager waits for it). */
+  readyInfo(): ReadyInfo {
+    return { id: this.id, pid: process.pid, port: this.transport.port, redisPort: 0, protocol: 'dht', tickMs: this.#options.tickMs, identity: this.#options.identity };
   }
 
   /** Leaves gracefully, as `Quit` does. */
@@ -141,6 +227,7 @@ export class DhtPeerProcess {
     if (this.#stopping) return;
     this.#stopping = true;
     this.#transfers.abort();
+    this.#events?.close();
     await this.#close();
     this.onStopped('killed');
   }
@@ -164,6 +251,15 @@ export class DhtPeerProcess {
     }, wait);
   }
 
+  #receive(from: string, data: string): void {
+    if (this.#stopping) return;
+    if (this.#events?.wantsMessages === true) {
+      const type = /"type":"([A-Za-z.-]{1,40})"/.exec(data.slice(0, 200))?.[1] ?? 'unknown';
+      this.#events.emit({ kind: 'message.delivered', tick: Math.max(this.#lastTick, this.now()), peer: this.id, from, type });
+    }
+    this.#stepNow({ kind: 'receive-bytes', from, data });
+  }
+
   #stepNow(input: Input): void {
     if (this.#stopping) return;
     this.#step(input, Math.max(this.#lastTick, this.now()));
@@ -180,7 +276,7 @@ export class DhtPeerProcess {
       case 'send':
         if (output.message.type === 'dht.file') this.#transfers.send(output.to, output.message.file);
         // A message that cannot leave is a lost ping or a lost hop, which the protocol handles.
-        else this.transport.send(output.to, JSON.stringify(output.message));
+        else this.#send(output.to, output.message);
         return;
       case 'event':
         this.#event(output.event);
@@ -191,9 +287,25 @@ export class DhtPeerProcess {
     }
   }
 
+  #send(to: string, message: DhtMessage): void {
+    const data = JSON.stringify(message);
+    const dropped = this.transport.send(to, data);
+    if (this.#events?.wantsMessages !== true) return;
+    const tick = Math.max(this.#lastTick, this.now());
+    if (dropped === undefined) this.#events.emit({ kind: 'message.sent', tick, peer: this.id, to, type: message.type, bytes: Buffer.byteLength(data) });
+    else this.#events.emit({ kind: 'message.dropped', tick, peer: this.id, to, type: message.type, reason: dropped });
+  }
+
   #event(event: JournalEvent): void {
     if (event.kind === 'console') this.#options.onLine(event.text);
     else if (event.kind === 'message.rejected') this.#options.onNote(`refused ${event.reason} from ${event.from}: ${event.detail}`);
+    this.#events?.emit(event);
+  }
+
+  /** A note for the person running the peer, and a `log` line for control clients. */
+  #note(text: string): void {
+    this.#options.onNote(text);
+    this.#events?.emit({ kind: 'log', tick: Math.max(this.#lastTick, this.now()), peer: this.id, text });
   }
 
   /** After Quit: the goodbyes and the files handed over leave first. */
@@ -201,7 +313,9 @@ export class DhtPeerProcess {
     if (this.#stopping) return;
     this.#stopping = true;
     const left = await this.transport.drained(QUIT_DRAIN_MS);
-    if (!left) this.#options.onNote(`some goodbyes had not left after ${QUIT_DRAIN_MS / 1000} s; stopping anyway`);
+    if (!left) this.#note(`some goodbyes had not left after ${QUIT_DRAIN_MS / 1000} s; stopping anyway`);
+    this.#events?.emit({ kind: 'peer.left', tick: this.now(), peer: this.id });
+    this.#events?.close();
     await new Promise((resolve) => setTimeout(resolve, QUIT_LINGER_MS));
     this.#transfers.abort();
     await this.#close();
@@ -211,5 +325,18 @@ export class DhtPeerProcess {
   async #close(): Promise<void> {
     clearTimeout(this.#timer);
     await this.transport.close();
+  }
+}
+
+function describeTyped(line: string, command: DhtCommand): DhtTyped {
+  switch (command.type) {
+    case 'dht.store':
+      return { line, command: 'store', file: command.file };
+    case 'dht.request':
+      return { line, command: 'request', file: command.file };
+    case 'dht.quit':
+      return { line, command: 'quit' };
+    default:
+      return { line, command: 'unknown' };
   }
 }

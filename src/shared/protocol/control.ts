@@ -11,12 +11,17 @@
  * a `peer` connection carries protocol messages (JSON, see `kv/peer.ts`) both ways, a `control`
  * connection carries the frames below, and a `file` connection one DHT file transfer
  * (`dht-transfer.ts`).
+ *
+ * A key-value peer's control channel takes `controlCommandSchema`; a circular DHT peer's takes
+ * `dhtControlCommandSchema` (its own branch, below): the two peers share the handshake, the frames
+ * and the event stream, not the commands.
  */
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { journalEventSchema } from '../journal/events.ts';
+import { fileNameSchema, identitySchema } from './dht.ts';
 import { faultPlanSchema } from './faults.ts';
 import { keySchema, kvFailureSchema, kvOperationSchema, versionSchema } from './kv.ts';
 import { peerIdSchema } from './peer-id.ts';
@@ -196,6 +201,83 @@ export const eventBatchSchema = z.object({ t: z.literal('events'), events: z.arr
 export const controlFrameSchema = z.union([controlResponseSchema, eventBatchSchema]);
 
 // ----------------------------------------------------------------------------------------------
+// The control channel of a circular DHT peer (`peer/dht/control.ts`)
+
+/** A line typed on a DHT peer's console is one line of at most this many characters. */
+export const CONSOLE_LINE_CHARACTERS_MAX = 200;
+export const consoleLineSchema = z
+  .string()
+  .max(CONSOLE_LINE_CHARACTERS_MAX, `a console line is at most ${CONSOLE_LINE_CHARACTERS_MAX} characters`)
+  .regex(/^[^\r\n]*$/, 'a console line is one line: no line breaks');
+
+/** How a DHT peer enters the ring: the classroom's `p2p init` (successors given) or `p2p join`. */
+export const dhtStartSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('dht.init'), first: identitySchema, second: identitySchema }),
+  z.object({ type: z.literal('dht.join'), known: identitySchema }),
+]);
+export type DhtStart = z.infer<typeof dhtStartSchema>;
+
+/** Append only: the command types are part of the protocol. */
+export const dhtControlCommandSchema = z.discriminatedUnion('type', [
+  /** Successors, predecessors, files held, the working folder, counters (`dhtInspectionSchema`). */
+  z.object({ type: z.literal('inspect') }),
+  /** Stream journal events (console lines among them), as a key-value peer does. */
+  z.object({ type: z.literal('subscribe'), messages: z.boolean().default(false) }),
+  /** Enter the ring, once: a peer spawned by a cluster manager waits for this (see `DhtPeerProcess.begin`). */
+  z.object({ type: z.literal('begin'), start: dhtStartSchema }),
+  /** A line typed on the peer's console: `Store NNNN`, `Request NNNN` or `Quit` (others print a refusal). */
+  z.object({ type: z.literal('type'), line: consoleLineSchema }),
+  /** `Quit`: tell the predecessors, hand the files on, and exit. */
+  z.object({ type: z.literal('leave') }),
+]);
+export type DhtControlCommand = z.infer<typeof dhtControlCommandSchema>;
+export type DhtControlCommandInput = z.input<typeof dhtControlCommandSchema>;
+export const DHT_CONTROL_COMMANDS: readonly DhtControlCommand['type'][] = dhtControlCommandSchema.options.map((option) => option.shape.type.value);
+
+export const dhtControlRequestSchema = z.object({ t: z.literal('req'), id: count, command: dhtControlCommandSchema });
+
+/** What a typed line was taken for (the peer's console says the rest, word for word). */
+export const dhtTypedSchema = z.object({
+  line: z.string(),
+  command: z.enum(['store', 'request', 'quit', 'unknown']),
+  /** What followed Store or Request, as typed: a file name only if it is four digits. */
+  file: z.string().optional(),
+});
+export type DhtTyped = z.infer<typeof dhtTypedSchema>;
+
+/** Entries of a working folder listed in an inspection, at most. */
+export const FOLDER_ENTRIES_MAX = 1000;
+
+export const dhtInspectionSchema = z.object({
+  id: peerIdSchema,
+  pid: z.number().int(),
+  identity: identitySchema,
+  /** idle: spawned, not yet begun; joining: asked to join; member: in the ring; left: quit. */
+  status: z.enum(['idle', 'joining', 'member', 'left']),
+  tickMs: z.number().int().positive(),
+  /** Ticks since the peer process started. */
+  tick: z.number().int(),
+  pingIntervalTicks: z.number().int().positive(),
+  /** [first, second] as this peer believes them; itself while alone (or the first twice while repairing). */
+  successors: z.tuple([identitySchema, identitySchema]),
+  /** Its closest predecessors as its pings tell, closest first: none, one or two. */
+  predecessors: z.array(identitySchema).max(2),
+  /** The file names this peer holds (stored here or handed to it), sorted. */
+  files: z.array(fileNameSchema),
+  /** With finger tables on: finger i is the owner of identity + 2^i as last looked up (null: not yet). */
+  fingers: z.array(identitySchema.nullable()).optional(),
+  /** The working folder: the files it sends (`NNNN.ext`) and those it received (`received_NNNN.ext`). */
+  folder: z.object({
+    path: z.string(),
+    /** Sorted by name, at most `FOLDER_ENTRIES_MAX`; hidden files (transfers under way) left out. */
+    entries: z.array(z.object({ name: z.string(), bytes: count })),
+    total: count,
+  }),
+  counters: z.object({ messagesRejected: count, lookupsDropped: count, transport: transportCountersSchema }),
+});
+export type DhtInspection = z.infer<typeof dhtInspectionSchema>;
+
+// ----------------------------------------------------------------------------------------------
 // The ready line
 
 /** What a peer process prints on standard output once it listens: `READY_PREFIX` then JSON. */
@@ -205,8 +287,11 @@ export const readyInfoSchema = z.object({
   pid: z.number().int(),
   port: z.number().int().min(1).max(65_535),
   redisPort: z.number().int().min(0).max(65_535),
-  protocol: z.enum(['gossip', 'swim']),
+  /** Append only. `dht`: a circular DHT peer (no Redis front: `redisPort` 0). */
+  protocol: z.enum(['gossip', 'swim', 'dht']),
   tickMs: z.number().int().positive(),
+  /** A circular DHT peer's identity (0-255). */
+  identity: identitySchema.optional(),
 });
 export type ReadyInfo = z.infer<typeof readyInfoSchema>;
 
