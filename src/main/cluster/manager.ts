@@ -6,6 +6,17 @@
  * Each peer is a child process (see `spawn.ts`) with a control connection (`peer-client.ts`)
  * over which the manager subscribes to its events, sends operations and faults, and asks for
  * its state. Peers it did not start can be attached: observed and driven, never killed.
+ *
+ * A cluster is of one kind at a time, chosen while no peer lives (`configure`): the quorum
+ * key-value ring (`kv`, the default) or the classroom's circular DHT (`dht`). Starting, stopping
+ * (for the DHT: Quit), killing, pausing and restarting work for both; key-value operations,
+ * membership views, fault plans and attaching are the key-value ring's, and `manager.dht`
+ * (`dht-operations.ts`) the circular DHT's. Each refuses the other kind in words.
+ *
+ * Circular DHT peers (`dht-ring.ts`): peer i listens on the session's port base + i and keeps its
+ * files in its own working folder. A new ring starts every peer as `p2p init` with its successors
+ * (`shared/dht/ring-plan.ts`: the reference ring for 7), all listening before any begins; a peer
+ * added to a live ring joins through a running one.
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -15,6 +26,12 @@ import type { MembershipProtocol } from '../../shared/membership/types.ts';
 import { kvResultSchema, peerInspectionSchema, type KvResultWire, type MemberViewWire, type PeerInspection } from '../../shared/protocol/control.ts';
 import { describeFaultPlan, faultPlanSchema, NO_FAULTS, type FaultPlan } from '../../shared/protocol/faults.ts';
 import type { KvOperation } from '../../shared/protocol/kv.ts';
+import { DHT_PING_INTERVAL_SECONDS_DEFAULT, type ClusterKind } from '../../shared/api/cluster-api.ts';
+import { freeIdentity, initStarts, newRingIdentities } from '../../shared/dht/ring-plan.ts';
+import { isIdentity } from '../../shared/protocol/dht.ts';
+import type { DhtStart } from '../../shared/protocol/control.ts';
+import { DhtOperations } from './dht-operations.ts';
+import { DhtRing, nextConsoleLine, type DhtSettings } from './dht-ring.ts';
 import { SessionJournal } from './journal.ts';
 import { PeerClient } from './peer-client.ts';
 import { DEFAULT_PEER_ENTRY, spawnPeer } from './spawn.ts';
@@ -33,6 +50,8 @@ export interface PeerSummary {
   readonly redisPort: number;
   /** When the current process started (ms since the epoch). */
   readonly startedAt: number;
+  /** A circular DHT peer's identity (0-255). */
+  readonly identity?: number;
 }
 
 export interface ClusterOptions {
@@ -50,7 +69,20 @@ export interface ClusterOptions {
   readonly redis?: boolean;
   /** The script a peer process runs (default: the command line's peer entry). */
   readonly peerEntry?: string;
+  /** What the cluster runs at first (default `kv`); `configure` changes it while no peer lives. */
+  readonly kind?: ClusterKind;
+  /**
+   * Circular DHT: the settings new peers use at first (ping interval default 5 s, fingers off),
+   * the port base (default: a free block picked at random) and where the working folders go
+   * (default: a temporary folder removed at shutdown).
+   */
+  readonly dht?: Partial<DhtSettings> & { readonly portBase?: number; readonly folder?: string };
 }
+
+/** Said when a key-value command meets a circular DHT cluster. */
+export const KV_COMMAND_ON_DHT = "this cluster runs the circular DHT; key-value commands need a key-value cluster (stop it, then start one of kind 'kv')";
+/** Said when a circular DHT command meets a key-value cluster. */
+export const DHT_COMMAND_ON_KV = "this cluster is a key-value cluster; circular DHT commands need a circular DHT cluster (stop it, then start one of kind 'dht')";
 
 export class ClusterError extends Error {
   override readonly name = 'ClusterError';
@@ -65,6 +97,7 @@ interface PeerRecord {
   port: number;
   redisPort: number;
   startedAt: number;
+  identity: number | undefined;
   child: ChildProcess | undefined;
   client: PeerClient | undefined;
   /** What the manager asked of the process, so its exit is expected. */
@@ -76,11 +109,19 @@ interface PeerRecord {
 const SPAWNS_AT_ONCE = Math.max(2, availableParallelism());
 /** How long a graceful stop may take before the peer is killed. */
 const STOP_TIMEOUT_MS = 10_000;
+/** How long adding a DHT peer waits for its join to be accepted before it answers anyway. */
+const JOIN_WAIT_MS = 15_000;
+const LIVE_STATES: readonly PeerState[] = ['starting', 'running', 'paused', 'leaving', 'attached'];
 
 export class ClusterManager {
   readonly journal: SessionJournal;
+  /** The circular DHT's operations (inspect, ring, type, store, request, put a file). */
+  readonly dht: DhtOperations;
+  #kind: ClusterKind;
   #protocol: MembershipProtocol;
   #tickMs: number;
+  #dhtSettings: DhtSettings;
+  readonly #ring: DhtRing;
   readonly host: string;
   readonly secret: string;
   readonly #options: ClusterOptions;
@@ -102,7 +143,37 @@ export class ClusterManager {
     this.host = options.host ?? '127.0.0.1';
     this.secret = options.secret ?? randomBytes(24).toString('hex');
     this.journal = new SessionJournal({ path: options.journalPath, ...(options.journalWindow ? { windowMax: options.journalWindow } : {}) });
+    this.#kind = options.kind ?? 'kv';
+    this.#dhtSettings = { pingIntervalSeconds: options.dht?.pingIntervalSeconds ?? DHT_PING_INTERVAL_SECONDS_DEFAULT, fingers: options.dht?.fingers ?? false };
+    this.#ring = new DhtRing({ host: this.host, portBase: options.dht?.portBase, folder: options.dht?.folder });
+    this.dht = new DhtOperations({
+      requireDht: () => this.#requireKind('dht'),
+      client: (id) => this.#client(id),
+      runningPeers: () => this.runningPeers(),
+      identityOf: (id) => {
+        const identity = this.#peers.get(id)?.identity;
+        if (identity === undefined) throw new ClusterError(`no circular DHT peer ${id} in this session (peers: ${this.#dhtPeerList()})`);
+        return identity;
+      },
+      folders: this.#ring.folders,
+    });
     process.on('exit', this.#onProcessExit);
+  }
+
+  /** What the cluster runs: new peers are of this kind. */
+  get kind(): ClusterKind {
+    return this.#kind;
+  }
+
+  /** The circular DHT settings new DHT peers use. */
+  get dhtSettings(): DhtSettings {
+    return this.#dhtSettings;
+  }
+
+  /** Where the DHT peers listen (peer i on base + i) and keep their folders, once the first has started. */
+  get dhtPlaces(): { portBase: number | undefined; folder: string | undefined } {
+    const portBase = this.#ring.portBase;
+    return { portBase, folder: portBase === undefined ? undefined : this.#ring.folders.root };
   }
 
   /** The membership protocol new peers run. */
@@ -116,19 +187,35 @@ export class ClusterManager {
   }
 
   /**
-   * Changes how new peers run. Peers of one group must agree on both, so this is refused while
-   * a peer of this manager is live.
+   * Changes what new peers run and how. Peers of one cluster must agree on all of it, so a change
+   * is refused while a peer of this manager is live.
    */
-  configure(settings: { protocol?: MembershipProtocol | undefined; tickMs?: number | undefined }): void {
+  configure(settings: {
+    kind?: ClusterKind | undefined;
+    protocol?: MembershipProtocol | undefined;
+    tickMs?: number | undefined;
+    pingIntervalSeconds?: number | undefined;
+    fingers?: boolean | undefined;
+  }): void {
+    const kind = settings.kind ?? this.#kind;
     const protocol = settings.protocol ?? this.#protocol;
     const tickMs = settings.tickMs ?? this.#tickMs;
-    if (protocol === this.#protocol && tickMs === this.#tickMs) return;
-    const live = [...this.#peers.values()].filter((record) => ['starting', 'running', 'paused', 'leaving', 'attached'].includes(record.state));
-    if (live.length > 0) throw new ClusterError(`stop the cluster before changing its protocol or tick (${live.length} peer${live.length === 1 ? '' : 's'} live)`);
+    const dht: DhtSettings = { pingIntervalSeconds: settings.pingIntervalSeconds ?? this.#dhtSettings.pingIntervalSeconds, fingers: settings.fingers ?? this.#dhtSettings.fingers };
+    const same = kind === this.#kind && protocol === this.#protocol && tickMs === this.#tickMs && dht.pingIntervalSeconds === this.#dhtSettings.pingIntervalSeconds && dht.fingers === this.#dhtSettings.fingers;
+    if (same) return;
+    const live = this.#liveRecords();
+    if (live.length > 0) throw new ClusterError(`stop the cluster before changing its kind, protocol, tick or ping interval (${live.length} peer${live.length === 1 ? '' : 's'} live)`);
     if (!Number.isInteger(tickMs) || tickMs < 10 || tickMs > 10_000) throw new ClusterError('a tick is between 10 and 10000 ms');
+    if (!(dht.pingIntervalSeconds > 0 && dht.pingIntervalSeconds <= 3600)) throw new ClusterError('a ping interval is more than 0 and at most 3600 s');
+    this.#kind = kind;
     this.#protocol = protocol;
     this.#tickMs = tickMs;
-    this.#record({ kind: 'log', tick: this.#tick(), peer: 'manager', text: `new peers run ${protocol} with ${tickMs} ms ticks` });
+    this.#dhtSettings = dht;
+    const what =
+      kind === 'dht'
+        ? `the circular DHT pinging every ${dht.pingIntervalSeconds} s${dht.fingers ? ' with finger tables' : ''}`
+        : protocol;
+    this.#record({ kind: 'log', tick: this.#tick(), peer: 'manager', text: `new peers run ${what} with ${tickMs} ms ticks` });
   }
 
   // ------------------------------------------------------------------------------------------
@@ -160,9 +247,15 @@ export class ClusterManager {
     return () => this.#deathListeners.delete(listener);
   }
 
-  /** Starts `count` peers: the first starts a group (unless one runs), the others join it. */
-  async start(count: number): Promise<PeerSummary[]> {
+  /**
+   * Starts `count` peers: the first starts a group (unless one runs), the others join it.
+   * Circular DHT: a new ring (`identities`, or the plan's), each peer `init` with its successors;
+   * on a live ring, `count` peers join one after the other.
+   */
+  async start(count: number, options: { identities?: readonly number[] | undefined } = {}): Promise<PeerSummary[]> {
     if (!Number.isInteger(count) || count < 1 || count > 256) throw new ClusterError('start between 1 and 256 peers');
+    if (this.#kind === 'dht') return this.#startDht(count, options.identities);
+    if (options.identities !== undefined) throw new ClusterError('identities are for circular DHT peers: this is a key-value cluster');
     const started: PeerSummary[] = [];
     if (this.runningPeers().length === 0) {
       started.push(await this.addPeer());
@@ -176,17 +269,24 @@ export class ClusterManager {
     const worker = async (): Promise<void> => {
       while (next < count) {
         const index = next++;
-        more[index] = summary(await this.#spawn(numbers[index] as number, 0, this.#introducers()));
+        more[index] = summary(await this.#spawnKv(numbers[index] as number, 0, this.#introducers()));
       }
     };
     await Promise.all(Array.from({ length: Math.min(count, SPAWNS_AT_ONCE) }, worker));
     return [...started, ...more];
   }
 
-  /** Starts one peer that joins through the running peers (up to three of them). */
-  async addPeer(): Promise<PeerSummary> {
+  /**
+   * Starts one peer that joins through the running peers (up to three of them). Circular DHT: it
+   * joins through `via` (default: the running peer with the smallest identity) as `identity`
+   * (default: the middle of the largest gap), and this resolves once the join is accepted (or
+   * after 15 s without: it keeps asking). With no ring running it starts one, alone.
+   */
+  async addPeer(options: { identity?: number | undefined; via?: string | undefined } = {}): Promise<PeerSummary> {
+    if (this.#kind === 'dht') return this.#joinDht(options.identity, options.via);
+    if (options.identity !== undefined || options.via !== undefined) throw new ClusterError('identity and via are for circular DHT peers: this is a key-value cluster');
     const number = this.#nextNumber++;
-    return summary(await this.#spawn(number, 0, this.#introducers()));
+    return summary(await this.#spawnKv(number, 0, this.#introducers()));
   }
 
   /** A graceful stop: the peer leaves the group, hands off its keys and exits. */
@@ -240,14 +340,23 @@ export class ClusterManager {
       if (record.state === 'paused') record.child.kill('SIGCONT');
       await this.kill(id);
     }
+    if (record.identity !== undefined) {
+      // A DHT peer comes back as it would by hand: it joins through a running peer.
+      if (this.#kind !== 'dht') throw new ClusterError(`${id} was a circular DHT peer; this cluster now runs the key-value ring`);
+      const restarted = await this.#enterRing(record.number, record.identity, this.#joinTarget(undefined, record.identity));
+      this.#record({ kind: 'peer.restarted', tick: this.#tick(), peer: id });
+      return restarted;
+    }
+    if (this.#kind === 'dht') throw new ClusterError(`${id} was a key-value peer; this cluster now runs the circular DHT`);
     const introducers = this.#introducers().filter((peer) => peer !== id);
-    const restarted = await this.#spawn(record.number, record.port, introducers, record.redisPort);
+    const restarted = await this.#spawnKv(record.number, record.port, introducers, record.redisPort);
     this.#record({ kind: 'peer.restarted', tick: this.#tick(), peer: id });
     return summary(restarted);
   }
 
   /** Observes (and drives) a peer this manager did not start, at `address`. */
   async attach(address: string): Promise<PeerSummary> {
+    this.#requireKind('kv');
     const client = await PeerClient.connect(address, this.secret);
     const existing = this.#peers.get(client.peer);
     if (existing !== undefined && existing.state !== 'detached') {
@@ -263,6 +372,7 @@ export class ClusterManager {
       port: Number(client.peer.slice(client.peer.lastIndexOf(':') + 1)),
       redisPort: 0,
       startedAt: Date.now(),
+      identity: undefined,
       child: undefined,
       client,
       expecting: undefined,
@@ -286,6 +396,8 @@ export class ClusterManager {
 
   /** Replaces the cluster's fault plan on every peer (and on peers started later). */
   async setFaults(plan: unknown): Promise<FaultPlan> {
+    // A DHT peer has no fault injector: pausing, killing and Quit are its faults.
+    this.#requireKind('kv');
     const parsed = faultPlanSchema.safeParse(plan);
     if (!parsed.success) throw new ClusterError(`invalid faults: ${parsed.error.issues[0]?.message ?? 'not a fault plan'}`);
     this.#faults = parsed.data;
@@ -298,6 +410,7 @@ export class ClusterManager {
 
   /** One client operation through `via` (default: the running peers in turn). */
   async operate(op: KvOperation, key: string, value?: string, via?: string): Promise<KvResultWire> {
+    this.#requireKind('kv');
     const coordinator = via ?? this.#coordinator();
     const client = this.#client(coordinator);
     const result = await client.request({ type: 'kv', op, key, ...(value !== undefined ? { value } : {}) });
@@ -326,11 +439,13 @@ export class ClusterManager {
 
   /** A peer's membership view, store (with versions), counters and faults. */
   async inspect(id: string, records = 10_000): Promise<PeerInspection> {
+    this.#requireKind('kv');
     return peerInspectionSchema.parse(await this.#client(id).request({ type: 'inspect', records }));
   }
 
   /** What each running peer believes: its member list, by peer id. */
   async views(): Promise<Map<string, MemberViewWire[]>> {
+    this.#requireKind('kv');
     const views = new Map<string, MemberViewWire[]>();
     await Promise.all(
       this.runningPeers().map(async (peer) => {
@@ -364,10 +479,134 @@ export class ClusterManager {
     );
     for (const record of this.#peers.values()) record.client?.close();
     this.journal.close();
+    this.#ring.folders.close();
     process.off('exit', this.#onProcessExit);
   }
 
   // ------------------------------------------------------------------------------------------
+  // The circular DHT
+
+  async #startDht(count: number, identities: readonly number[] | undefined): Promise<PeerSummary[]> {
+    if (identities !== undefined) {
+      if (identities.length !== count) throw new ClusterError(`give ${count} identit${count === 1 ? 'y' : 'ies'} for ${count} peer${count === 1 ? '' : 's'}, not ${identities.length}`);
+      const wrong = identities.find((identity) => !isIdentity(identity));
+      if (wrong !== undefined) throw new ClusterError(`${wrong} is not an identity: a peer is a whole number from 0 to 255`);
+      if (new Set(identities).size !== identities.length) throw new ClusterError('the identities must all differ');
+    }
+    if (this.#liveRecords().length > 0) {
+      // A live ring: each joins in turn, so that each join request finds the ring settled.
+      const joined: PeerSummary[] = [];
+      for (let index = 0; index < count; index++) joined.push(await this.#joinDht(identities?.[index], undefined));
+      return joined;
+    }
+    const starts = initStarts(identities ?? newRingIdentities(count));
+    await this.#ensurePortBase();
+    // Every peer listens before any begins: a ring's first pings find all of it there.
+    const numbers = starts.map(() => this.#nextNumber++);
+    const spawned: (PeerRecord | undefined)[] = new Array(starts.length);
+    let next = 0;
+    let failure: unknown;
+    const worker = async (): Promise<void> => {
+      while (next < starts.length && failure === undefined) {
+        const index = next++;
+        try {
+          spawned[index] = await this.#spawnDht(numbers[index] as number, (starts[index] as (typeof starts)[number]).identity);
+        } catch (error) {
+          failure ??= error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(starts.length, SPAWNS_AT_ONCE) }, worker));
+    const records = spawned.filter((record) => record !== undefined);
+    if (failure !== undefined) {
+      await Promise.all(records.map((record) => this.kill(record.id)));
+      throw failure instanceof ClusterError ? failure : new ClusterError((failure as Error).message);
+    }
+    await Promise.all(records.map((record, index) => this.#begin(record, { type: 'dht.init', first: (starts[index] as (typeof starts)[number]).first, second: (starts[index] as (typeof starts)[number]).second })));
+    return records.map(summary);
+  }
+
+  async #joinDht(identity: number | undefined, via: string | undefined): Promise<PeerSummary> {
+    const taken = new Set(this.#liveRecords().map((record) => record.identity));
+    if (identity === undefined) {
+      identity = freeIdentity([...taken].filter((taken) => taken !== undefined));
+      if (identity === undefined) throw new ClusterError('every identity from 0 to 255 is taken');
+    } else if (taken.has(identity)) {
+      throw new ClusterError(`peer ${identity} is in the ring already`);
+    }
+    return this.#enterRing(this.#nextNumber++, identity, this.#joinTarget(via, identity));
+  }
+
+  /** How peer `identity` enters the ring: a join through `via` or a running peer; alone if none runs. */
+  #joinTarget(via: string | undefined, identity: number): DhtStart {
+    if (via !== undefined) {
+      const record = this.#peers.get(via);
+      if (record?.identity === undefined) throw new ClusterError(`no circular DHT peer ${via} to join through (peers: ${this.#dhtPeerList()})`);
+      if (record.state !== 'running') throw new ClusterError(`${via} is ${record.state}: a peer joins through a running one`);
+      return { type: 'dht.join', known: record.identity };
+    }
+    const known = this.runningPeers()
+      .map((peer) => peer.identity)
+      .filter((other) => other !== undefined && other !== identity)
+      .sort((a, b) => (a as number) - (b as number))[0];
+    return known === undefined ? { type: 'dht.init', first: identity, second: identity } : { type: 'dht.join', known };
+  }
+
+  /** Spawns peer `identity` and begins it; a join answers once accepted (or after `JOIN_WAIT_MS`). */
+  async #enterRing(number: number, identity: number, start: DhtStart): Promise<PeerSummary> {
+    await this.#ensurePortBase();
+    const record = await this.#spawnDht(number, identity);
+    if (start.type === 'dht.init') {
+      await this.#begin(record, start);
+      return summary(record);
+    }
+    const answer = nextConsoleLine(this.journal, record.id, (text) => text === 'Join request has been accepted' || text.startsWith(`Join request to Peer ${start.known} had no answer`), JOIN_WAIT_MS);
+    try {
+      await this.#begin(record, start);
+    } catch (error) {
+      answer.cancel();
+      throw error;
+    }
+    if ((await answer.line) === undefined) {
+      this.#record({ kind: 'log', tick: this.#tick(), peer: record.id, text: `not in the ring ${JOIN_WAIT_MS / 1000} s after asking peer ${start.known}: it keeps asking` });
+    }
+    return summary(record);
+  }
+
+  async #begin(record: PeerRecord, start: DhtStart): Promise<void> {
+    try {
+      await this.#client(record.id).request({ type: 'begin', start });
+    } catch (error) {
+      throw new ClusterError(`peer ${record.identity} did not begin: ${(error as Error).message}`);
+    }
+  }
+
+  async #ensurePortBase(): Promise<void> {
+    try {
+      await this.#ring.ensurePortBase();
+    } catch (error) {
+      throw new ClusterError((error as Error).message);
+    }
+  }
+
+  #spawnDht(number: number, identity: number): Promise<PeerRecord> {
+    return this.#spawn(number, this.#ring.launchArgs(identity, this.#tickMs, this.#dhtSettings), identity);
+  }
+
+  #dhtPeerList(): string {
+    const peers = [...this.#peers.values()].filter((record) => record.identity !== undefined).map((record) => `${record.identity} at ${record.id}`);
+    return peers.join(', ') || 'none';
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  #liveRecords(): PeerRecord[] {
+    return [...this.#peers.values()].filter((record) => LIVE_STATES.includes(record.state));
+  }
+
+  #requireKind(kind: ClusterKind): void {
+    if (this.#kind !== kind) throw new ClusterError(kind === 'kv' ? KV_COMMAND_ON_DHT : DHT_COMMAND_ON_KV);
+  }
 
   #introducers(): string[] {
     return this.runningPeers()
@@ -414,12 +653,17 @@ export class ClusterManager {
     for (const listener of this.#listeners) listener(peers);
   }
 
-  async #spawn(number: number, port: number, introducers: readonly string[], redisPort = 0): Promise<PeerRecord> {
-    if (this.#shuttingDown) throw new ClusterError('the cluster is shutting down');
+  #spawnKv(number: number, port: number, introducers: readonly string[], redisPort = 0): Promise<PeerRecord> {
     const args = ['--listen', `${this.host}:${port}`, '--protocol', this.protocol, '--tick-ms', String(this.tickMs)];
     for (const introducer of introducers) args.push('--join', introducer);
     if (this.#options.redis === false) args.push('--no-redis');
     else args.push('--redis-port', String(redisPort));
+    return this.#spawn(number, args, undefined);
+  }
+
+  /** Spawns a peer process (a circular DHT peer when `identity` is given) and subscribes to it. */
+  async #spawn(number: number, args: readonly string[], identity: number | undefined): Promise<PeerRecord> {
+    if (this.#shuttingDown) throw new ClusterError('the cluster is shutting down');
     const stderrTail: string[] = [];
     const { child, info } = await spawnPeer({
       entry: this.#options.peerEntry ?? DEFAULT_PEER_ENTRY,
@@ -445,12 +689,13 @@ export class ClusterManager {
       port: 0,
       redisPort: 0,
       startedAt: 0,
+      identity,
       child: undefined,
       client: undefined,
       expecting: undefined,
       exited: undefined,
     };
-    Object.assign(record, { state: 'starting', managed: true, pid: info.pid, port: info.port, redisPort: info.redisPort, startedAt: Date.now(), child, expecting: undefined });
+    Object.assign(record, { state: 'starting', managed: true, pid: info.pid, port: info.port, redisPort: info.redisPort, startedAt: Date.now(), identity, child, expecting: undefined });
     this.#peers.set(record.id, record);
     record.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -462,7 +707,7 @@ export class ClusterManager {
     try {
       const client = await PeerClient.connect(record.id, this.secret);
       await this.#subscribe(record, client);
-      if (this.#faults !== NO_FAULTS) await client.request({ type: 'faults', plan: this.#faults });
+      if (this.#faults !== NO_FAULTS && identity === undefined) await client.request({ type: 'faults', plan: this.#faults });
     } catch (error) {
       record.expecting = 'kill';
       child.kill('SIGKILL');
@@ -514,5 +759,6 @@ function summary(record: PeerRecord): PeerSummary {
     port: record.port,
     redisPort: record.redisPort,
     startedAt: record.startedAt,
+    ...(record.identity !== undefined ? { identity: record.identity } : {}),
   };
 }

@@ -14,8 +14,11 @@ export interface ApiContext {
 
 export function sessionInfo({ manager, startedAt }: ApiContext): SessionInfo {
   const journal = manager.journal;
+  const dht = manager.dhtSettings;
+  const places = manager.dhtPlaces;
   return {
     api: API_VERSION,
+    kind: manager.kind,
     protocol: manager.protocol,
     tickMs: manager.tickMs,
     startedAt,
@@ -26,6 +29,12 @@ export function sessionInfo({ manager, startedAt }: ApiContext): SessionInfo {
       ...(journal.path !== undefined ? { path: journal.path } : {}),
       ...(journal.writeError !== undefined ? { writeError: journal.writeError } : {}),
     },
+    dht: {
+      pingIntervalSeconds: dht.pingIntervalSeconds,
+      fingers: dht.fingers,
+      ...(places.portBase !== undefined ? { portBase: places.portBase } : {}),
+      ...(places.folder !== undefined ? { folder: places.folder } : {}),
+    },
   };
 }
 
@@ -35,14 +44,14 @@ const handlers: Handlers = {
   session: (context) => sessionInfo(context),
   peers: ({ manager }) => manager.peers(),
   'cluster.start': ({ manager }, command) => {
-    manager.configure({ protocol: command.protocol, tickMs: command.tickMs });
-    return manager.start(command.peers);
+    manager.configure({ kind: command.kind, protocol: command.protocol, tickMs: command.tickMs, pingIntervalSeconds: command.pingIntervalSeconds, fingers: command.fingers });
+    return manager.start(command.peers, { identities: command.identities });
   },
   'cluster.stop': async ({ manager }) => {
     await Promise.all(manager.peers().filter((peer) => peer.managed && ['running', 'paused', 'starting'].includes(peer.state)).map((peer) => manager.stop(peer.id)));
     return manager.peers();
   },
-  'peer.add': ({ manager }) => manager.addPeer(),
+  'peer.add': ({ manager }, command) => manager.addPeer({ identity: command.identity, via: command.via }),
   'peer.stop': async ({ manager }, command) => {
     await manager.stop(command.peer);
     return manager.peer(command.peer);
@@ -68,6 +77,13 @@ const handlers: Handlers = {
   kv: ({ manager }, command) => manager.operate(command.op, command.key, command.value, command.via),
   'journal.entries': ({ manager }, command) => manager.journal.entriesAfter(command.since, command.limit),
   'journal.export': ({ manager }, command) => manager.journal.export(command.format),
+  'dht.inspect': ({ manager }, command) => manager.dht.inspect(command.peer),
+  'dht.ring': ({ manager }) => manager.dht.ring(),
+  'dht.type': ({ manager }, command) => manager.dht.type(command.peer, command.line),
+  'dht.store': ({ manager }, command) => manager.dht.store(command.peer, command.file),
+  'dht.request': ({ manager }, command) => manager.dht.request(command.peer, command.file),
+  'dht.file.put': ({ manager }, command) =>
+    manager.dht.putFile(command.peer, command.name, command.contentBase64 === undefined ? undefined : Buffer.from(command.contentBase64, 'base64')),
 };
 
 export async function runApiCommand<T extends ApiCommandType>(context: ApiContext, command: Extract<ApiCommand, { type: T }>): Promise<ApiResult<T>> {

@@ -14,7 +14,7 @@
  */
 import type { FaultPlan } from '../protocol/faults.ts';
 import type { KvOperation } from '../protocol/kv.ts';
-import type { KvResultWire, MemberViewWire, PeerInspection } from '../protocol/control.ts';
+import type { DhtInspection, DhtTyped, KvResultWire, MemberViewWire, PeerInspection } from '../protocol/control.ts';
 import type { ExportFormat, SessionEntry } from '../journal/session.ts';
 import type { ApiCommand, ApiCommandInput, ApiEvents, ClusterSettings, PeerSummaryWire, SessionInfo } from './cluster-api.ts';
 
@@ -38,6 +38,22 @@ export interface ApiResults {
   kv: KvResultWire;
   'journal.entries': SessionEntry[];
   'journal.export': string;
+  'dht.inspect': DhtInspection;
+  'dht.ring': DhtInspection[];
+  'dht.type': DhtTyped;
+  'dht.store': DhtTyped;
+  'dht.request': DhtTyped;
+  'dht.file.put': DhtFilePut;
+}
+
+/** Where a file put in a DHT peer's folder went. */
+export interface DhtFilePut {
+  /** The peer's id. */
+  readonly peer: string;
+  readonly name: string;
+  /** Its path on the machine that runs the peer. */
+  readonly path: string;
+  readonly bytes: number;
 }
 export type ApiCommandType = ApiCommand['type'];
 export type ApiResult<T extends ApiCommandType> = ApiResults[T];
@@ -47,6 +63,14 @@ export interface KvRequest {
   readonly key: string;
   readonly value?: string | undefined;
   /** The coordinator; default: the running peers in turn. */
+  readonly via?: string | undefined;
+}
+
+/** How a peer is added: circular DHT peers take an identity and the peer to join through. */
+export interface AddPeerOptions {
+  /** 0-255; default: the middle of the largest gap on the circle. */
+  readonly identity?: number | undefined;
+  /** The id of a running peer to join through; default: the running peer with the smallest identity. */
   readonly via?: string | undefined;
 }
 
@@ -61,9 +85,18 @@ export type ExportOutcome = { saved: string } | { downloaded: string } | { cance
 export const CAPABILITIES = {
   session: () => ({ type: 'session' }),
   peers: () => ({ type: 'peers' }),
-  startCluster: (peers: number, settings?: Partial<ClusterSettings>) => ({ type: 'cluster.start', peers, ...settings }),
+  startCluster: (peers: number, settings?: Partial<ClusterSettings>, identities?: readonly number[]) => ({
+    type: 'cluster.start',
+    peers,
+    ...settings,
+    ...(identities === undefined ? {} : { identities: [...identities] }),
+  }),
   stopCluster: () => ({ type: 'cluster.stop' }),
-  addPeer: () => ({ type: 'peer.add' }),
+  addPeer: (options?: AddPeerOptions) => ({
+    type: 'peer.add',
+    ...(options?.identity === undefined ? {} : { identity: options.identity }),
+    ...(options?.via === undefined ? {} : { via: options.via }),
+  }),
   stopPeer: (peer: string) => ({ type: 'peer.stop', peer }),
   killPeer: (peer: string) => ({ type: 'peer.kill', peer }),
   pausePeer: (peer: string) => ({ type: 'peer.pause', peer }),
@@ -85,6 +118,17 @@ export const CAPABILITIES = {
     type: 'journal.entries',
     ...(since === undefined ? {} : { since }),
     ...(limit === undefined ? {} : { limit }),
+  }),
+  inspectDhtPeer: (peer: string) => ({ type: 'dht.inspect', peer }),
+  dhtRing: () => ({ type: 'dht.ring' }),
+  typeDhtLine: (peer: string, line: string) => ({ type: 'dht.type', peer, line }),
+  storeDhtFile: (peer: string, file: string) => ({ type: 'dht.store', peer, file }),
+  requestDhtFile: (peer: string, file: string) => ({ type: 'dht.request', peer, file }),
+  putDhtFile: (peer: string, name: string, contentBase64?: string) => ({
+    type: 'dht.file.put',
+    peer,
+    name,
+    ...(contentBase64 === undefined ? {} : { contentBase64 }),
   }),
 } as const satisfies Record<string, (...args: never[]) => ApiCommandInput>;
 

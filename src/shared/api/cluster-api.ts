@@ -9,11 +9,16 @@
  */
 import { z } from 'zod';
 import { sessionEntrySchema, EXPORT_FORMATS } from '../journal/session.ts';
+import { consoleLineSchema } from '../protocol/control.ts';
+import { fileNameSchema, identitySchema } from '../protocol/dht.ts';
+import { folderFileNameSchema } from '../protocol/dht-transfer.ts';
 import { faultPlanSchema } from '../protocol/faults.ts';
 import { kvOperationSchema } from '../protocol/kv.ts';
 import { peerIdSchema } from '../protocol/peer-id.ts';
 
 export const API_VERSION = 1;
+/** Base64 characters of a file put in a DHT peer's folder, at most: 2 MiB of bytes. */
+export const DHT_PUT_CONTENT_BASE64_MAX = Math.ceil((2 * 1_048_576) / 3) * 4;
 /** Clients get event batches no more often than this. */
 export const EVENT_BATCH_INTERVAL_MS = 50;
 
@@ -30,26 +35,66 @@ export const peerSummarySchema = z.object({
   port: z.number().int(),
   redisPort: z.number().int(),
   startedAt: z.number(),
+  /** A circular DHT peer's identity (0-255); absent for key-value peers. */
+  identity: identitySchema.optional(),
 });
 export type PeerSummaryWire = z.infer<typeof peerSummarySchema>;
 
-/** How a cluster's peers run; chosen when the cluster starts (with no peer running). */
+/** What a cluster runs: the quorum key-value ring (`kv`, over gossip or SWIM) or the classroom's circular DHT (`dht`). */
+export const CLUSTER_KINDS = ['kv', 'dht'] as const;
+export const clusterKindSchema = z.enum(CLUSTER_KINDS);
+export type ClusterKind = z.infer<typeof clusterKindSchema>;
+
+/** The classroom's ping interval is in seconds; a circular DHT peer pings both successors this often. */
+export const pingIntervalSecondsSchema = z.number().positive().max(3600);
+
+/**
+ * How a cluster's peers run; chosen when the cluster starts (with no peer running). The fields
+ * after `tickMs` are optional: absent, a cluster keeps what it has (at first: `kv`, 5 s, no fingers).
+ */
 export const clusterSettingsSchema = z.object({
   /** The membership protocol: SWIM (default) or the classroom's heartbeat gossip. */
   protocol: z.enum(['gossip', 'swim']),
   /** The length of one protocol tick, in ms (default 100): every protocol timeout counts ticks. */
   tickMs: z.number().int().min(10).max(10_000),
+  /** Key-value ring (default) or circular DHT. */
+  kind: clusterKindSchema.optional(),
+  /**
+   * Circular DHT: seconds between pings of the successors (default 5; the classroom's 30). A gone
+   * successor is declared within interval + 3 × min(5 s, interval).
+   */
+  pingIntervalSeconds: pingIntervalSecondsSchema.optional(),
+  /** Circular DHT, beyond the classroom: Chord finger tables, so lookups take O(log N) hops (default off). */
+  fingers: z.boolean().optional(),
 });
 export type ClusterSettings = z.infer<typeof clusterSettingsSchema>;
-export const CLUSTER_SETTINGS_DEFAULTS: ClusterSettings = { protocol: 'swim', tickMs: 100 };
+export const CLUSTER_SETTINGS_DEFAULTS: ClusterSettings = { protocol: 'swim', tickMs: 100, kind: 'kv', pingIntervalSeconds: 5, fingers: false };
+/** A circular DHT cluster's ping interval unless one is chosen: quick enough to watch, slow enough to read. */
+export const DHT_PING_INTERVAL_SECONDS_DEFAULT = 5;
 
 export const sessionInfoSchema = z.object({
   api: z.literal(API_VERSION),
+  /**
+   * What the cluster runs: new peers are of this kind. Always sent; optional in the type only so
+   * that sessions written before it existed (the renderer's test fixtures) still type-check: absent is `kv`.
+   */
+  kind: clusterKindSchema.optional(),
   protocol: z.enum(['gossip', 'swim']),
   tickMs: z.number().int().positive(),
   startedAt: z.number(),
   peers: z.array(peerSummarySchema),
   journal: z.object({ entries: z.number().int(), path: z.string().optional(), bytesWritten: z.number().int(), writeError: z.string().optional() }),
+  /** The circular DHT's settings (new peers use them), where its peers listen and keep their files. Always sent (optional as `kind`). */
+  dht: z
+    .object({
+      pingIntervalSeconds: pingIntervalSecondsSchema,
+      fingers: z.boolean(),
+      /** Peer i listens on portBase + i; absent until the first DHT peer starts. */
+      portBase: z.number().int().optional(),
+      /** The root of the peers' working folders (`peer-<identity>` each); absent until made. */
+      folder: z.string().optional(),
+    })
+    .optional(),
 });
 export type SessionInfo = z.infer<typeof sessionInfoSchema>;
 
@@ -60,10 +105,25 @@ export const apiCommandSchema = z.discriminatedUnion('type', [
    * Starts `peers` more peers (the first starts a group when none runs). Settings may change only
    * while no peer runs.
    */
-  z.object({ type: z.literal('cluster.start'), peers: z.number().int().min(1).max(64), ...clusterSettingsSchema.partial().shape }),
+  z.object({
+    type: z.literal('cluster.start'),
+    peers: z.number().int().min(1).max(64),
+    ...clusterSettingsSchema.partial().shape,
+    /**
+     * Circular DHT: the identities to start, as many as `peers`. Default: a new ring of 7 is the
+     * spec's reference ring (2, 4, 5, 8, 9, 14, 19), of n others spread evenly; each starts as
+     * `p2p init` with its successors. Peers added to a live ring join, one after the other.
+     */
+    identities: z.array(identitySchema).min(1).max(64).optional(),
+  }),
   /** Stops every peer gracefully; the session and its journal stay. */
   z.object({ type: z.literal('cluster.stop') }),
-  z.object({ type: z.literal('peer.add') }),
+  /**
+   * One more peer. Circular DHT: it joins (`p2p join`) through `via` (default: the running peer
+   * with the smallest identity) as `identity` (default: the middle of the largest gap), and the
+   * answer comes once the join is accepted (or after 15 s without).
+   */
+  z.object({ type: z.literal('peer.add'), identity: identitySchema.optional(), via: peer.optional() }),
   z.object({ type: z.literal('peer.stop'), peer }),
   z.object({ type: z.literal('peer.kill'), peer }),
   z.object({ type: z.literal('peer.pause'), peer }),
@@ -86,6 +146,32 @@ export const apiCommandSchema = z.discriminatedUnion('type', [
   /** Entries of the journal's memory window after `since` (a seq), at most `limit`. */
   z.object({ type: z.literal('journal.entries'), since: z.number().int().min(-1).default(-1), limit: z.number().int().min(1).max(100_000).default(10_000) }),
   z.object({ type: z.literal('journal.export'), format: z.enum(EXPORT_FORMATS) }),
+
+  // The circular DHT (a cluster of kind `dht`). Quit is `peer.stop`, the classroom's kill `peer.kill`.
+  /** One peer's successors, predecessors, files held, fingers and working folder (`DhtInspection`). */
+  z.object({ type: z.literal('dht.inspect'), peer }),
+  /** Every running peer's inspection, sorted by identity: the ring as each peer believes it. */
+  z.object({ type: z.literal('dht.ring') }),
+  /** A line typed on a peer's console, as it is (`Store 2067`, `Request 4103`, `Quit`; others print a refusal line). */
+  z.object({ type: z.literal('dht.type'), peer, line: consoleLineSchema }),
+  /** `Store NNNN` at `peer`: its route shows in the console events' `lookup`. */
+  z.object({ type: z.literal('dht.store'), peer, file: fileNameSchema }),
+  /** `Request NNNN` at `peer`: the holder sends `NNNN.ext` from its folder; `peer` saves `received_NNNN.ext`. */
+  z.object({ type: z.literal('dht.request'), peer, file: fileNameSchema }),
+  /**
+   * Puts a file (`NNNN.ext`) in `peer`'s working folder for a Request to find: the bytes of
+   * `contentBase64` (at most 2 MiB), or a sample text when it is absent.
+   */
+  z.object({
+    type: z.literal('dht.file.put'),
+    peer,
+    name: folderFileNameSchema,
+    contentBase64: z
+      .string()
+      .max(DHT_PUT_CONTENT_BASE64_MAX, 'a file put through the window is at most 2 MiB')
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'contentBase64 is base64')
+      .optional(),
+  }),
 ]);
 export type ApiCommand = z.infer<typeof apiCommandSchema>;
 export type ApiCommandInput = z.input<typeof apiCommandSchema>;

@@ -39,3 +39,8 @@ export type TransferStart = z.infer<typeof transferStartSchema>;
 
 /** WebSocket close codes a requester refuses a transfer with (the reason, in words, goes along). */
 export const TRANSFER_REFUSED_CODE = 4003;
+
+/** A file a holder can send, as it lies in its folder: four digits and an extension (`4103.pdf`). */
+export const folderFileNameSchema = z
+  .string()
+  .regex(/^\d{4}(?:\.[A-Za-z0-9_+-]{1,32}){0,4}$/, 'a file in a peer\'s folder is named NNNN or NNNN.ext: four digits, then an extension of letters, digits, _, + or -');

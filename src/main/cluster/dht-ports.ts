@@ -1,0 +1,33 @@
+/**
+ * Where a session's circular DHT peers listen. A DHT peer reaches another knowing only its
+ * identity (the classroom's port 12000 + i), so every peer of a ring shares one port base and
+ * peer i listens on base + i. The manager picks a base whose 256 ports are all free now, at random
+ * below the ephemeral ports (32768 on Linux, where outgoing connections take theirs), so two
+ * sessions, a `ringside p2p demo` (12000 on) and a test run side by side do not meet.
+ */
+import { randomInt } from 'node:crypto';
+import { createServer } from 'node:net';
+import { IDENTITY_COUNT } from '../../shared/protocol/dht.ts';
+
+const BASE_MIN = 20_000;
+const BASE_MAX = 32_768 - IDENTITY_COUNT;
+/** Bases tried before giving up. */
+const ATTEMPTS_MAX = 20;
+
+/** A port base on `host` with every identity's port free; rejects in words when none is found. */
+export async function freePortBase(host: string): Promise<number> {
+  for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
+    const base = BASE_MIN + randomInt(0, Math.floor((BASE_MAX - BASE_MIN) / IDENTITY_COUNT)) * IDENTITY_COUNT;
+    const free = await Promise.all(Array.from({ length: IDENTITY_COUNT }, (_, identity) => portIsFree(host, base + identity)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no block of ${IDENTITY_COUNT} free ports found on ${host} between ${BASE_MIN} and ${BASE_MAX + IDENTITY_COUNT} after ${ATTEMPTS_MAX} tries`);
+}
+
+export function portIsFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
