@@ -210,11 +210,34 @@ describe('a circular DHT cluster of real processes, driven through the cluster A
     await expect(api({ type: 'dht.inspect', peer: idOf(14) })).rejects.toThrow(/killed: it cannot answer/);
   });
 
+  it('a restarted peer joins again; more peers on a live ring join in the largest gap; pause stops its pings', async () => {
+    const since = mark();
+    const restarted = await api({ type: 'peer.restart', peer: idOf(14) });
+    expect(restarted).toMatchObject({ identity: 14, state: 'running' });
+    expect(linesOf(14, since)).toContain('Join request has been accepted');
+    const [added] = await api({ type: 'cluster.start', peers: 1 });
+    // 19 → 2 is the largest gap of 2, 4, 5, 8, 14, 15, 19.
+    expect(added).toMatchObject({ identity: 138, state: 'running' });
+    await ringSettles([2, 4, 5, 8, 14, 15, 19, 138]);
+    expect((await api({ type: 'peer.pause', peer: idOf(138) }))?.state).toBe('paused');
+    await says(19, ['Peer 138 is no longer alive', 'My new first successor is Peer 2', 'My new second successor is Peer 4'], mark(), REPAIR_MS);
+    await api({ type: 'peer.kill', peer: idOf(138) });
+  });
+
   it('the session\'s text export holds the console lines, word for word', async () => {
     const text = await api({ type: 'journal.export', format: 'text' });
     for (const line of ['Peer 9 will depart from the network', 'Store 2067 request accepted', 'Join request has been accepted', 'Peer 14 is no longer alive', 'File 4103 received']) {
       expect(text).toContain(line);
     }
+  });
+
+  it('stops the whole ring with cluster.stop: every peer quits', async () => {
+    const peers = await api({ type: 'cluster.stop' });
+    expect(peers.filter((peer) => peer.state === 'running')).toEqual([]);
+    expect(peers.find((peer) => peer.identity === 2)?.state).toBe('left');
+    // With no peer live, the cluster may change kind.
+    manager.configure({ kind: 'kv' });
+    expect((await api({ type: 'session' })).kind).toBe('kv');
   });
 });
 
