@@ -58,6 +58,23 @@ test('Start asks for the chosen count with the chosen settings, and an error bec
   expect(cluster.busy.size).toBe(0);
 });
 
+test('a start with a count or tick out of range says so plainly, and asks the cluster nothing', async () => {
+  const cluster = useClusterStore();
+  cluster.peerCount = 100;
+  expect(await cluster.startCluster()).toBeUndefined();
+  expect(useNotificationsStore().notices.at(-1)).toMatchObject({ level: 'error', text: 'Not started: start 1 to 64 peers at once' });
+  cluster.peerCount = 5;
+  cluster.settings = { protocol: 'swim', tickMs: 5 };
+  expect(cluster.tickProblem).toBeDefined();
+  await cluster.startCluster();
+  expect(useNotificationsStore().notices.at(-1)?.text).toBe('Not started: a tick is a whole number of ms from 10 to 10,000');
+  expect(client.calls.startCluster).not.toHaveBeenCalled();
+  cluster.settings = { protocol: 'swim', tickMs: 10 };
+  expect(cluster.tickProblem).toBeUndefined();
+  await cluster.startCluster();
+  expect(client.calls.startCluster).toHaveBeenCalledWith(5, { protocol: 'swim', tickMs: 10 });
+});
+
 test('peer summaries in the stream replace the list; a live cluster keeps its settings', async () => {
   client.calls.session.mockResolvedValue(fakeSession([fakePeer(1), fakePeer(2, 'paused')]));
   const cluster = useClusterStore();
@@ -68,6 +85,21 @@ test('peer summaries in the stream replace the list; a live cluster keeps its se
   client.emit({ peers: [fakePeer(1), fakePeer(2, 'killed'), fakePeer(3, 'starting')] });
   useStreamStore().flush();
   expect(cluster.peers.map((peer) => peer.state)).toEqual(['running', 'killed', 'starting']);
+  cluster.disconnect();
+});
+
+test('settings typed for the next start stay as typed while the session is read again; a running cluster shows its own', async () => {
+  client.calls.session.mockResolvedValue(fakeSession());
+  const cluster = useClusterStore();
+  cluster.connect();
+  await vi.waitFor(() => expect(cluster.session).toBeDefined());
+  cluster.settings = { protocol: 'gossip', tickMs: 200 };
+  await cluster.refreshSession();
+  expect(cluster.settings).toEqual({ protocol: 'gossip', tickMs: 200 });
+  // A cluster started elsewhere (the command line, another window) with other settings.
+  client.calls.session.mockResolvedValue({ ...fakeSession([fakePeer(1)]), protocol: 'swim', tickMs: 300 });
+  await cluster.refreshSession();
+  expect(cluster.settings).toEqual({ protocol: 'swim', tickMs: 300 });
   cluster.disconnect();
 });
 

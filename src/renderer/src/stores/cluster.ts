@@ -5,7 +5,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import { CLUSTER_SETTINGS_DEFAULTS, type ClusterSettings, type PeerSummaryWire, type SessionInfo } from '../../../shared/api/cluster-api.ts';
+import { CLUSTER_SETTINGS_DEFAULTS, clusterSettingsSchema, type ClusterSettings, type PeerSummaryWire, type SessionInfo } from '../../../shared/api/cluster-api.ts';
 import type { ConnectionState } from '../api/websocket.ts';
 import { clusterClient } from './client.ts';
 import { useNotificationsStore } from './notifications.ts';
@@ -13,6 +13,8 @@ import { useStreamStore } from './stream.ts';
 
 /** A new cluster's size unless the user picks another. */
 export const DEFAULT_PEER_COUNT = 5;
+/** Peers one start may ask for (the cluster API's bound). */
+export const PEERS_PER_START_MAX = 64;
 const SESSION_REFRESH_MS = 2000;
 
 /** Process states in which a peer takes part in the group. */
@@ -36,13 +38,21 @@ export const useClusterStore = defineStore('cluster', () => {
   const livePeers = computed(() => peers.value.filter((peer) => LIVE_STATES.has(peer.state)));
   const runningPeers = computed(() => peers.value.filter((peer) => peer.state === 'running' || peer.state === 'attached'));
   const hasLivePeers = computed(() => livePeers.value.length > 0);
+  /** What is wrong with the peer count typed for a start, in words. */
+  const countProblemOf = (count: number): string | undefined =>
+    Number.isInteger(count) && count >= 1 && count <= PEERS_PER_START_MAX ? undefined : `start 1 to ${PEERS_PER_START_MAX} peers at once`;
+  const countProblem = computed(() => countProblemOf(peerCount.value));
+  /** What is wrong with the tick typed for the next start, in words. */
+  const tickProblem = computed(() => (clusterSettingsSchema.shape.tickMs.safeParse(settings.value.tickMs).success ? undefined : 'a tick is a whole number of ms from 10 to 10,000'));
 
   async function refreshSession(): Promise<void> {
     try {
       const info = await clusterClient().session();
       session.value = info;
       peers.value = info.peers;
-      if (!hasLivePeers.value) settings.value = { protocol: info.protocol, tickMs: info.tickMs };
+      // A running cluster's settings are the session's (shown, not editable). With none running
+      // they are the user's for the next start: a refresh must not undo what they typed.
+      if (hasLivePeers.value) settings.value = { protocol: info.protocol, tickMs: info.tickMs };
     } catch {
       // The connection's own state says why; the next refresh tries again.
     }
@@ -91,13 +101,20 @@ export const useClusterStore = defineStore('cluster', () => {
   }
 
   const client = () => clusterClient();
-  const startCluster = (count = peerCount.value) =>
-    run('start', `Starting ${count} peers`, async () => {
+  function startCluster(count = peerCount.value): Promise<PeerSummaryWire[] | undefined> {
+    // Said plainly here rather than as the API's schema error.
+    const problem = countProblemOf(count) ?? (hasLivePeers.value ? undefined : tickProblem.value);
+    if (problem !== undefined) {
+      notifications.push('error', `Not started: ${problem}`);
+      return Promise.resolve(undefined);
+    }
+    return run('start', `Starting ${count} peers`, async () => {
       const started = await client().startCluster(count, hasLivePeers.value ? {} : settings.value);
       notifications.push('info', `${started.length} peer${started.length === 1 ? '' : 's'} started`);
       await refreshSession();
       return started;
     });
+  }
   const stopCluster = () => run('stop', 'Stopping the cluster', () => client().stopCluster());
   const addPeer = () => run('add', 'Adding a peer', () => client().addPeer());
   const stopPeer = (id: string) => run(`stop ${id}`, `Stopping ${id}`, () => client().stopPeer(id));
@@ -120,6 +137,8 @@ export const useClusterStore = defineStore('cluster', () => {
     livePeers,
     runningPeers,
     hasLivePeers,
+    countProblem,
+    tickProblem,
     connect,
     disconnect,
     refreshSession,
