@@ -1,9 +1,10 @@
 // @vitest-environment jsdom
-/** The window's own shortcuts: Shift+S starts a cluster at once, and stops one only when pressed twice. */
+/** The window's own shortcuts: Shift+S starts a cluster at once and stops one only when pressed twice; a adds a peer. */
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { setClusterClient } from '../../src/renderer/src/stores/client.ts';
+import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
 import { useNotificationsStore } from '../../src/renderer/src/stores/notifications.ts';
 import App from '../../src/renderer/src/App.vue';
 import type { PeerSummaryWire } from '../../src/shared/api/cluster-api.ts';
@@ -43,4 +44,19 @@ test('Shift+S on a running cluster asks to be pressed again, and only then stops
   await flushPromises();
   expect(client.calls.stopCluster).toHaveBeenCalledTimes(1);
   expect(client.calls.startCluster).not.toHaveBeenCalled();
+});
+
+test('a adds a peer to a running cluster; with none running it starts one peer with the settings chosen for the next start', async () => {
+  wrapper = mount(App);
+  await flushPromises();
+  const cluster = useClusterStore();
+  cluster.settings = { protocol: 'gossip', tickMs: 200 };
+  window.dispatchEvent(new KeyboardEvent('keydown', { key: 'a' }));
+  await flushPromises();
+  expect(client.calls.startCluster).toHaveBeenCalledWith(1, { protocol: 'gossip', tickMs: 200 });
+  expect(client.calls.addPeer).not.toHaveBeenCalled();
+  cluster.peers = [fakePeer(1)];
+  window.dispatchEvent(new KeyboardEvent('keydown', { key: 'a' }));
+  await flushPromises();
+  expect(client.calls.addPeer).toHaveBeenCalledTimes(1);
 });
