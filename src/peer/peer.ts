@@ -14,17 +14,11 @@ import type { MachineInput, MachineOutput } from '../shared/machine.ts';
 import type { GossipConfig } from '../shared/membership/gossip/config.ts';
 import type { SwimConfig } from '../shared/membership/swim/config.ts';
 import type { MembershipProtocol } from '../shared/membership/types.ts';
-import {
-  controlRequestSchema,
-  VALUE_PREVIEW_MAX,
-  type ControlCommand,
-  type PeerInspection,
-  type ReadyInfo,
-  type StampedEvent,
-} from '../shared/protocol/control.ts';
+import { controlRequestSchema, VALUE_PREVIEW_MAX, type ControlCommand, type PeerInspection, type ReadyInfo } from '../shared/protocol/control.ts';
 import { describeFaultPlan, type FaultPlan } from '../shared/protocol/faults.ts';
 import { KV_MESSAGE_BYTES_MAX_DEFAULT, type KvOperation } from '../shared/protocol/kv.ts';
 import { RandomStream } from '../shared/random/stream.ts';
+import { EventStream } from './event-stream.ts';
 import { FaultInjector } from './faults.ts';
 import { RedisFront, type KvAnswer } from './redis.ts';
 import { WsTransport, type ControlChannel } from './transport.ts';
@@ -51,21 +45,6 @@ export interface PeerOptions {
 
 /** How long a graceful leave waits for owners to acknowledge the keys handed to them. */
 const LEAVE_HANDOFF_WAIT_MS = 5000;
-/** Event batches go to control clients at most this often. */
-const EVENT_FLUSH_MS = 20;
-/** Events kept for one slow control client, at most; older ones are dropped and counted. */
-const SUBSCRIBER_EVENTS_MAX = 100_000;
-/** A control client's socket holding more than this unsent gets no more batches for now. */
-const SUBSCRIBER_BUFFER_MAX = 8 * 1_048_576;
-/** Events kept for the first control client, from before it subscribed. */
-const BACKLOG_MAX = 1000;
-
-interface Subscriber {
-  readonly channel: ControlChannel;
-  messages: boolean;
-  pending: StampedEvent[];
-  dropped: number;
-}
 
 type Input = MachineInput<PeerMessage, PeerCommand>;
 type Output = MachineOutput<PeerMessage, PeerReply>;
@@ -77,7 +56,8 @@ export class PeerProcess {
   readonly tickMs: number;
   readonly #options: PeerOptions;
   readonly #faults: FaultInjector;
-  readonly #subscribers = new Set<Subscriber>();
+  /** Journal events on their way to the control clients (`event-stream.ts`). */
+  readonly #events: EventStream;
   readonly #results = new Map<number, (result: KvResult) => void>();
   /** When each operation coordinated here began (performance.now(), ms); taken off by its result. */
   readonly #operationStartedAt = new Map<number, number>();
@@ -85,9 +65,6 @@ export class PeerProcess {
   #nextTransaction = 1;
   #lastTick: number;
   #timer: NodeJS.Timeout | undefined;
-  #flushTimer: NodeJS.Timeout | undefined;
-  #messageEvents = false;
-  #backlog: StampedEvent[] | undefined = [];
   #leaving: Promise<void> | undefined;
   #closed = false;
   /** Called once the peer has stopped (after a graceful leave or `close`). */
@@ -101,6 +78,7 @@ export class PeerProcess {
     this.#log = options.log ?? (() => undefined);
     const root = RandomStream.root(options.seed ?? randomBytes(16).toString('hex'));
     this.#faults = new FaultInjector(transport.id, root.derive('faults'));
+    this.#events = new EventStream({ peer: transport.id, now: () => this.now() });
     this.#lastTick = this.now();
     this.machine = new KvPeer({
       protocol: options.protocol,
@@ -257,17 +235,17 @@ export class PeerProcess {
     if (this.#closed) return;
     const dropped = this.transport.send(to, data);
     if (dropped !== undefined) this.#messageDropped(to, type, dropped, now);
-    else if (this.#messageEvents) this.#emit({ kind: 'message.sent', tick: now, peer: this.id, to, type, bytes: Buffer.byteLength(data) });
+    else if (this.#events.wantsMessages) this.#emit({ kind: 'message.sent', tick: now, peer: this.id, to, type, bytes: Buffer.byteLength(data) });
   }
 
   #messageDropped(to: string, type: string, reason: DropReason, now: number): void {
-    if (this.#messageEvents) this.#emit({ kind: 'message.dropped', tick: now, peer: this.id, to, type, reason });
+    if (this.#events.wantsMessages) this.#emit({ kind: 'message.dropped', tick: now, peer: this.id, to, type, reason });
   }
 
   #onMessage(from: string, data: string): void {
     if (this.#closed) return;
     const now = Math.max(this.#lastTick, this.now());
-    if (this.#messageEvents) {
+    if (this.#events.wantsMessages) {
       const type = /"type":"([A-Za-z.-]{1,40})"/.exec(data.slice(0, 200))?.[1] ?? 'unknown';
       this.#emit({ kind: 'message.delivered', tick: now, peer: this.id, from, type });
     }
@@ -380,10 +358,9 @@ export class PeerProcess {
   /** Stops at once (no goodbye): closes the ports after sending what is pending. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#flushEvents();
+    this.#events.close();
     this.#closed = true;
     clearTimeout(this.#timer);
-    clearTimeout(this.#flushTimer);
     await sleep(20); // let the last frames leave
     await Promise.all([this.transport.close(), this.redis?.close()]);
     for (const resolve of this.#results.values()) resolve({ type: 'kv.result', transaction: 0, op: 'read', key: '-', ok: false, reason: 'no-ring', latencyTicks: 0, replicas: [] });
@@ -396,11 +373,6 @@ export class PeerProcess {
   // Control clients and the event stream
 
   #onControl(channel: ControlChannel): void {
-    let subscriber: Subscriber | undefined;
-    channel.onClose(() => {
-      if (subscriber !== undefined) this.#subscribers.delete(subscriber);
-      this.#updateMessageEvents();
-    });
     channel.onMessage((text) => {
       let parsed: unknown;
       try {
@@ -416,16 +388,7 @@ export class PeerProcess {
         return;
       }
       const { id, command } = request.data;
-      if (command.type === 'subscribe') {
-        if (subscriber === undefined) {
-          subscriber = { channel, messages: command.messages, pending: this.#backlog ?? [], dropped: 0 };
-          this.#backlog = undefined;
-          this.#subscribers.add(subscriber);
-          this.#flushTimer ??= setTimeout(() => this.#flushEvents(), EVENT_FLUSH_MS);
-        }
-        subscriber.messages = command.messages;
-        this.#updateMessageEvents();
-      }
+      if (command.type === 'subscribe') this.#events.subscribe(channel, command.messages);
       this.#control(command).then(
         (result) => channel.send(JSON.stringify({ t: 'res', id, ok: true, result })),
         (error: Error) => channel.send(JSON.stringify({ t: 'res', id, ok: false, error: error.message })),
@@ -452,50 +415,8 @@ export class PeerProcess {
     }
   }
 
-  #updateMessageEvents(): void {
-    this.#messageEvents = [...this.#subscribers].some((subscriber) => subscriber.messages);
-  }
-
   #emit(event: JournalEvent): void {
-    if (this.#subscribers.size === 0) {
-      // What happens before the first control client subscribes (the start, the join) is kept
-      // for it, so the manager that spawned this peer sees its whole life.
-      if (this.#backlog !== undefined && this.#backlog.length < BACKLOG_MAX) this.#backlog.push({ at: Date.now(), event });
-      return;
-    }
-    const stamped: StampedEvent = { at: Date.now(), event };
-    const isMessage = event.kind === 'message.sent' || event.kind === 'message.delivered' || event.kind === 'message.dropped';
-    for (const subscriber of this.#subscribers) {
-      if (isMessage && !subscriber.messages) continue;
-      if (subscriber.pending.length >= SUBSCRIBER_EVENTS_MAX) {
-        subscriber.dropped++;
-        continue;
-      }
-      subscriber.pending.push(stamped);
-    }
-    this.#flushTimer ??= setTimeout(() => this.#flushEvents(), EVENT_FLUSH_MS);
-  }
-
-  #flushEvents(): void {
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    for (const subscriber of this.#subscribers) {
-      if (subscriber.pending.length === 0) continue;
-      if (subscriber.channel.buffered > SUBSCRIBER_BUFFER_MAX) {
-        this.#flushTimer ??= setTimeout(() => this.#flushEvents(), EVENT_FLUSH_MS * 5);
-        continue;
-      }
-      if (subscriber.dropped > 0) {
-        subscriber.pending.push({
-          at: Date.now(),
-          event: { kind: 'log', tick: this.now(), peer: this.id, text: `${subscriber.dropped} events were dropped: the control client read too slowly` },
-        });
-        subscriber.dropped = 0;
-      }
-      const events = subscriber.pending;
-      subscriber.pending = [];
-      subscriber.channel.send(JSON.stringify({ t: 'events', events }));
-    }
+    this.#events.emit(event);
   }
 }
 
