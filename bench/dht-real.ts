@@ -21,8 +21,11 @@ import { forEachLine, killQuietly, rssKb, running, sleep, track } from './childr
 import type { Ring } from './dht-sim.ts';
 
 const P2P_ENTRY = fileURLToPath(new URL('../src/cli/p2p-process.ts', import.meta.url));
-/** Peers starting at once: more only queue for the same two cores. */
-const START_CONCURRENCY = 6;
+/**
+ * Peers starting at once: starting is CPU work, so more only queue for the same cores, and the
+ * fewer start at once, the sooner a peer's successors listen after it does.
+ */
+const START_CONCURRENCY = 3;
 const LISTEN_TIMEOUT_MS = 60_000;
 
 /** Lines that are one hop of a Store or Request (the hop's sender prints them). */

@@ -13,7 +13,7 @@
  *   3. Time to repair the ring after an abrupt departure (SIGKILL) at the default ping interval
  *      (30 s, 3 lost pings): until both predecessors of the killed peer hold the right two
  *      successors. In the simulator for 64 and 256 peers, and between real processes (--quick:
- *      a 3 s interval, so it fits in the minute). The spec's bound: within 60 s.
+ *      a 5 s interval, so it fits in the minute). The spec's bound: within 60 s.
  *
  *   npm run bench:dht                   everything (about 4 minutes on 2 idle cores)
  *   npm run bench:dht -- --quick        16 real peers, fewer lookups and samples (under a minute)
@@ -54,10 +54,10 @@ const SIM_SIZES = [64, 256];
 const SIM_LOOKUPS = quick ? 2000 : 10_000;
 const REPAIR_SAMPLES: Record<number, number> = quick ? { 64: 40 } : { 64: 400, 256: 200 };
 /** Real lookups per ring and operation. */
-const REAL_LOOKUPS = quick ? 20 : 150;
+const REAL_LOOKUPS = quick ? 20 : 250;
 /** The real rings' ping interval: the default (30 s) in full; short enough for the minute in --quick. */
 const DEFAULT_INTERVAL_SECONDS = (DHT_DEFAULTS.pingIntervalTicks * TICK_MS_DEFAULT) / 1000;
-const REAL_INTERVAL_SECONDS = quick ? 3 : DEFAULT_INTERVAL_SECONDS;
+const REAL_INTERVAL_SECONDS = quick ? 5 : DEFAULT_INTERVAL_SECONDS;
 /** Peers killed at once in the real repair run, spread round the ring (never neighbours). */
 const REAL_KILLS = quick ? 2 : 4;
 const REQUEST_FILE_BYTES = 1024;
@@ -101,22 +101,24 @@ const mean = (values: readonly number[]): number | undefined => (values.length =
 const fixed = (value: number | undefined, digits = 1): string => (value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits));
 const whole = (value: number | undefined): string => (value === undefined ? '—' : String(Math.round(value)));
 
-/** Least squares y = a + b·x, and R². */
-function fit(points: readonly { x: number; y: number }[]): { a: number; b: number; r2: number } | undefined {
-  if (points.length < 3) return undefined;
-  const mx = mean(points.map((point) => point.x)) as number;
-  const my = mean(points.map((point) => point.y)) as number;
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (const { x, y } of points) {
-    sxy += (x - mx) * (y - my);
-    sxx += (x - mx) ** 2;
-    syy += (y - my) ** 2;
+/**
+ * y = a + b·x by Theil–Sen (b: the median of the slopes between every two points with different
+ * x; a: the median of y − b·x), which a few slow lookups on a busy machine do not drag as they
+ * would least squares; and the residuals y − (a + b·x), from which the model draws its jitter.
+ */
+function fit(points: readonly { x: number; y: number }[]): { a: number; b: number; residuals: number[] } | undefined {
+  const slopes: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    for (let j = i + 1; j < points.length; j++) {
+      const p = points[i] as { x: number; y: number };
+      const q = points[j] as { x: number; y: number };
+      if (p.x !== q.x) slopes.push((q.y - p.y) / (q.x - p.x));
+    }
   }
-  if (sxx === 0) return undefined;
-  const b = sxy / sxx;
-  return { a: my - b * mx, b, r2: syy === 0 ? 1 : (sxy * sxy) / (sxx * syy) };
+  const b = percentile(slopes, 0.5);
+  if (b === undefined) return undefined;
+  const a = percentile(points.map((point) => point.y - b * point.x), 0.5) as number;
+  return { a, b, residuals: points.map((point) => point.y - (a + b * point.x)) };
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[], leftColumns = 1): string {
@@ -254,13 +256,24 @@ async function startRing(ring: Ring, fingers: boolean, intervalSeconds: number):
   progress(`real: ${ring.size} peers listen after ${(startMs / 1000).toFixed(1)} s; waiting until each has heard its predecessor's ping…`);
   const ready = await real.until(() => real.notReady().length === 0, (intervalSeconds + 30) * 1000);
   const readyMs = performance.now() - real.startedAt;
-  if (!ready) throw new Error(`peers ${real.notReady().join(', ')} heard no ping from their predecessor within ${intervalSeconds + 30} s of the start`);
+  if (!ready) {
+    throw new Error(
+      `peers ${real.notReady().join(', ')} heard no ping from their predecessor within ${intervalSeconds + 30} s of the start; ${describeDeclarations(real)}`,
+    );
+  }
   const wrong = real.wrongSuccessors(ring);
   if (wrong.length > 0 || real.declarations().length > 0) {
-    throw new Error(`the ring did not come up whole: peers ${wrong.join(', ')} have other successors; ${real.declarations().length} "no longer alive" lines`);
+    throw new Error(`the ring did not come up whole: peers ${wrong.join(', ')} have other successors; ${describeDeclarations(real)}`);
   }
   progress(`real: every peer knows its predecessor ${(readyMs / 1000).toFixed(1)} s after the start`);
   return { real, startMs, readyMs };
+}
+
+/** "no longer alive" lines while the ring started: a peer's successors took longer to listen than it waits for them. */
+function describeDeclarations(real: RealRing): string {
+  const lines = real.declarations();
+  if (lines.length === 0) return 'no "no longer alive" lines';
+  return `${lines.map((line) => `${line.peer} said ${line.subject} is no longer alive ${fixed((line.at - real.startedAt) / 1000)} s after the start`).join('; ')} (its successor started too late: the machine is busy)`;
 }
 
 /** One lookup typed at its origin: the milliseconds until its last line (undefined: none within the timeout). */
@@ -461,14 +474,17 @@ function printLatency(): void {
       const model = models.get(operation);
       if (model === undefined) continue;
       const hops = run.hops[operation];
-      rows.push(row(modeled, run.peers, run.fingers, operation, hops, hops.map((count) => model.a + model.b * count), `simulator's hops × per-hop ms`));
+      // Each simulated lookup: fixed + hops × per hop + the residual of a real lookup drawn at random.
+      const jitter = RandomStream.root(`${seed}/model/${run.peers}/${run.fingers}/${operation}`);
+      const ms = hops.map((count) => Math.max(0, model.a + model.b * count + (model.residuals[jitter.index(model.residuals.length)] as number)));
+      rows.push(row(modeled, run.peers, run.fingers, operation, hops, ms, `simulator's hops; per-hop model`));
     }
   }
   console.log(table(['source', 'peers', 'fingers', 'op', 'lookups', 'hops mean', 'p50 ms', 'p95 ms', 'max ms', 'notes'], rows, 0));
   for (const [operation, model] of models) {
     if (model === undefined) continue;
     console.log(
-      `  ${operation === 'store' ? 'Store' : 'Request'}: ${model.b.toFixed(3)} ms per hop + ${model.a.toFixed(1)} ms fixed (least squares over the ${largest}-peer rings' lookups, both rings; R² ${model.r2.toFixed(3)})`,
+      `  ${operation === 'store' ? 'Store' : 'Request'}: ${model.b.toFixed(3)} ms per hop + ${model.a.toFixed(1)} ms fixed (Theil–Sen over the ${largest}-peer rings' ${model.residuals.length} lookups, both rings; residuals p5 ${fixed(percentile(model.residuals, 0.05))}, p95 +${fixed(percentile(model.residuals, 0.95))} ms)`,
     );
   }
   for (const run of realRuns) {
@@ -480,8 +496,9 @@ function printLatency(): void {
   console.log('  straight from the holder on a connection of its own, saved and renamed), or "File NNNN is stored here" when typed at the holder.');
   console.log(`  Lookups one at a time, Store and Request alternately, from random peers for random files; pings every ${REAL_INTERVAL_SECONDS} s meanwhile.`);
   console.log('  hops: the hop lines the peers printed for that file; "hops ideal": each equal to the perfect ring\'s route. With fingers, warm-up');
-  console.log('  Stores ran first until a round of 32 took the ideal routes. modeled: rings not run as real processes (memory), whose latency is');
-  console.log(`  the simulator's hops for that ring × the per-hop ms above + the fixed ms; "model (check)": the same model for a ring that was run for real.`);
+  console.log('  Stores ran first until a round of 32 took the ideal routes. modeled: a ring not run as real processes (memory); each of the');
+  console.log("  simulator's lookups for that ring takes fixed ms + its hops × ms per hop (above) + the residual of a real lookup drawn at random");
+  console.log('  (the real jitter, load included). "model (check)": the same model for the ring that was run for real, to compare with its row.');
   console.log('');
 }
 
