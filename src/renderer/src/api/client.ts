@@ -27,7 +27,7 @@ export function createClusterClient(location: Location = window.location): Clust
   const url = new URL(location.href);
   const token = url.searchParams.get('token') ?? sessionStorage.getItem('ringside-token');
   if (token === null || token === '') throw new NoTokenError('open the address `ringside serve` printed: it carries the session token (?token=…)');
-  // Keep the token across reloads without leaving it in the address bar.
+  // Keep the token for reloads, even of an address that lost its query.
   sessionStorage.setItem('ringside-token', token);
   const socket = createWebSocketBridge(new URL(url.origin), token);
   return Object.assign(socket, { transport: 'websocket' as const });
