@@ -388,7 +388,7 @@ async function realLatency(): Promise<void> {
   console.log(`2. Lookup latency, real ringside p2p processes on loopback (${cpus().length} cores): from typing the line on the peer's standard input to the last line`);
   for (const size of SIM_SIZES.filter((size) => !realSizes.includes(size))) {
     const { note } = fittingSize(size);
-    const line = `${size} real peers: ${note ?? 'not asked for (--real)'}: modeled from the simulator's hops and the per-hop latency measured between real peers`;
+    const line = `${size} real peers: ${note ?? (values.real === undefined ? `not run with --quick (${realSizes.join(', ')} real peers)` : 'not asked for (--real)')}: modeled from the simulator's hops and the per-hop latency measured between real peers`;
     console.log(`  ${line}.`);
     notMeasured.push(line);
   }
