@@ -15,8 +15,8 @@
  *      successors. In the simulator for 64 and 256 peers, and between real processes (--quick:
  *      a 5 s interval, so it fits in the minute). The spec's bound: within 60 s.
  *
- *   npm run bench:dht                   everything (about 4 minutes on 2 idle cores)
- *   npm run bench:dht -- --quick        16 real peers, fewer lookups and samples (under a minute)
+ *   npm run bench:dht                   everything (about 3.5 minutes on 2 cores)
+ *   npm run bench:dht -- --quick        16 real peers, fewer lookups and kills (about 45 s)
  *   npm run bench:dht -- --seed 7       another seed for the simulator and the random lookups
  *   npm run bench:dht -- --real 32      real rings of these sizes (comma-separated; default 64)
  *
