@@ -97,8 +97,8 @@ describe('the web API', () => {
       const peers = new Set(batches.flatMap(({ batch }) => batch.entries.map((entry) => ('peer' in entry.event ? entry.event.peer : ''))));
       return ids.every((id) => peers.has(id));
     });
-    // Batches: at most one per 50 ms (a little slack for timer jitter), entries in journal order.
-    for (let index = 1; index < batches.length; index++) expect((batches[index] as { at: number }).at - (batches[index - 1] as { at: number }).at).toBeGreaterThanOrEqual(40);
+    // Entries in journal order (the batching interval itself is tested with fake timers in
+    // test/unit/event-feed.test.ts: arrival times on a loaded machine say nothing about it).
     const seqs = batches.flatMap(({ batch }) => batch.entries.map((entry) => entry.seq));
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(batches.map(({ batch }) => batch.peers?.filter((peer) => peer.state === 'running').length ?? 0)).toContain(3);
