@@ -3,7 +3,8 @@
  * identity (the classroom's port 12000 + i), so every peer of a ring shares one port base and
  * peer i listens on base + i. The manager picks a base whose 256 ports are all free now, at random
  * below the ephemeral ports (32768 on Linux, where outgoing connections take theirs), so two
- * sessions, a `ringside p2p demo` (12000 on) and a test run side by side do not meet.
+ * sessions, a `ringside p2p demo` (12000 on) and a test run side by side seldom meet; when two
+ * pick overlapping bases at once, a peer finds its port taken and the manager picks again.
  */
 import { randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -17,7 +18,7 @@ const ATTEMPTS_MAX = 20;
 /** A port base on `host` with every identity's port free; rejects in words when none is found. */
 export async function freePortBase(host: string): Promise<number> {
   for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
-    const base = BASE_MIN + randomInt(0, Math.floor((BASE_MAX - BASE_MIN) / IDENTITY_COUNT)) * IDENTITY_COUNT;
+    const base = randomInt(BASE_MIN, BASE_MAX + 1);
     const free = await Promise.all(Array.from({ length: IDENTITY_COUNT }, (_, identity) => portIsFree(host, base + identity)));
     if (free.every(Boolean)) return base;
   }

@@ -28,10 +28,12 @@ export interface DhtRingOptions {
 export class DhtRing {
   readonly folders: DhtFolders;
   readonly #host: string;
+  readonly #given: number | undefined;
   #portBase: number | undefined;
 
   constructor(options: DhtRingOptions) {
     this.#host = options.host;
+    this.#given = options.portBase;
     this.#portBase = options.portBase;
     this.folders = new DhtFolders(options.folder);
   }
@@ -45,6 +47,16 @@ export class DhtRing {
   async ensurePortBase(): Promise<number> {
     this.#portBase ??= await freePortBase(this.#host);
     return this.#portBase;
+  }
+
+  /**
+   * Forgets a port base it picked (not one it was given), so the next ring gets another: for when
+   * a port of this one was taken meanwhile. Only while no DHT peer lives. Says whether it did.
+   */
+  forgetPortBase(): boolean {
+    if (this.#given !== undefined) return false;
+    this.#portBase = undefined;
+    return true;
   }
 
   /** The peer entry's arguments for peer `identity` (call `ensurePortBase` first). */

@@ -27,14 +27,15 @@ import { kvResultSchema, peerInspectionSchema, type KvResultWire, type MemberVie
 import { describeFaultPlan, faultPlanSchema, NO_FAULTS, type FaultPlan } from '../../shared/protocol/faults.ts';
 import type { KvOperation } from '../../shared/protocol/kv.ts';
 import { DHT_PING_INTERVAL_SECONDS_DEFAULT, type ClusterKind } from '../../shared/api/cluster-api.ts';
-import { freeIdentity, initStarts, newRingIdentities } from '../../shared/dht/ring-plan.ts';
+import { freeIdentity, initStarts, newRingIdentities, type InitStart } from '../../shared/dht/ring-plan.ts';
 import { isIdentity } from '../../shared/protocol/dht.ts';
 import type { DhtStart } from '../../shared/protocol/control.ts';
+import { EXIT_PORT_IN_USE } from '../../peer/dht/launch.ts';
 import { DhtOperations } from './dht-operations.ts';
 import { DhtRing, nextConsoleLine, type DhtSettings } from './dht-ring.ts';
 import { SessionJournal } from './journal.ts';
 import { PeerClient } from './peer-client.ts';
-import { DEFAULT_PEER_ENTRY, spawnPeer } from './spawn.ts';
+import { DEFAULT_PEER_ENTRY, spawnPeer, SpawnError } from './spawn.ts';
 
 export type PeerState = 'starting' | 'running' | 'paused' | 'leaving' | 'left' | 'killed' | 'crashed' | 'attached' | 'detached';
 
@@ -111,6 +112,8 @@ const SPAWNS_AT_ONCE = Math.max(2, availableParallelism());
 const STOP_TIMEOUT_MS = 10_000;
 /** How long adding a DHT peer waits for its join to be accepted before it answers anyway. */
 const JOIN_WAIT_MS = 15_000;
+/** Port bases a new DHT ring tries when a port of the one it picked turns out taken. */
+const PORT_BASE_ATTEMPTS_MAX = 3;
 const LIVE_STATES: readonly PeerState[] = ['starting', 'running', 'paused', 'leaving', 'attached'];
 
 export class ClusterManager {
@@ -500,9 +503,22 @@ export class ClusterManager {
       return joined;
     }
     const starts = initStarts(identities ?? newRingIdentities(count));
-    await this.#ensurePortBase();
-    // Every peer listens before any begins: a ring's first pings find all of it there.
     const numbers = starts.map(() => this.#nextNumber++);
+    for (let attempt = 1; ; attempt++) {
+      await this.#ensurePortBase();
+      try {
+        return await this.#startRing(starts, numbers);
+      } catch (error) {
+        // Another program (another session's ring) took a port since the base was picked.
+        const portTaken = error instanceof SpawnError && error.exitCode === EXIT_PORT_IN_USE;
+        if (!portTaken || attempt >= PORT_BASE_ATTEMPTS_MAX || !this.#ring.forgetPortBase()) throw error instanceof ClusterError ? error : new ClusterError((error as Error).message);
+        this.#record({ kind: 'log', tick: this.#tick(), peer: 'manager', text: `${(error as Error).message}: starting the ring on other ports` });
+      }
+    }
+  }
+
+  /** Spawns every peer of a new ring, then begins them all: a ring's first pings find all of it there. */
+  async #startRing(starts: readonly InitStart[], numbers: readonly number[]): Promise<PeerSummary[]> {
     const spawned: (PeerRecord | undefined)[] = new Array(starts.length);
     let next = 0;
     let failure: unknown;
@@ -510,7 +526,7 @@ export class ClusterManager {
       while (next < starts.length && failure === undefined) {
         const index = next++;
         try {
-          spawned[index] = await this.#spawnDht(numbers[index] as number, (starts[index] as (typeof starts)[number]).identity);
+          spawned[index] = await this.#spawnDht(numbers[index] as number, (starts[index] as InitStart).identity);
         } catch (error) {
           failure ??= error;
         }
@@ -519,10 +535,18 @@ export class ClusterManager {
     await Promise.all(Array.from({ length: Math.min(starts.length, SPAWNS_AT_ONCE) }, worker));
     const records = spawned.filter((record) => record !== undefined);
     if (failure !== undefined) {
+      // None of them began: they were never part of a ring, so the session forgets them.
       await Promise.all(records.map((record) => this.kill(record.id)));
-      throw failure instanceof ClusterError ? failure : new ClusterError((failure as Error).message);
+      for (const record of records) this.#peers.delete(record.id);
+      this.#changed();
+      throw failure;
     }
-    await Promise.all(records.map((record, index) => this.#begin(record, { type: 'dht.init', first: (starts[index] as (typeof starts)[number]).first, second: (starts[index] as (typeof starts)[number]).second })));
+    await Promise.all(
+      records.map((record, index) => {
+        const start = starts[index] as InitStart;
+        return this.#begin(record, { type: 'dht.init', first: start.first, second: start.second });
+      }),
+    );
     return records.map(summary);
   }
 

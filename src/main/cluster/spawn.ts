@@ -30,6 +30,12 @@ export interface SpawnedPeer {
 
 export class SpawnError extends Error {
   override readonly name = 'SpawnError';
+  /** The peer's exit status, when it exited before it was ready. */
+  readonly exitCode: number | null;
+  constructor(message: string, exitCode: number | null = null) {
+    super(message);
+    this.exitCode = exitCode;
+  }
 }
 
 export function spawnPeer(options: SpawnOptions): Promise<SpawnedPeer> {
@@ -59,7 +65,7 @@ export function spawnPeer(options: SpawnOptions): Promise<SpawnedPeer> {
     child.on('error', (error) => settle(new SpawnError(`cannot start a peer process: ${error.message}`)));
     child.on('exit', (code, signal) => {
       // stderr may still hold the reason: give it a moment to arrive.
-      setTimeout(() => settle(new SpawnError(`the peer exited before it was ready (${signal ?? `code ${code}`})${tail(stderrTail)}`)), 50);
+      setTimeout(() => settle(new SpawnError(`the peer exited before it was ready (${signal ?? `code ${code}`})${tail(stderrTail)}`, code)), 50);
     });
     forEachLine(child.stdout, (line) => {
       const info = parseReadyLine(line);

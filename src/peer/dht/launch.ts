@@ -10,6 +10,9 @@ import { identitySchema } from '../../shared/protocol/dht.ts';
 /** The first argument that makes the peer entry a DHT peer. */
 export const DHT_LAUNCH_ARGUMENT = 'dht';
 
+/** A launched DHT peer's exit status when its port is taken: its manager may pick another port base. */
+export const EXIT_PORT_IN_USE = 3;
+
 export const dhtLaunchSchema = z.object({
   identity: identitySchema,
   /** Every peer of the ring listens on `host`:`portBase + identity`. */

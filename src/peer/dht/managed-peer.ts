@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import { formatReadyLine } from '../../shared/protocol/control.ts';
 import { loadSecret } from '../secret.ts';
 import { listenError } from '../transport.ts';
-import { parseDhtLaunch } from './launch.ts';
+import { EXIT_PORT_IN_USE, parseDhtLaunch } from './launch.ts';
 import { DhtPeerProcess } from './peer-process.ts';
 
 export interface ManagedIo {
@@ -34,6 +34,7 @@ export async function runManagedDhtPeer(args: readonly string[], io: ManagedIo, 
     return 2;
   }
   const port = launch.portBase + launch.identity;
+  const inUse = `port ${port} on ${launch.host} (peer ${launch.identity}'s) is in use`;
   let peer: DhtPeerProcess;
   try {
     peer = await DhtPeerProcess.start({
@@ -48,11 +49,11 @@ export async function runManagedDhtPeer(args: readonly string[], io: ManagedIo, 
       onLine: () => undefined,
       onNote: (text) => io.err(`${text}\n`),
       describeListenError: (error) =>
-        error.code === 'EADDRINUSE' ? `port ${port} on ${launch.host} (peer ${launch.identity}'s) is in use` : listenError(error, launch.host, port),
+        error.code === 'EADDRINUSE' ? inUse : listenError(error, launch.host, port),
     });
   } catch (error) {
     io.err(`error: ${(error as Error).message}\n`);
-    return 1;
+    return (error as Error).message.startsWith(inUse) ? EXIT_PORT_IN_USE : 1;
   }
   io.out(`${formatReadyLine(peer.readyInfo())}\n`);
   return new Promise((resolve) => {
