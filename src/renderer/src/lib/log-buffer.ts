@@ -13,7 +13,7 @@ import type { JournalEventKind } from '../../../shared/journal/events.ts';
 import { describeEvent, eventPeer, type SessionEntry } from '../../../shared/journal/session.ts';
 
 /** Kinds of journal events, grouped the way the filter offers them. */
-export const KIND_GROUPS = ['membership', 'messages', 'kv', 'store', 'process', 'faults', 'log'] as const;
+export const KIND_GROUPS = ['membership', 'messages', 'kv', 'store', 'process', 'faults', 'console', 'log'] as const;
 export type KindGroup = (typeof KIND_GROUPS)[number];
 
 export function kindGroup(kind: JournalEventKind): KindGroup {
@@ -23,6 +23,7 @@ export function kindGroup(kind: JournalEventKind): KindGroup {
   if (kind.startsWith('store.')) return 'store';
   if (kind.startsWith('process.') || kind.startsWith('peer.')) return 'process';
   if (kind === 'fault.changed') return 'faults';
+  if (kind === 'console') return 'console';
   return 'log';
 }
 

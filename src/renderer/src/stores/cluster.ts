@@ -4,8 +4,9 @@
  * file it records to) is read every few seconds.
  */
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef } from 'vue';
-import { CLUSTER_SETTINGS_DEFAULTS, clusterSettingsSchema, type ClusterSettings, type PeerSummaryWire, type SessionInfo } from '../../../shared/api/cluster-api.ts';
+import { computed, ref, shallowRef, watch } from 'vue';
+import { CLUSTER_SETTINGS_DEFAULTS, clusterSettingsSchema, type ClusterKind, type ClusterSettings, type PeerSummaryWire, type SessionInfo } from '../../../shared/api/cluster-api.ts';
+import type { AddPeerOptions } from '../../../shared/api/bridge.ts';
 import type { ConnectionState } from '../api/websocket.ts';
 import { clusterClient } from './client.ts';
 import { useNotificationsStore } from './notifications.ts';
@@ -13,6 +14,8 @@ import { useStreamStore } from './stream.ts';
 
 /** A new cluster's size unless the user picks another. */
 export const DEFAULT_PEER_COUNT = 5;
+/** A new circular DHT's size unless the user picks another: the spec's reference ring 2, 4, 5, 8, 9, 14, 19. */
+export const DHT_DEFAULT_PEER_COUNT = 7;
 /** Peers one start may ask for (the cluster API's bound). */
 export const PEERS_PER_START_MAX = 64;
 const SESSION_REFRESH_MS = 2000;
@@ -43,7 +46,41 @@ export const useClusterStore = defineStore('cluster', () => {
     Number.isInteger(count) && count >= 1 && count <= PEERS_PER_START_MAX ? undefined : `start 1 to ${PEERS_PER_START_MAX} peers at once`;
   const countProblem = computed(() => countProblemOf(peerCount.value));
   /** What is wrong with the tick typed for the next start, in words. */
-  const tickProblem = computed(() => (clusterSettingsSchema.shape.tickMs.safeParse(settings.value.tickMs).success ? undefined : 'a tick is a whole number of ms from 10 to 10,000'));
+  const tickProblem = computed(() => {
+    if (!clusterSettingsSchema.shape.tickMs.safeParse(settings.value.tickMs).success) return 'a tick is a whole number of ms from 10 to 10,000';
+    if (settings.value.kind === 'dht' && !clusterSettingsSchema.shape.pingIntervalSeconds.safeParse(settings.value.pingIntervalSeconds).success) return 'a ping interval is more than 0 and at most 3600 s';
+    return undefined;
+  });
+  /**
+   * What the cluster runs: the live peers' kind, else the kind
+   * chosen for the next start. Stores that use key-value commands check it first.
+   */
+  const kind = computed<ClusterKind>(() => {
+    // Live peers say it themselves (a DHT peer has an identity), before the session is read again.
+    if (hasLivePeers.value) return livePeers.value.some((peer) => peer.identity !== undefined) ? 'dht' : 'kv';
+    return settings.value.kind ?? 'kv';
+  });
+  const isDht = computed(() => kind.value === 'dht');
+  /** `Peer 8` for a circular DHT peer, `#3` for a key-value one. */
+  function peerName(peer: PeerSummaryWire): string {
+    return peer.identity === undefined ? `#${peer.number}` : `Peer ${peer.identity}`;
+  }
+  /** The session's settings, as the next start would send them. */
+  const settingsOf = (info: SessionInfo): ClusterSettings => ({
+    protocol: info.protocol,
+    tickMs: info.tickMs,
+    kind: info.kind ?? 'kv',
+    pingIntervalSeconds: info.dht?.pingIntervalSeconds ?? CLUSTER_SETTINGS_DEFAULTS.pingIntervalSeconds,
+    fingers: info.dht?.fingers ?? false,
+  });
+  // A DHT starts as the spec's reference ring of 7 unless the user typed another size.
+  watch(
+    () => settings.value.kind,
+    (next, previous) => {
+      if (next === 'dht' && previous !== 'dht' && peerCount.value === DEFAULT_PEER_COUNT) peerCount.value = DHT_DEFAULT_PEER_COUNT;
+      if (next !== 'dht' && previous === 'dht' && peerCount.value === DHT_DEFAULT_PEER_COUNT) peerCount.value = DEFAULT_PEER_COUNT;
+    },
+  );
 
   async function refreshSession(): Promise<void> {
     try {
@@ -52,7 +89,7 @@ export const useClusterStore = defineStore('cluster', () => {
       peers.value = info.peers;
       // A running cluster's settings are the session's (shown, not editable). With none running
       // they are the user's for the next start: a refresh must not undo what they typed.
-      if (hasLivePeers.value) settings.value = { protocol: info.protocol, tickMs: info.tickMs };
+      if (hasLivePeers.value) settings.value = settingsOf(info);
     } catch {
       // The connection's own state says why; the next refresh tries again.
     }
@@ -80,7 +117,7 @@ export const useClusterStore = defineStore('cluster', () => {
     });
     stream.start();
     void refreshSession().then(() => {
-      if (session.value !== undefined) settings.value = { protocol: session.value.protocol, tickMs: session.value.tickMs };
+      if (session.value !== undefined) settings.value = settingsOf(session.value);
     });
     timer = setInterval(() => void refreshSession(), SESSION_REFRESH_MS);
   }
@@ -116,7 +153,12 @@ export const useClusterStore = defineStore('cluster', () => {
     });
   }
   const stopCluster = () => run('stop', 'Stopping the cluster', () => client().stopCluster());
-  const addPeer = () => run('add', 'Adding a peer', () => client().addPeer());
+  const addPeer = (options?: AddPeerOptions) =>
+    run('add', options?.identity === undefined ? 'Adding a peer' : `Adding Peer ${options.identity}`, async () => {
+      const added = await client().addPeer(options);
+      await refreshSession();
+      return added;
+    });
   const stopPeer = (id: string) => run(`stop ${id}`, `Stopping ${id}`, () => client().stopPeer(id));
   const killPeer = (id: string) => run(`kill ${id}`, `Killing ${id}`, () => client().killPeer(id));
   const pausePeer = (id: string) => run(`pause ${id}`, `Pausing ${id}`, () => client().pausePeer(id));
@@ -139,6 +181,9 @@ export const useClusterStore = defineStore('cluster', () => {
     hasLivePeers,
     countProblem,
     tickProblem,
+    kind,
+    isDht,
+    peerName,
     connect,
     disconnect,
     refreshSession,

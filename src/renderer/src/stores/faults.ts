@@ -61,6 +61,7 @@ export const useFaultsStore = defineStore('faults', () => {
   const healthy = computed(() => isNoFaults(plan.value));
 
   async function refresh(): Promise<void> {
+    if (cluster.isDht) return;
     try {
       plan.value = await clusterClient().getFaults();
       loaded.value = true;
@@ -79,6 +80,11 @@ export const useFaultsStore = defineStore('faults', () => {
    * when the cluster took it.
    */
   function apply(change: FaultPlan | ((current: FaultPlan) => FaultPlan), what: string): Promise<boolean> {
+    if (cluster.isDht) {
+      // A DHT peer has no fault injector: Quit, Kill and Pause are its faults.
+      notifications.push('info', 'Faults apply to a key-value cluster; on the circular DHT use Quit, Kill or Pause');
+      return Promise.resolve(false);
+    }
     pending++;
     applying.value = true;
     const run = async (): Promise<boolean> => {

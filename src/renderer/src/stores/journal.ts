@@ -197,6 +197,7 @@ export const useJournalStore = defineStore('journal', () => {
     return cluster.peers.map((peer) => ({ id: peer.id, number: peer.number }));
   });
 
+  const liveIdentities = computed(() => new Map(cluster.peers.flatMap((peer) => (peer.identity === undefined ? [] : [[peer.id, peer.identity] as const]))));
   const liveNumbers = computed(() => new Map(cluster.peers.map((peer) => [peer.id, peer.number])));
 
   /** A peer's number in the shown journal (the session's, or an import's order of appearance). */
@@ -207,6 +208,9 @@ export const useJournalStore = defineStore('journal', () => {
   /** `#3` for peer 3; `cluster` for the cluster's own events; the port of a peer without a number. */
   function peerLabel(id: string): string {
     if (id === 'cluster') return 'cluster';
+    // A circular DHT peer by its identity, as its console lines name it.
+    const identity = showing.value === 'live' ? liveIdentities.value.get(id) : undefined;
+    if (identity !== undefined) return `Peer ${identity}`;
     const number = peerNumber(id);
     return number === undefined ? id.replace(/^.*:/, ':') : `#${number}`;
   }

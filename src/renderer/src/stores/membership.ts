@@ -64,7 +64,8 @@ export const useMembershipStore = defineStore('membership', () => {
     if (reading) return;
     reading = true;
     try {
-      views.value = cluster.runningPeers.length === 0 ? {} : await clusterClient().views();
+      // A circular DHT has no membership views (the server refuses `views` there).
+      views.value = cluster.runningPeers.length === 0 || cluster.isDht ? {} : await clusterClient().views();
       readAt.value = Date.now();
       spread.seed(views.value);
       applyEntries([]);

@@ -63,6 +63,8 @@ export const useReplicasStore = defineStore('replicas', () => {
 
   /** Reads every running peer's store (one read at a time: a second call joins the first). */
   function refresh(): Promise<void> {
+    // A circular DHT peer has no key-value store to inspect: its files show on the Ring view.
+    if (cluster.isDht) return Promise.resolve();
     pending ??= notifications
       .attempt('Reading the stores', async () => {
         reading.value = true;

@@ -11,7 +11,7 @@ export interface ViewEntry {
 export const VIEWS: readonly ViewEntry[] = [
   { id: 'cluster', title: 'Cluster', hint: 'Start, stop, kill and pause peers', component: defineAsyncComponent(() => import('./ClusterView.vue')) },
   { id: 'membership', title: 'Membership', hint: 'What each peer believes about each other peer', component: defineAsyncComponent(() => import('./MembershipView.vue')) },
-  { id: 'ring', title: 'Ring', hint: 'Tokens, keys and their preference lists', component: defineAsyncComponent(() => import('./RingView.vue')) },
+  { id: 'ring', title: 'Ring', hint: 'Tokens, keys and their preference lists; on a circular DHT its successors, files and routes', component: defineAsyncComponent(() => import('./RingOrDhtView.vue')) },
   { id: 'keys', title: 'Keys', hint: 'Create, read, update and delete through a coordinator', component: defineAsyncComponent(() => import('./KeysView.vue')) },
   { id: 'stores', title: 'Stores', hint: "Each peer's store and the replica diff", component: defineAsyncComponent(() => import('./StoresView.vue')) },
   { id: 'log', title: 'Log', hint: 'The live journal: filter, follow, export', component: defineAsyncComponent(() => import('./LogView.vue')) },
