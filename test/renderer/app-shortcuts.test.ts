@@ -60,3 +60,29 @@ test('a adds a peer to a running cluster; with none running it starts one peer w
   await flushPromises();
   expect(client.calls.addPeer).toHaveBeenCalledTimes(1);
 });
+
+test('on a circular DHT, the key-value views say so and point to the Ring and the Log; the others open', async () => {
+  peers = [2, 4, 5].map((identity, index) => ({ ...fakePeer(index + 1), identity }));
+  wrapper = mount(App);
+  await flushPromises();
+  for (const view of ['membership', 'keys', 'stores', 'faults']) {
+    await wrapper.get(`nav [data-view="${view}"]`).trigger('click');
+    await flushPromises();
+    expect(wrapper.find('[data-testid="view-not-for-kind"]').text(), view).toContain('circular DHT');
+    expect(wrapper.get(`nav [data-view="${view}"]`).classes()).toContain('dim');
+  }
+  expect(client.calls.views).not.toHaveBeenCalled();
+  await wrapper.get('nav [data-view="cluster"]').trigger('click');
+  await flushPromises();
+  expect(wrapper.find('[data-testid="view-not-for-kind"]').exists()).toBe(false);
+});
+
+test('on a key-value cluster every view opens', async () => {
+  peers = [1, 2, 3].map((number) => fakePeer(number));
+  wrapper = mount(App);
+  await flushPromises();
+  await wrapper.get('nav [data-view="membership"]').trigger('click');
+  await flushPromises();
+  expect(wrapper.find('[data-testid="view-not-for-kind"]').exists()).toBe(false);
+  expect(wrapper.get('nav [data-view="membership"]').classes()).not.toContain('dim');
+});

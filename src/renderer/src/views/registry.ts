@@ -6,16 +6,18 @@ export interface ViewEntry {
   readonly title: string;
   readonly hint: string;
   readonly component: Component;
+  /** The cluster kinds the view has something to show for (default: both). */
+  readonly kinds?: readonly ('kv' | 'dht')[];
 }
 
 export const VIEWS: readonly ViewEntry[] = [
   { id: 'cluster', title: 'Cluster', hint: 'Start, stop, kill and pause peers', component: defineAsyncComponent(() => import('./ClusterView.vue')) },
-  { id: 'membership', title: 'Membership', hint: 'What each peer believes about each other peer', component: defineAsyncComponent(() => import('./MembershipView.vue')) },
+  { id: 'membership', kinds: ['kv'], title: 'Membership', hint: 'What each peer believes about each other peer', component: defineAsyncComponent(() => import('./MembershipView.vue')) },
   { id: 'ring', title: 'Ring', hint: 'Tokens, keys and their preference lists; on a circular DHT its successors, files and routes', component: defineAsyncComponent(() => import('./RingOrDhtView.vue')) },
-  { id: 'keys', title: 'Keys', hint: 'Create, read, update and delete through a coordinator', component: defineAsyncComponent(() => import('./KeysView.vue')) },
-  { id: 'stores', title: 'Stores', hint: "Each peer's store and the replica diff", component: defineAsyncComponent(() => import('./StoresView.vue')) },
+  { id: 'keys', kinds: ['kv'], title: 'Keys', hint: 'Create, read, update and delete through a coordinator', component: defineAsyncComponent(() => import('./KeysView.vue')) },
+  { id: 'stores', kinds: ['kv'], title: 'Stores', hint: "Each peer's store and the replica diff", component: defineAsyncComponent(() => import('./StoresView.vue')) },
   { id: 'log', title: 'Log', hint: 'The live journal: filter, follow, export', component: defineAsyncComponent(() => import('./LogView.vue')) },
-  { id: 'faults', title: 'Faults', hint: 'Loss, delay and partitions', component: defineAsyncComponent(() => import('./FaultsView.vue')) },
+  { id: 'faults', kinds: ['kv'], title: 'Faults', hint: 'Loss, delay and partitions', component: defineAsyncComponent(() => import('./FaultsView.vue')) },
   { id: 'charts', title: 'Charts', hint: 'Messages, operations, latency and convergence', component: defineAsyncComponent(() => import('./ChartsView.vue')) },
 ];
 
