@@ -2,7 +2,10 @@
  * The cluster API served over HTTP and WebSocket: the token, commands with their schemas,
  * batched events, exports, and clear errors for bad requests.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterManager } from '../../src/main/cluster/manager.ts';
@@ -52,6 +55,41 @@ describe('the web API', () => {
     }
     const page = await fetch(`${base}/`);
     expect(await page.text()).toContain('npm run build');
+  });
+
+  it('answers a request target that is no path with 400, and stays up', async () => {
+    // `new URL('//', base)` throws: in the upgrade listener that took the whole server down, token or not.
+    const raw = (request: string): Promise<string> =>
+      new Promise((resolve) => {
+        const socket = connect(server.port, '127.0.0.1');
+        let answer = '';
+        socket.on('error', () => resolve(answer));
+        socket.on('data', (data) => (answer += String(data)));
+        socket.on('close', () => resolve(answer));
+        socket.write(request);
+        setTimeout(() => socket.end(), 500);
+      });
+    const upgrade = (path: string): string =>
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    for (const path of ['//', '//a:b@', '//[']) {
+      expect(await raw(upgrade(path))).toMatch(/^HTTP\/1\.1 400 /);
+      expect(await raw(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400 [\s\S]*not a path/);
+    }
+    // A malformed percent-escape in a renderer path is the client's fault, said as such.
+    const root = mkdtempSync(join(tmpdir(), 'ringside-renderer-'));
+    writeFileSync(join(root, 'index.html'), '<!doctype html><title>Ringside</title>');
+    const withPage = new ApiServer({ manager, startedAt: Date.now() }, { port: 0, rendererRoot: root });
+    try {
+      await withPage.listen();
+      const bad = await fetch(`http://127.0.0.1:${withPage.port}/%E0%A4%A`);
+      expect(bad.status).toBe(400);
+      expect(await bad.text()).toMatch(/percent-encoded/);
+      expect((await fetch(`http://127.0.0.1:${withPage.port}/`)).status).toBe(200);
+    } finally {
+      await withPage.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+    expect((await command({ type: 'peers' })).status).toBe(200);
   });
 
   it('explains a request that is not a command', async () => {

@@ -52,12 +52,20 @@ export class ApiServer {
     this.host = options.host ?? '127.0.0.1';
     this.token = options.token ?? randomBytes(18).toString('base64url');
     this.#http = createServer((request, response) => {
-      this.#route(request, response).catch((error: Error) => send(response, 500, { ok: false, error: error.message }));
+      this.#route(request, response).catch((error: Error) => {
+        // Headers gone already (a file that vanished while it was read): only the connection can say so.
+        if (response.headersSent) response.destroy();
+        else send(response, 500, { ok: false, error: error.message });
+      });
     });
     this.#http.on('upgrade', (request, socket, head) => {
       // Node takes its own error listener off an upgraded socket: a reset must not crash us.
       socket.on('error', () => socket.destroy());
-      const url = new URL(request.url ?? '/', 'http://localhost');
+      const url = requestUrl(request);
+      if (url === undefined) {
+        socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+        return;
+      }
       if (url.pathname !== '/api/ws' || !this.#hostAllowed(request) || !this.#authorized(request, url)) {
         socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\n\r\n');
         return;
@@ -102,7 +110,8 @@ export class ApiServer {
   }
 
   async #route(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+    const url = requestUrl(request);
+    if (url === undefined) return send(response, 400, { ok: false, error: 'the request target is not a path' });
     if (!this.#hostAllowed(request)) return send(response, 403, { ok: false, error: 'this server answers on its loopback address only' });
     // The renderer's own files need no token (they hold no data); every API route does.
     if (!url.pathname.startsWith('/api')) return this.#static(url.pathname, response);
@@ -150,12 +159,20 @@ export class ApiServer {
       );
       return;
     }
-    const relative = normalize(decodeURIComponent(pathname)).replace(/^([/\\])+/, '');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      return send(response, 400, { ok: false, error: 'the path is not percent-encoded UTF-8' });
+    }
+    const relative = normalize(decoded).replace(/^([/\\])+/, '');
     let file = join(root, relative);
     if (!file.startsWith(root + sep) && file !== root) return send(response, 403, { ok: false, error: 'outside the renderer' });
     if (!existsSync(file) || statSync(file).isDirectory()) file = index;
+    // Read before the headers go: a read that fails still gets its own answer.
+    const body = readFileSync(file);
     response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream' });
-    response.end(readFileSync(file));
+    response.end(body);
   }
 
   #connected(socket: WebSocket): void {
@@ -200,6 +217,15 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.woff2': 'font/woff2',
 };
+
+/** The request's target as a URL, or undefined when it is none (`//`, `//a b`: `new URL` throws). */
+function requestUrl(request: IncomingMessage): URL | undefined {
+  try {
+    return new URL(request.url ?? '/', 'http://localhost');
+  } catch {
+    return undefined;
+  }
+}
 
 function send(response: ServerResponse, status: number, body: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
