@@ -41,6 +41,8 @@ export class FileReceiver {
   #out: WriteStream | undefined;
   #temporary: string | undefined;
   #received = 0;
+  /** `end` arrived with every byte: the file is whole, and only the disk can fail it now. */
+  #ended = false;
   #done = false;
   #idle: NodeJS.Timeout | undefined;
 
@@ -49,7 +51,10 @@ export class FileReceiver {
     const socket = options.socket;
     socket.on('message', (data, isBinary) => this.#onFrame(data, isBinary));
     socket.on('error', () => undefined);
-    socket.on('close', () => this.#fail('the connection closed before the end of the file'));
+    socket.on('close', () => {
+      // After `end` the bytes are all here: a holder gone before our `saved` costs no file.
+      if (!this.#ended) this.#fail('the connection closed before the end of the file');
+    });
     this.#touch();
   }
 
@@ -68,7 +73,8 @@ export class FileReceiver {
   }
 
   #onFrame(data: RawData, isBinary: boolean): void {
-    if (this.#done) return;
+    // Frames after `end` (a second `end`) would save or fail the file twice: they are ignored.
+    if (this.#done || this.#ended) return;
     this.#touch();
     const start = this.#start;
     if (start === undefined) return this.#begin(isBinary ? undefined : parseJson(rawText(data)));
@@ -103,6 +109,7 @@ export class FileReceiver {
   }
 
   async #finish(start: TransferStart): Promise<void> {
+    this.#ended = true;
     const out = this.#out as WriteStream;
     // Read on: the close handshake that follows needs it.
     this.#options.socket.resume();
