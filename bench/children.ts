@@ -258,3 +258,31 @@ export async function freePort(): Promise<number> {
   }
   throw new Error('no free port found');
 }
+
+/** When this benchmark began (ms since the epoch): progress lines count from it. */
+export const benchBegan = Date.now();
+
+/** A progress line on standard error, with the seconds since the benchmark began. */
+export function progress(text: string): void {
+  process.stderr.write(`[${((Date.now() - benchBegan) / 1000).toFixed(0).padStart(4)} s] ${text}\n`);
+}
+
+/**
+ * On the first SIGINT or SIGTERM, ends every tracked process (at most 10 s) and exits 130; a
+ * second signal exits at once.
+ */
+export function closeAllOnSignals(): void {
+  let interrupted = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      progress(`${signal}: ending every process this benchmark started…`);
+      const deadline = setTimeout(() => process.exit(130), 10_000);
+      void closeAll().finally(() => {
+        clearTimeout(deadline);
+        process.exit(130);
+      });
+    });
+  }
+}

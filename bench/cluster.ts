@@ -22,7 +22,8 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { closeAll, cpuSnapshot, findOnPath, othersShare, sleep } from './children.ts';
+import { benchBegan, closeAll, closeAllOnSignals, cpuSnapshot, findOnPath, othersShare, progress, sleep } from './children.ts';
+import { table } from './report.ts';
 import { redisBenchmark, startRedisServer, webSocketRoundTrips, type BenchmarkRun, type LatencyFigures } from './kv-baselines.ts';
 import { RingsideCluster } from './ringside.ts';
 import { SerfCluster } from './serf.ts';
@@ -43,7 +44,7 @@ const CONVERGE_TIMEOUT_MS = 60_000;
 const SETTLE_MS = quick ? 1000 : 2000;
 const KV_REQUESTS = { 1: quick ? 2_000 : 10_000, 64: quick ? 20_000 : 100_000 } as const;
 
-const began = Date.now();
+const began = benchBegan;
 /** The commit the peers run, and whether src/ differs from it (the peers run the working tree). */
 function sourceState(): string {
   try {
@@ -54,26 +55,11 @@ function sourceState(): string {
     return 'commit unknown (no git, or not a checkout)';
   }
 }
-function progress(text: string): void {
-  process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${text}\n`);
-}
 
 // ------------------------------------------------------------------------------------------
 // Cleanup on every way out
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    progress(`${signal}: ending every process this benchmark started…`);
-    const deadline = setTimeout(() => process.exit(130), 10_000);
-    void closeAll().finally(() => {
-      clearTimeout(deadline);
-      process.exit(130);
-    });
-  });
-}
+closeAllOnSignals();
 
 // ------------------------------------------------------------------------------------------
 // Tools
@@ -100,16 +86,6 @@ const verdicts: Verdict[] = [];
 function verdict(target: string, met: boolean | undefined, figure: string): string {
   verdicts.push({ target, met, figure });
   return met === undefined ? 'not measured' : met ? 'met' : 'MISSED';
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[], leftColumns = 1): string {
-  const widths = header.map((cell, index) => Math.max(cell.length, ...rows.map((row) => (row[index] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, index) => (index < leftColumns ? cell.padEnd(widths[index] ?? 0) : cell.padStart(widths[index] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].map((text) => `  ${text}`).join('\n');
 }
 
 function median(values: readonly number[]): number | undefined {

@@ -31,7 +31,8 @@ import { parseArgs } from 'node:util';
 import { DHT_DEFAULTS, detectionTicksMax, ticksFromSeconds, TICK_MS_DEFAULT } from '../src/shared/dht/config.ts';
 import { fileHash } from '../src/shared/dht/placement.ts';
 import { RandomStream } from '../src/shared/random/stream.ts';
-import { closeAll, sleep } from './children.ts';
+import { benchBegan, closeAll, closeAllOnSignals, progress, sleep } from './children.ts';
+import { table } from './report.ts';
 import { cpuTicksOf, peerCpuTicks, RealRing } from './dht-real.ts';
 import { fileNames, idealHops, randomLookups, Ring, ringOf, simulateLookups, simulateRepairs, type Lookup, type LookupRun, type Operation, type RepairRun } from './dht-sim.ts';
 
@@ -67,27 +68,12 @@ const PEER_MEGABYTES_GUESS = 120;
 /** Memory left to everything else on the machine. */
 const MEMORY_RESERVE_MEGABYTES = 2048;
 
-const began = Date.now();
-function progress(text: string): void {
-  process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${text}\n`);
-}
+const began = benchBegan;
 
 // ------------------------------------------------------------------------------------------
 // Cleanup on every way out
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    progress(`${signal}: ending every process this benchmark started…`);
-    const deadline = setTimeout(() => process.exit(130), 10_000);
-    void closeAll().finally(() => {
-      clearTimeout(deadline);
-      process.exit(130);
-    });
-  });
-}
+closeAllOnSignals();
 
 // ------------------------------------------------------------------------------------------
 // Figures
@@ -119,16 +105,6 @@ function fit(points: readonly { x: number; y: number }[]): { a: number; b: numbe
   if (b === undefined) return undefined;
   const a = percentile(points.map((point) => point.y - b * point.x), 0.5) as number;
   return { a, b, residuals: points.map((point) => point.y - (a + b * point.x)) };
-}
-
-function table(header: readonly string[], rows: readonly (readonly string[])[], leftColumns = 1): string {
-  const widths = header.map((cell, index) => Math.max(cell.length, ...rows.map((row) => (row[index] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, index) => (index < leftColumns ? cell.padEnd(widths[index] ?? 0) : cell.padStart(widths[index] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].map((text) => `  ${text}`).join('\n');
 }
 
 // ------------------------------------------------------------------------------------------

@@ -32,7 +32,8 @@ import { chromium, type CDPSession, type Page } from 'playwright-core';
 import { ClusterManager } from '../src/main/cluster/manager.ts';
 import { READY_TIMEOUT_MS } from '../src/main/cluster/spawn.ts';
 import { ApiServer } from '../src/main/server/server.ts';
-import { closeAll, killQuietly, sleep, track } from './children.ts';
+import { benchBegan, closeAll, closeAllOnSignals, killQuietly, progress, sleep, track } from './children.ts';
+import { table } from './report.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, seconds: { type: 'string' }, profile: { type: 'boolean', default: false } } });
 const quick = values.quick;
@@ -55,24 +56,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TARGET_FRAME_MS = 16;
 const TARGET_DELAY_MS = 250;
 
-const began = Date.now();
-function progress(text: string): void {
-  process.stderr.write(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${text}\n`);
-}
+const began = benchBegan;
 
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    progress(`${signal}: ending every process this benchmark started…`);
-    const deadline = setTimeout(() => process.exit(130), 10_000);
-    void closeAll().finally(() => {
-      clearTimeout(deadline);
-      process.exit(130);
-    });
-  });
-}
+closeAllOnSignals();
 
 // ------------------------------------------------------------------------------------------
 // Figures
@@ -89,16 +75,6 @@ function quantile(values: readonly number[], fraction: number): number | undefin
 const ms = (value: number | undefined, digits = 1): string => (value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits));
 const count = (value: number): string => Math.round(value).toLocaleString('en');
 const percent = (share: number): string => `${(share * 100).toFixed(0)} %`;
-
-function table(header: readonly string[], rows: readonly (readonly string[])[], leftColumns = 1): string {
-  const widths = header.map((cell, index) => Math.max(cell.length, ...rows.map((row) => (row[index] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((cell, index) => (index < leftColumns ? cell.padEnd(widths[index] ?? 0) : cell.padStart(widths[index] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].map((text) => `  ${text}`).join('\n');
-}
 
 interface Verdict {
   readonly target: string;
