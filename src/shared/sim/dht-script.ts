@@ -29,7 +29,7 @@ import { clockwiseFrom } from '../dht/circle.ts';
 import type { JournalEvent } from '../journal/events.ts';
 import { IDENTITY_COUNT } from '../protocol/dht.ts';
 import { DhtCluster } from './dht-cluster.ts';
-import { ScriptError, scriptLines, type ScriptResult } from './script-error.ts';
+import { oneArgument, ScriptError, scriptLines, wholeNumber, type ScriptResult } from './script-error.ts';
 
 const TICK_MAX = 1_000_000;
 const EXPECT_WITHIN_MAX = 100_000;
@@ -274,15 +274,11 @@ class DhtScriptRun {
   }
 
   #one(args: readonly string[], what: string): string {
-    if (args.length !== 1) this.#fail(`expected ${what}`);
-    return args[0] as string;
+    return oneArgument(args, what, this.#line);
   }
 
   #integer(text: string, min: number, max: number): number {
-    if (!/^\d+$/.test(text)) this.#fail(`"${text}" is not a whole number`);
-    const value = Number(text);
-    if (value < min || value > max) this.#fail(`${value} is out of range [${min}, ${max}]`);
-    return value;
+    return wholeNumber(text, min, max, this.#line);
   }
 
   #fail(message: string): never {

@@ -35,7 +35,7 @@ import type { MembershipProtocol } from '../membership/types.ts';
 import { MembershipCluster } from './membership-cluster.ts';
 import { runDhtScript } from './dht-script.ts';
 import { describeDelay, validateDelay, type DelayModel } from './network.ts';
-import { ScriptError, scriptLines, type ScriptResult } from './script-error.ts';
+import { oneArgument, ScriptError, scriptLines, wholeNumber, type ScriptResult } from './script-error.ts';
 
 export { ScriptError, type ScriptResult } from './script-error.ts';
 
@@ -438,15 +438,11 @@ class ScriptRun {
   }
 
   #one(args: readonly string[], what: string): string {
-    if (args.length !== 1) this.#fail(`expected ${what}`);
-    return args[0] as string;
+    return oneArgument(args, what, this.#line);
   }
 
   #integer(text: string, min: number, max: number): number {
-    if (!/^\d+$/.test(text)) this.#fail(`"${text}" is not a whole number`);
-    const value = Number(text);
-    if (value < min || value > max) this.#fail(`${value} is out of range [${min}, ${max}]`);
-    return value;
+    return wholeNumber(text, min, max, this.#line);
   }
 
   #probability(text: string): number {
