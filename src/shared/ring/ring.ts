@@ -71,15 +71,7 @@ export class Ring {
 
   /** Index of the first token at or clockwise of `position`. */
   #firstTokenAt(position: number): number {
-    const tokens = this.tokens;
-    let low = 0;
-    let high = tokens.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if ((tokens[middle] as Token).position < position) low = middle + 1;
-      else high = middle;
-    }
-    return low === tokens.length ? 0 : low;
+    return firstTokenAt(this.tokens, position);
   }
 
   /**
@@ -120,4 +112,16 @@ export class Ring {
       index = index + 1 === tokens.length ? 0 : index + 1;
     }
   }
+}
+
+/** Index of the first of `tokens` (sorted by position) at or clockwise of `position`. */
+export function firstTokenAt(tokens: readonly Token[], position: number): number {
+  let low = 0;
+  let high = tokens.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if ((tokens[middle] as Token).position < position) low = middle + 1;
+    else high = middle;
+  }
+  return low === tokens.length ? 0 : low;
 }

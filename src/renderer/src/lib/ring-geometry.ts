@@ -6,7 +6,7 @@
  * Thousands of keys are drawn as one SVG path per colour (a dot is a zero-length segment with a
  * round cap), so the page holds a handful of elements however many keys there are.
  */
-import { REPLICA_ROLES, type Ring, type Token } from '../../../shared/ring/ring.ts';
+import { firstTokenAt, REPLICA_ROLES, type Ring, type Token } from '../../../shared/ring/ring.ts';
 
 export interface Point {
   readonly x: number;
@@ -66,18 +66,6 @@ export interface PlacedKey {
   /** Spreads the dots across a band so that dense stretches show as dense; in [0, 1). */
   readonly spread: number;
   readonly primary: string | undefined;
-}
-
-/** Index of the first token at or clockwise of `position` (the ring's own rule). */
-export function firstTokenAt(tokens: readonly Token[], position: number): number {
-  let low = 0;
-  let high = tokens.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if ((tokens[middle] as Token).position < position) low = middle + 1;
-    else high = middle;
-  }
-  return low === tokens.length ? 0 : low;
 }
 
 /** Every key's place, sorted clockwise (for drawing and for finding the key under the pointer). */
