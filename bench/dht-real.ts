@@ -11,7 +11,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +18,7 @@ import { EXIT_WITH_PARENT_ENV } from '../src/main/cluster/spawn.ts';
 import { SECRET_ENV } from '../src/peer/secret.ts';
 import { forEachLine, killQuietly, rssKb, running, sleep, track } from './children.ts';
 import type { Ring } from './dht-sim.ts';
+import { freePortBase } from '../src/main/cluster/dht-ports.ts';
 
 const P2P_ENTRY = fileURLToPath(new URL('../src/cli/p2p-process.ts', import.meta.url));
 /**
@@ -162,7 +162,7 @@ export class RealRing {
 
   /** Starts every peer (ascending identities, a few at a time); resolves once all listen. */
   async start(): Promise<number> {
-    this.portBase = await freePortBase(this.ring.identities);
+    this.portBase = await freePortBase('127.0.0.1', this.ring.identities);
     this.startedAt = performance.now();
     const order = [...this.ring.identities];
     let next = 0;
@@ -282,22 +282,3 @@ export class RealRing {
 }
 
 /** A port base whose ports for `identities` are free on 127.0.0.1 now, below the ephemeral ports and away from 12000. */
-const basesHandedOut = new Set<number>();
-async function freePortBase(identities: readonly number[]): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 46) * 256;
-    if (basesHandedOut.has(base)) continue;
-    basesHandedOut.add(base);
-    const free = await Promise.all(identities.map((identity) => portIsFree(base + identity)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no free port base found');
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-}

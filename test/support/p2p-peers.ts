@@ -6,8 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePortBase as freePortBaseOn } from '../../src/main/cluster/dht-ports.ts';
 
 const bin = join(import.meta.dirname, '../../bin/ringside.js');
 
@@ -92,22 +92,8 @@ export function collectLines(stream: NodeJS.ReadableStream | null, onLine: (line
 }
 
 /** A port base whose ports for `identities` are free on 127.0.0.1 now, away from the default 12000. */
-export async function freePortBase(identities: readonly number[]): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    // Below the ephemeral ports (32768 on), where outgoing connections would take them.
-    const base = 20_000 + Math.floor(Math.random() * 120) * 100;
-    const free = await Promise.all(identities.map((identity) => portIsFree(base + identity)));
-    if (free.every(Boolean)) return base;
-  }
-  throw new Error('no free port base found');
-}
-
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
+export function freePortBase(identities: readonly number[]): Promise<number> {
+  return freePortBaseOn('127.0.0.1', identities);
 }
 
 /** `expected` appears in `lines` in this order, one right after the other. */

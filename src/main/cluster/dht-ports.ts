@@ -15,11 +15,16 @@ const BASE_MAX = 32_768 - IDENTITY_COUNT;
 /** Bases tried before giving up. */
 const ATTEMPTS_MAX = 20;
 
-/** A port base on `host` with every identity's port free; rejects in words when none is found. */
-export async function freePortBase(host: string): Promise<number> {
+const EVERY_IDENTITY = Array.from({ length: IDENTITY_COUNT }, (_, identity) => identity);
+
+/**
+ * A port base on `host` with the ports of `identities` (default: every identity) free; rejects
+ * in words when none is found. Tests and benchmarks that run a few peers ask for theirs only.
+ */
+export async function freePortBase(host: string, identities: readonly number[] = EVERY_IDENTITY): Promise<number> {
   for (let attempt = 0; attempt < ATTEMPTS_MAX; attempt++) {
     const base = randomInt(BASE_MIN, BASE_MAX + 1);
-    const free = await Promise.all(Array.from({ length: IDENTITY_COUNT }, (_, identity) => portIsFree(host, base + identity)));
+    const free = await Promise.all(identities.map((identity) => portIsFree(host, base + identity)));
     if (free.every(Boolean)) return base;
   }
   throw new Error(`no block of ${IDENTITY_COUNT} free ports found on ${host} between ${BASE_MIN} and ${BASE_MAX + IDENTITY_COUNT} after ${ATTEMPTS_MAX} tries`);
