@@ -50,6 +50,10 @@ interface SimPeer<Message, Command, Reply> {
   machine: Machine<Message, Command, Reply> | undefined;
   /** Lives started so far. */
   lives: number;
+  /** This life's clock is this many ticks ahead of the simulation's (clock skew; fixed per life). */
+  clockAheadTicks: number;
+  /** The skew the next life starts with. */
+  nextClockAheadTicks: number;
 }
 
 export class Simulator<Message, Command, Reply> {
@@ -80,7 +84,7 @@ export class Simulator<Message, Command, Reply> {
 
   addPeer(id: PeerId): void {
     assert(!this.#peers.has(id), `peer ${id} already exists`);
-    const peer: SimPeer<Message, Command, Reply> = { id, status: 'stopped', machine: undefined, lives: 0 };
+    const peer: SimPeer<Message, Command, Reply> = { id, status: 'stopped', machine: undefined, lives: 0, clockAheadTicks: 0, nextClockAheadTicks: 0 };
     this.#peers.set(id, peer);
     this.#order.push(peer);
   }
@@ -93,15 +97,31 @@ export class Simulator<Message, Command, Reply> {
     return this.#peer(id).machine;
   }
 
+  /**
+   * Clock skew: from its next start, `id`'s clock reads `ticks` ahead of the simulation's (its
+   * machine is stepped at now + ticks). A clock never runs backwards within a life, so the skew
+   * of a running peer changes only when it restarts.
+   */
+  setClockAhead(id: PeerId, ticks: number): void {
+    assert(Number.isInteger(ticks) && ticks >= 0, `a clock skew is a whole number of ticks ≥ 0, got ${ticks}`);
+    this.#peer(id).nextClockAheadTicks = ticks;
+  }
+
+  /** What `id`'s clock reads now. */
+  clockOf(id: PeerId): Tick {
+    return this.#now + this.#peer(id).clockAheadTicks;
+  }
+
   /** Starts a stopped or crashed peer with a fresh machine (a restart if it ran before). */
   start(id: PeerId, command?: Command): void {
     const peer = this.#peer(id);
     assert(peer.status !== 'running', `peer ${id} is already running`);
     const life = peer.lives++;
+    peer.clockAheadTicks = peer.nextClockAheadTicks;
     peer.machine = this.#options.createMachine({
       id,
       random: this.random.derive(`peer:${id}#${life}`),
-      now: this.#now,
+      now: this.#now + peer.clockAheadTicks,
       life,
     });
     peer.status = 'running';
@@ -130,7 +150,7 @@ export class Simulator<Message, Command, Reply> {
   command(id: PeerId, command: Command): void {
     const peer = this.#peer(id);
     assert(peer.machine !== undefined && peer.status === 'running', `peer ${id} is not running`);
-    this.#handle(id, peer.machine.step({ kind: 'command', command }, this.#now));
+    this.#handle(id, peer.machine.step({ kind: 'command', command }, this.#now + peer.clockAheadTicks));
   }
 
   /** Runs `action` at the start of tick `tick` (now or later). */
@@ -175,13 +195,13 @@ export class Simulator<Message, Command, Reply> {
             type: this.#options.typeOf(envelope.message),
           });
         }
-        this.#handle(envelope.to, peer.machine.step({ kind: 'receive', from: envelope.from, message: envelope.message }, now));
+        this.#handle(envelope.to, peer.machine.step({ kind: 'receive', from: envelope.from, message: envelope.message }, now + peer.clockAheadTicks));
       }
     }
     for (const peer of this.#order) {
       if (peer.machine === undefined) continue;
       this.peerTicks++;
-      this.#handle(peer.id, peer.machine.step({ kind: 'tick' }, now));
+      this.#handle(peer.id, peer.machine.step({ kind: 'tick' }, now + peer.clockAheadTicks));
     }
     this.#now = now + 1;
   }
