@@ -61,9 +61,19 @@ describe('the key-value peer and hostile input', () => {
   it('refuses at the replica a value over the limit that a peer sends anyway', () => {
     const { deliver, peer, events } = started();
     const big = 'x'.repeat(KV_DEFAULTS.valueBytesMax + 1);
-    deliver({ type: 'kv.request', transaction: 1, op: 'create', key: 'big', value: big, version: { tick: 20, counter: 0, peer: '2.0.0.0:0' } });
+    deliver({ type: 'kv.request', transaction: 1, op: 'create', key: 'big', value: big, version: { tick: 20, counter: 0, peer: '2.0.0.0:0' }, ring: peer.ringFingerprint });
     expect(peer.record('big')).toBeUndefined();
     expect(events.some((event) => event.kind === 'kv.replica' && event.key === 'big' && event.reason === 'too-large')).toBe(true);
+  });
+
+  it('answers a request fenced on another ring state with ring-changed and its own state, and applies nothing', () => {
+    const { peer, second } = started();
+    const outputs = [...peer.step({ kind: 'receive', from: second, message: { type: 'kv.request', transaction: 1, op: 'put', key: 'k', value: 'v', version: { tick: 20, counter: 0, peer: second }, blind: true, ring: 'not-this-ring' } }, 30)];
+    const reply = outputs.find((output) => output.kind === 'send')?.message;
+    expect(reply).toMatchObject({ type: 'kv.reply', ok: false, reason: 'ring-changed', ringState: peer.ringState() });
+    expect(peer.record('k')).toBeUndefined();
+    const unfenced = [...peer.step({ kind: 'receive', from: second, message: { type: 'kv.request', transaction: 2, op: 'put', key: 'k', value: 'v', version: { tick: 20, counter: 0, peer: second }, blind: true } }, 30)];
+    expect(unfenced.find((output) => output.kind === 'send')?.message).toMatchObject({ ok: false, reason: 'ring-changed' });
   });
 
   it('refuses a client command with an unknown operation instead of throwing', () => {

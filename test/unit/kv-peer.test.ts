@@ -6,7 +6,7 @@ import type { KvOperation } from '../../src/shared/protocol/kv.ts';
 import { KvCluster } from '../../src/shared/sim/kv-cluster.ts';
 
 /** A started, converged cluster that keeps every event and result. */
-function cluster(options: { peers?: number; kv?: typeof KV_DEFAULTS; seed?: number } = {}) {
+function cluster(options: { peers?: number; kv?: typeof KV_DEFAULTS; seed?: number; durable?: boolean; ringSeed?: readonly string[] } = {}) {
   const events: JournalEvent[] = [];
   const results: KvResult[] = [];
   const kv = new KvCluster({
@@ -14,6 +14,8 @@ function cluster(options: { peers?: number; kv?: typeof KV_DEFAULTS; seed?: numb
     peers: options.peers ?? 5,
     seed: options.seed ?? 1,
     kv: options.kv ?? KV_DEFAULTS,
+    ...(options.durable ? { durable: true } : {}),
+    ...(options.ringSeed ? { ringSeed: options.ringSeed } : {}),
     onEvent: (event) => events.push(event),
     onResult: (_, result) => results.push(result),
   });
@@ -140,8 +142,8 @@ describe('the key-value peer', () => {
     expect(events.some((event) => event.kind === 'store.changed' && event.peer === stale && event.reason === 'repair')).toBe(true);
   });
 
-  it('restores N replicas after an owner crashes, and never leaves extra copies', () => {
-    const { kv, run, holders } = cluster({ peers: 6 });
+  it('restores N replicas after an owner crashes, and never leaves extra copies (ownership follows membership)', () => {
+    const { kv, run, holders } = cluster({ peers: 6, kv: { ...KV_DEFAULTS, ownership: 'membership' } });
     for (const key of ['a', 'b', 'c', 'd', 'e', 'f']) run('create', key, `value-${key}`);
     const victim = kv.machine(kv.ids[0] as string)?.ring.preferenceList('a')[0] as string;
     kv.crash(victim);
@@ -154,8 +156,8 @@ describe('the key-value peer', () => {
     }
   });
 
-  it('hands a write back to an owner that was only suspected (hinted handoff), then drops the hint', () => {
-    const { kv, run, events } = cluster({ peers: 6, seed: 3 });
+  it('hands a write back to an owner that was only suspected (sloppy quorum, hinted handoff), then drops the hint', () => {
+    const { kv, run, events } = cluster({ peers: 6, seed: 3, kv: { ...KV_DEFAULTS, quorum: 'sloppy' } });
     const owners = kv.machine(kv.ids[0] as string)?.ring.preferenceList('hinted') ?? [];
     const absent = owners[1] as string;
     const coordinator = kv.ids.find((id) => !owners.includes(id)) as string;
@@ -223,8 +225,8 @@ describe('the key-value peer', () => {
     expect(run('create', 'after', 'v', kv.ids[1]).ok).toBe(true);
   });
 
-  it('hands every record to its owners when it leaves, and drops each once they acknowledge', () => {
-    const { kv, run } = cluster();
+  it('hands every record to its owners when it leaves, and drops each once they acknowledge (ownership follows membership)', () => {
+    const { kv, run } = cluster({ kv: { ...KV_DEFAULTS, ownership: 'membership' } });
     for (let index = 0; index < 40; index++) run('put', `leave-${index}`, `v${index}`);
     const leaver = kv.ids[2] as string;
     const peer = kv.machine(leaver);

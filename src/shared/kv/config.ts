@@ -1,6 +1,8 @@
 /**
- * Tunables of the key-value store, in ticks. N (replicas) is the ring's; R and W are quorums:
- * R + W > N makes every read overlap the last acknowledged write. Classroom: N 3, R 2, W 2.
+ * Tunables of the key-value store, in ticks. N (replicas) is the ring's; R and W are quorums.
+ * With strict quorums, R + W > N makes every read quorum overlap every write quorum, and
+ * W + W > N every two write quorums (see `quorum` for what that buys, and `coordinator.ts` for
+ * how). Classroom and default: N 3, R 2, W 2.
  */
 import { BALANCED_RING, CLASSROOM_RING, type RingConfig } from '../ring/ring.ts';
 import { VALUE_BYTES_MAX_DEFAULT } from '../protocol/kv.ts';
@@ -16,10 +18,27 @@ export interface KvConfig {
   /** Larger values are refused with a clear error. Default 1 MiB. */
   readonly valueBytesMax: number;
   /**
-   * Sloppy quorum: a suspected owner is replaced by the next peer of the preference list, which
-   * keeps the record and hands it back when the owner answers again. Default: balanced only.
+   * Who owns a key (`ownership.ts`):
+   * - 'explicit' (default): the ring state, changed only by joins, leaves and removals, one
+   *   transition at a time; a crashed or partitioned owner stays an owner.
+   * - 'membership' (classroom): every member the membership protocol counts; a failure it detects
+   *   moves keys to the next peers, as the assignment's stabilization does.
    */
-  readonly hintedHandoff: boolean;
+  readonly ownership: 'explicit' | 'membership';
+  /**
+   * - 'strict' (default): a read needs R and a write W of the key's N owners. With R + W > N and
+   *   W + W > N, a read that starts after a write was acknowledged returns it or a later one, and a
+   *   write that starts after another was acknowledged wins over it, whatever fails: an operation
+   *   that cannot reach its quorum fails (`no-quorum`) instead. The minority side of a partition
+   *   refuses keys whose owners are mostly on the other side.
+   * - 'sloppy': Dynamo's availability. An owner that is not alive is replaced by the next live peer
+   *   of the key's walk, which keeps the record and hands it back later (hinted handoff). Writes
+   *   succeed on either side of a partition; reads may be stale, and concurrent writes on both
+   *   sides are settled by version (last writer wins), so one of them is lost.
+   */
+  readonly quorum: 'strict' | 'sloppy';
+  /** Every this many ticks, a peer sends its ring state to one other peer in turn. Default 10. */
+  readonly ringSyncIntervalTicks: number;
   /** Every this many ticks, retry unacknowledged handoffs and collect expired tombstones. Default 10. */
   readonly stabilizeIntervalTicks: number;
   /** Every this many ticks, compare versions with each co-owner (anti-entropy). Default 100. */
@@ -55,11 +74,12 @@ const COMMON = {
   tombstoneGraceTicks: 600,
   transactionsMax: 100_000,
   clockDriftMaxTicks: 600,
+  ringSyncIntervalTicks: 10,
 } as const;
 
-export const KV_DEFAULTS: KvConfig = { ...COMMON, ring: BALANCED_RING, hintedHandoff: true, conditions: 'quorum' };
-/** The assignment's store: one position per peer on a 512-place ring, strict quorums. */
-export const CLASSROOM_KV: KvConfig = { ...COMMON, ring: CLASSROOM_RING, hintedHandoff: false, conditions: 'replica' };
+export const KV_DEFAULTS: KvConfig = { ...COMMON, ring: BALANCED_RING, ownership: 'explicit', quorum: 'strict', conditions: 'quorum' };
+/** The assignment's store: one position per peer on a 512-place ring, membership ownership, strict quorums. */
+export const CLASSROOM_KV: KvConfig = { ...COMMON, ring: CLASSROOM_RING, ownership: 'membership', quorum: 'strict', conditions: 'replica' };
 
 /** Why a configuration cannot work, or undefined when it can. */
 export function kvConfigProblem(config: KvConfig): string | undefined {
@@ -69,7 +89,7 @@ export function kvConfigProblem(config: KvConfig): string | undefined {
       return `kv.${name} must be between 1 and N = ${replicas}, got ${config[name]}`;
     }
   }
-  for (const name of ['replyTimeoutTicks', 'valueBytesMax', 'stabilizeIntervalTicks', 'antiEntropyIntervalTicks', 'tombstoneGraceTicks', 'transactionsMax', 'clockDriftMaxTicks'] as const) {
+  for (const name of ['replyTimeoutTicks', 'valueBytesMax', 'stabilizeIntervalTicks', 'antiEntropyIntervalTicks', 'tombstoneGraceTicks', 'transactionsMax', 'clockDriftMaxTicks', 'ringSyncIntervalTicks'] as const) {
     if (!Number.isInteger(config[name]) || config[name] < 1) return `kv.${name} must be a whole number ≥ 1, got ${config[name]}`;
   }
   return undefined;

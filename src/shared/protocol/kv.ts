@@ -51,6 +51,8 @@ export const kvFailureSchema = z.enum([
   'invalid-key',
   'invalid-request',
   'clock-skew',
+  /** The coordinator's ring state differs from the replica's: they exchange it and retry. */
+  'ring-changed',
 ]);
 export type KvFailure = z.infer<typeof kvFailureSchema>;
 
@@ -69,6 +71,28 @@ export const recordSchema = z.object({
 export type KvRecord = z.infer<typeof recordSchema>;
 
 const records = z.array(recordSchema).max(RECORDS_PER_MESSAGE_MAX);
+
+/**
+ * The ring state (`kv/ring-state.ts`): who owns keys, and who is joining or leaving. Each peer's
+ * entry is a last-writer-wins register ordered by stamp, then status (a transition's end has the
+ * stamp of its start and a later status). Wire values: append only.
+ */
+export const ringStatusSchema = z.enum(['joining', 'normal', 'leaving', 'removed']);
+export type RingStatus = z.infer<typeof ringStatusSchema>;
+/** Peers a ring state holds at most (joined ever, left included). */
+export const RING_ENTRIES_MAX = 4096;
+export const ringEntrySchema = z.object({ peer: peerIdSchema, status: ringStatusSchema, stamp: counter });
+export type RingEntry = z.infer<typeof ringEntrySchema>;
+/** A peer that has received every key range a transition gives it (written by that peer only). */
+export const caughtUpSchema = z.object({ peer: peerIdSchema, transition: z.string().max(64), stamp: counter });
+export type CaughtUp = z.infer<typeof caughtUpSchema>;
+export const ringStateSchema = z.object({
+  entries: z.array(ringEntrySchema).max(RING_ENTRIES_MAX),
+  caughtUp: z.array(caughtUpSchema).max(RING_ENTRIES_MAX),
+});
+export type RingStateWire = z.infer<typeof ringStateSchema>;
+/** The fingerprint of a ring state's entries, carried by every request so replicas can fence. */
+const ringHash = z.string().max(32);
 const keys = z.array(keySchema).max(RECORDS_PER_MESSAGE_MAX);
 
 export const kvMessageSchema = z.discriminatedUnion('type', [
@@ -88,6 +112,17 @@ export const kvMessageSchema = z.discriminatedUnion('type', [
     version: versionSchema.optional(),
     check: z.literal(true).optional(),
     blind: z.literal(true).optional(),
+    /**
+     * A read's write-back (ABD): keep this record if it is newer, and answer ok when the replica
+     * then holds this version or a newer one. Never journaled as a client operation.
+     */
+    writeBack: z.literal(true).optional(),
+    /** Which of the transaction's rounds this is; the reply echoes it, so a late one is ignored. */
+    attempt: counter.optional(),
+    /** The coordinator's ring state fingerprint (balanced placement): a replica refuses a mismatch. */
+    ring: ringHash.optional(),
+    /** The coordinator's ring state, sent again after a `ring-changed` refusal. */
+    ringState: ringStateSchema.optional(),
   }),
   /** Replica → coordinator: what happened; a read or a write that succeeded carries the record. */
   z.object({
@@ -98,6 +133,10 @@ export const kvMessageSchema = z.discriminatedUnion('type', [
     record: recordSchema.optional(),
     /** Echoes the request's `check`, so a late answer is never taken for the other phase. */
     check: z.literal(true).optional(),
+    /** Echoes the request's `attempt`. */
+    attempt: counter.optional(),
+    /** With `ring-changed`: the replica's ring state, for the coordinator to merge. */
+    ringState: ringStateSchema.optional(),
   }),
   /**
    * Records moving between replicas outside client operations: read repair, handoff to new owners
@@ -122,6 +161,21 @@ export const kvMessageSchema = z.discriminatedUnion('type', [
   }),
   /** Asks for the records of `keys` (the sender's digest showed newer ones). */
   z.object({ type: z.literal('kv.pull'), keys }),
+  /** The sender's ring state (on a change, and periodically to one peer): merge it. */
+  z.object({ type: z.literal('kv.ring'), state: ringStateSchema, reply: z.boolean() }),
+  /**
+   * A peer that a ring transition gives key ranges asks an old owner for them: every record the
+   * old owner holds in those ranges, in `kv.transfer.part`s.
+   */
+  z.object({ type: z.literal('kv.transfer'), transition: z.string().max(64), ring: ringHash }),
+  /** One part of an old owner's answer to `kv.transfer`: part `index` of `total`. */
+  z.object({
+    type: z.literal('kv.transfer.part'),
+    transition: z.string().max(64),
+    index: z.number().int().nonnegative(),
+    total: z.number().int().positive().max(1_000_000),
+    records,
+  }),
 ]);
 export type KvMessage = z.infer<typeof kvMessageSchema>;
 export type KvMessageType = KvMessage['type'];
@@ -133,6 +187,9 @@ export const KV_MESSAGE_TYPES: ReadonlySet<string> = new Set<KvMessageType>([
   'kv.stored',
   'kv.digest',
   'kv.pull',
+  'kv.ring',
+  'kv.transfer',
+  'kv.transfer.part',
 ]);
 
 // ---------------------------------------------------------------------------------------------
@@ -198,6 +255,9 @@ export function recordBytes(record: KvRecord): number {
   return 64 + jsonStringBytes(record.key) + jsonStringBytes(record.value) + versionBytes(record.version);
 }
 
+/** `"attempt":…,"ring":"…","writeBack":true` and the like. */
+const REQUEST_EXTRAS_BYTES = 96;
+
 /**
  * A cheap upper bound of the message's encoded length: six bytes a character at worst (an
  * escaped control character), no scanning. When it is under a limit, the exact size need not be
@@ -207,9 +267,16 @@ export function kvMessageBytesBound(message: KvMessage): number {
   const envelope = 96;
   switch (message.type) {
     case 'kv.request':
-      return envelope + 6 * (message.key.length + (message.value?.length ?? 0)) + 4 + (message.version ? versionBytes(message.version) : 0);
+      return (
+        envelope +
+        REQUEST_EXTRAS_BYTES +
+        6 * (message.key.length + (message.value?.length ?? 0)) +
+        4 +
+        (message.version ? versionBytes(message.version) : 0) +
+        (message.ringState ? ringStateBytes(message.ringState) : 0)
+      );
     case 'kv.reply':
-      return envelope + (message.record ? recordBytesBound(message.record) : 0);
+      return envelope + REQUEST_EXTRAS_BYTES + (message.record ? recordBytesBound(message.record) : 0) + (message.ringState ? ringStateBytes(message.ringState) : 0);
     case 'kv.store':
       return message.records.reduce((sum, record) => sum + recordBytesBound(record) + 1, envelope);
     default:
@@ -226,9 +293,16 @@ export function kvMessageBytes(message: KvMessage): number {
   const envelope = 96;
   switch (message.type) {
     case 'kv.request':
-      return envelope + jsonStringBytes(message.key) + (message.value === undefined ? 0 : jsonStringBytes(message.value)) + (message.version ? versionBytes(message.version) : 0);
+      return (
+        envelope +
+        REQUEST_EXTRAS_BYTES +
+        jsonStringBytes(message.key) +
+        (message.value === undefined ? 0 : jsonStringBytes(message.value)) +
+        (message.version ? versionBytes(message.version) : 0) +
+        (message.ringState ? ringStateBytes(message.ringState) : 0)
+      );
     case 'kv.reply':
-      return envelope + (message.record ? recordBytes(message.record) : 0);
+      return envelope + REQUEST_EXTRAS_BYTES + (message.record ? recordBytes(message.record) : 0) + (message.ringState ? ringStateBytes(message.ringState) : 0);
     case 'kv.store':
       return message.records.reduce((sum, record) => sum + recordBytes(record) + 1, envelope);
     case 'kv.pull':
@@ -236,7 +310,21 @@ export function kvMessageBytes(message: KvMessage): number {
     case 'kv.stored':
     case 'kv.digest':
       return message.entries.reduce((sum, entry) => sum + versionEntryBytes(entry), envelope);
+    case 'kv.ring':
+      return envelope + ringStateBytes(message.state);
+    case 'kv.transfer':
+      return envelope + 128;
+    case 'kv.transfer.part':
+      return message.records.reduce((sum, record) => sum + recordBytes(record) + 1, envelope + 128);
   }
+}
+
+/** An upper bound of a ring state's encoded length. */
+export function ringStateBytes(state: RingStateWire): number {
+  let bytes = 32;
+  for (const entry of state.entries) bytes += 64 + entry.peer.length;
+  for (const entry of state.caughtUp) bytes += 144 + entry.peer.length;
+  return bytes;
 }
 
 /** The wire bound of a key-value peer: a 1 MiB value fits with room for JSON escaping. */

@@ -79,8 +79,13 @@ export class Ring {
    * the peers a sloppy quorum falls back to. Empty when the ring cannot place keys.
    */
   preferenceList(key: string, count = this.config.replicas): PeerId[] {
+    return this.preferenceListAt(this.positionOf(key), count);
+  }
+
+  /** The preference list of any key at `position`. */
+  preferenceListAt(position: number, count = this.config.replicas): PeerId[] {
     const chosen: PeerId[] = [];
-    this.#walk(key, count, (peer) => {
+    this.#walk(position, count, (peer) => {
       chosen.push(peer);
       return false;
     });
@@ -90,20 +95,20 @@ export class Ring {
   /** True when `peer` is one of the key's N owners. */
   owns(peer: PeerId, key: string): boolean {
     let found = false;
-    this.#walk(key, this.config.replicas, (owner) => (found = owner === peer));
+    this.#walk(this.positionOf(key), this.config.replicas, (owner) => (found = owner === peer));
     return found;
   }
 
   /**
-   * Meets the first `count` distinct peers clockwise from the key, in order, until `visit`
+   * Meets the first `count` distinct peers clockwise from `position`, in order, until `visit`
    * returns true. Nothing when the ring cannot place keys.
    */
-  #walk(key: string, count: number, visit: (peer: PeerId) => boolean): void {
+  #walk(position: number, count: number, visit: (peer: PeerId) => boolean): void {
     if (!this.placesKeys) return;
     const wanted = Math.min(count, this.peers.length);
     const tokens = this.tokens;
     const met: PeerId[] = [];
-    for (let step = 0, index = this.#firstTokenAt(this.positionOf(key)); met.length < wanted && step < tokens.length; step++) {
+    for (let step = 0, index = this.#firstTokenAt(position); met.length < wanted && step < tokens.length; step++) {
       const peer = (tokens[index] as Token).peer;
       if (!met.includes(peer)) {
         met.push(peer);

@@ -1,0 +1,300 @@
+/**
+ * Spreading and acting on the ring state (`ring-state.ts`, balanced placement):
+ *
+ * - a change this peer makes (it joins, leaves, removes a gone peer, has caught up) goes to every
+ *   peer it knows at once; every `ringSyncIntervalTicks` it also sends its state to one peer in
+ *   turn, which answers with its own if it knows more (push-pull), so a lost message costs only
+ *   time;
+ * - a peer that is a member but owns nothing (new, or removed earlier) announces that it joins;
+ *   the first peer of a group with no ring (no introducers, no seed) founds one;
+ * - as a gainer of the active transition it pulls the keys it gains from their old owners
+ *   (`kv.transfer`, answered in `kv.transfer.part`s), retrying sources that do not finish, and
+ *   records that it has caught up once enough owners of every range have answered;
+ * - as an old owner it answers a pull only when its ring state is the gainer's (fencing).
+ *
+ * The state is kept in the store (`ring` meta), so a restarted peer is the owner it was.
+ */
+import type { PeerId, Tick } from '../machine.ts';
+import type { KvMessage, KvRecord, RingStateWire } from '../protocol/kv.ts';
+import { recordBytes } from '../protocol/kv.ts';
+import { ringStateSchema } from '../protocol/kv.ts';
+import type { RingState } from './ring-state.ts';
+import { transferIncludes } from './ring-state.ts';
+import type { Replica } from './replica.ts';
+import { chunk, type Stabilizer } from './stabilizer.ts';
+import type { KvContext } from './types.ts';
+
+type RingMessage = Extract<KvMessage, { type: 'kv.ring' | 'kv.transfer' | 'kv.transfer.part' }>;
+
+const RING_META = 'ring';
+
+interface Pull {
+  readonly transition: string;
+  /** Old owners that have sent every part. */
+  readonly done: Set<PeerId>;
+  /** Parts received from each old owner still sending. */
+  readonly parts: Map<PeerId, { total: number; received: Set<number> }>;
+  nextTick: Tick;
+}
+
+export class RingSync {
+  readonly #context: KvContext;
+  readonly #state: RingState;
+  readonly #replica: Replica;
+  readonly #stabilizer: Stabilizer;
+  /** Founds a ring if none reaches it: the first peer of a group (joined with no introducers). */
+  #founder = false;
+  /** This peer is leaving: it must not rejoin when its entry is removed. */
+  #leaving = false;
+  #pull: Pull | undefined;
+  #nextPushTick = 0;
+  #pushTurn = 0;
+  /** What the store holds of the state, to write it only when it changed. */
+  #kept: string | undefined;
+
+  constructor(context: KvContext, state: RingState, replica: Replica, stabilizer: Stabilizer, seed: readonly PeerId[] | undefined) {
+    this.#context = context;
+    this.#state = state;
+    this.#replica = replica;
+    this.#stabilizer = stabilizer;
+    const kept = context.store.readMeta(RING_META);
+    this.#kept = kept;
+    if (kept !== undefined) {
+      const parsed = ringStateSchema.safeParse(safeJson(kept));
+      if (parsed.success) state.merge(parsed.data);
+    }
+    if (seed !== undefined && seed.length > 0) state.seed(seed);
+  }
+
+  get leaving(): boolean {
+    return this.#leaving;
+  }
+
+  /** True once this peer's leave has ended: its ranges are with their new owners. */
+  get leaveComplete(): boolean {
+    return this.#leaving && (this.#state.entry(this.#context.id)?.status ?? 'removed') === 'removed';
+  }
+
+  /** The membership protocol let this peer in; with no introducers it may found the ring. */
+  joined(introducers: number, now: Tick): void {
+    this.#founder = introducers === 0;
+    this.#afterChange(now, false);
+  }
+
+  /** A new member: it hears this peer's state at once (a joiner learns the ring from it). */
+  memberAdded(subject: PeerId): void {
+    if (subject !== this.#context.id && !this.#state.isEmpty) this.#context.send(subject, { type: 'kv.ring', state: this.#state.toWire(), reply: false });
+  }
+
+  /** Takes another peer's state; acts on what changed. True if this peer's state changed. */
+  merge(state: RingStateWire, now: Tick): boolean {
+    const before = this.#snapshot();
+    const changed = this.#state.merge(state);
+    if (!changed.entries && !changed.caughtUp) return false;
+    this.#afterChange(now, false, before);
+    return true;
+  }
+
+  onMessage(from: PeerId, message: RingMessage, now: Tick): void {
+    switch (message.type) {
+      case 'kv.ring': {
+        this.merge(message.state, now);
+        if (message.reply && !sameState(message.state, this.#state.toWire())) this.#context.send(from, { type: 'kv.ring', state: this.#state.toWire(), reply: false });
+        return;
+      }
+      case 'kv.transfer':
+        this.#answerPull(from, message, now);
+        return;
+      case 'kv.transfer.part':
+        this.#receivePart(from, message, now);
+        return;
+    }
+  }
+
+  /** This peer leaves: its ranges go to the others (a transition), then it is removed. */
+  leave(now: Tick): void {
+    this.#leaving = true;
+    const entry = this.#state.entry(this.#context.id);
+    if (entry === undefined || entry.status === 'removed' || entry.status === 'leaving') return;
+    const before = this.#snapshot();
+    this.#state.announce(this.#context.id, entry.status === 'joining' ? 'removed' : 'leaving');
+    this.#afterChange(now, true, before);
+  }
+
+  /** An operator takes a gone peer out of the ring; its ranges go to the others. */
+  remove(peer: PeerId, now: Tick): { ok: boolean; reason?: string } {
+    const entry = this.#state.entry(peer);
+    if (entry === undefined) return { ok: false, reason: `${peer} is not in the ring` };
+    if (entry.status === 'removed' || entry.status === 'leaving') return { ok: false, reason: `${peer} is already ${entry.status === 'removed' ? 'out of the ring' : 'leaving it'}` };
+    const before = this.#snapshot();
+    this.#state.announce(peer, entry.status === 'joining' ? 'removed' : 'leaving');
+    this.#afterChange(now, true, before);
+    return { ok: true };
+  }
+
+  tick(now: Tick): void {
+    const context = this.#context;
+    if (now >= this.#nextPushTick) {
+      this.#nextPushTick = now + context.config.ringSyncIntervalTicks;
+      const peers = this.#livePeers();
+      if (peers.length > 0 && !this.#state.isEmpty) {
+        const target = peers[this.#pushTurn++ % peers.length] as PeerId;
+        context.send(target, { type: 'kv.ring', state: this.#state.toWire(), reply: true });
+      }
+      // A lone founder whose introducers never came, or a member nobody has told: act on what is known.
+      this.#afterChange(now, false);
+    }
+    const pull = this.#pull;
+    if (pull !== undefined && now >= pull.nextTick) this.#askSources(pull, now);
+  }
+
+  // ------------------------------------------------------------------------------------------
+
+  #snapshot(): { ring: string; transition: string | undefined; holds: (peer: PeerId, key: string) => boolean } {
+    const ring = this.#state.ring;
+    const transition = this.#state.transition;
+    return {
+      ring: ring.peers.join(','),
+      transition: transition?.id,
+      holds: (peer, key) => ring.owns(peer, key) || (transition?.after.owns(peer, key) ?? false),
+    };
+  }
+
+  /** After any change: complete transitions, join if owning nothing, persist, pull, tell others. */
+  #afterChange(now: Tick, broadcast: boolean, before = this.#snapshot()): void {
+    const context = this.#context;
+    const state = this.#state;
+    const me = context.id;
+    if (context.membership.status === 'member' && !this.#leaving) {
+      const entry = state.entry(me);
+      if (state.isEmpty && this.#founder) {
+        state.seed([me]);
+        broadcast = true;
+      } else if (!state.isEmpty && (entry === undefined || entry.status === 'removed')) {
+        state.announce(me, 'joining');
+        broadcast = true;
+      }
+    }
+    if (state.completeIfDone()) broadcast = true;
+    const wire = JSON.stringify(state.toWire());
+    if (wire !== this.#kept) {
+      context.store.writeMeta(RING_META, wire);
+      this.#kept = wire;
+    }
+    const after = this.#snapshot();
+    if (after.ring !== before.ring || after.transition !== before.transition) {
+      if (after.ring !== before.ring) context.emit({ kind: 'ring.changed', tick: now, peer: me, members: state.ring.peers.length });
+      const transition = state.transition;
+      if (after.transition !== before.transition && transition !== undefined) {
+        context.emit({ kind: 'log', tick: now, peer: me, text: `ring: ${transition.subject} ${transition.kind === 'join' ? 'joins' : 'leaves'}; ${transition.gainers.length === 0 ? 'no key moves' : `${transition.gainers.join(', ')} take${transition.gainers.length === 1 ? 's' : ''} over key ranges`}` });
+      }
+      // Keys this peer no longer holds go to their owners (new co-owners pull what they gain).
+      this.#stabilizer.stabilize(undefined, now);
+    }
+    this.#startPullIfGainer(now);
+    if (broadcast) this.#broadcast();
+  }
+
+  #broadcast(): void {
+    const context = this.#context;
+    const wire = this.#state.toWire();
+    const targets = new Set<PeerId>(this.#livePeers());
+    for (const entry of wire.entries) if (entry.status !== 'removed') targets.add(entry.peer);
+    targets.delete(context.id);
+    for (const peer of targets) context.send(peer, { type: 'kv.ring', state: wire, reply: false });
+  }
+
+  /** Members the membership protocol counts alive or suspect, this peer excluded, sorted. */
+  #livePeers(): PeerId[] {
+    return this.#context.membership
+      .members()
+      .filter((view) => view.id !== this.#context.id && (view.state === 'alive' || view.state === 'suspect'))
+      .map((view) => view.id)
+      .sort();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Pulls
+
+  #startPullIfGainer(now: Tick): void {
+    const context = this.#context;
+    const transition = this.#state.transition;
+    if (transition === undefined || !transition.gainers.includes(context.id) || this.#state.caughtUp(context.id)?.transition === transition.id) {
+      this.#pull = undefined;
+      return;
+    }
+    if (this.#pull?.transition === transition.id) return;
+    this.#pull = { transition: transition.id, done: new Set(), parts: new Map(), nextTick: now };
+    this.#askSources(this.#pull, now);
+  }
+
+  /** Asks every old owner not yet done (and reachable) for the ranges; again after a while. */
+  #askSources(pull: Pull, now: Tick): void {
+    const context = this.#context;
+    pull.nextTick = now + 2 * context.config.replyTimeoutTicks;
+    const sources = new Set(this.#state.pullSources(context.id).flatMap((group) => group.owners));
+    const live = new Set(this.#livePeers());
+    for (const source of sources) {
+      if (pull.done.has(source) || !live.has(source)) continue;
+      pull.parts.delete(source);
+      context.send(source, { type: 'kv.transfer', transition: pull.transition, ring: this.#state.fingerprint });
+    }
+  }
+
+  #answerPull(from: PeerId, message: Extract<RingMessage, { type: 'kv.transfer' }>, now: Tick): void {
+    const context = this.#context;
+    const transition = this.#state.transition;
+    if (message.ring !== this.#state.fingerprint || transition === undefined || transition.id !== message.transition) {
+      // Not the same rings: exchange states; the gainer asks again.
+      context.send(from, { type: 'kv.ring', state: this.#state.toWire(), reply: true });
+      return;
+    }
+    const records: KvRecord[] = [];
+    for (const record of context.store.records()) if (transferIncludes(transition, context.id, from, record.key)) records.push(record);
+    const parts = chunk(records, recordBytes, context.messageBytesMax);
+    const total = Math.max(1, parts.length);
+    for (let index = 0; index < total; index++) {
+      context.send(from, { type: 'kv.transfer.part', transition: transition.id, index, total, records: parts[index] ?? [] });
+    }
+    context.emit({ kind: 'log', tick: now, peer: context.id, text: `ring: sent ${records.length} keys to ${from}, which takes them over` });
+  }
+
+  #receivePart(from: PeerId, message: Extract<RingMessage, { type: 'kv.transfer.part' }>, now: Tick): void {
+    const context = this.#context;
+    const pull = this.#pull;
+    if (pull === undefined || pull.transition !== message.transition || pull.done.has(from) || message.index >= message.total) return;
+    for (const record of message.records) {
+      if (context.tooLarge(record.key, record.value, record.binary === true) || !this.#stabilizer.believable(from, record.version, now)) continue;
+      if (this.#replica.accept(record, 'handoff', now)) context.counters.recordsTransferred++;
+    }
+    let parts = pull.parts.get(from);
+    if (parts === undefined || parts.total !== message.total) pull.parts.set(from, (parts = { total: message.total, received: new Set() }));
+    parts.received.add(message.index);
+    if (parts.received.size < parts.total) return;
+    pull.done.add(from);
+    pull.parts.delete(from);
+    const covered = this.#state.pullSources(context.id).every((group) => group.owners.filter((owner) => pull.done.has(owner)).length >= group.needed);
+    if (!covered) return;
+    const before = this.#snapshot();
+    this.#state.markCaughtUp(context.id, pull.transition);
+    context.emit({ kind: 'log', tick: now, peer: context.id, text: `ring: caught up from ${[...pull.done].join(', ')}` });
+    this.#pull = undefined;
+    this.#afterChange(now, true, before);
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when two states hold the same entries and catch-ups (whatever the order). */
+function sameState(a: RingStateWire, b: RingStateWire): boolean {
+  if (a.entries.length !== b.entries.length || a.caughtUp.length !== b.caughtUp.length) return false;
+  const text = (state: RingStateWire): string =>
+    [...state.entries.map((entry) => `${entry.peer}|${entry.status}|${entry.stamp}`).sort(), ...state.caughtUp.map((entry) => `${entry.peer}|${entry.transition}|${entry.stamp}`).sort()].join(';');
+  return text(a) === text(b);
+}
