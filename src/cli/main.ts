@@ -92,7 +92,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .option('--redis-port <port>', 'port of the Redis-protocol front, on the --listen host (0: any free port)', parsePort, 0)
     .option('--no-redis', 'no Redis-protocol front')
     .option('--seed <text>', 'seed the peer\'s random choices (default: random)')
-    .action(async (options: { listen: { host: string; port: number }; join: string[]; protocol: 'swim' | 'gossip'; tickMs: number; secretFile?: string; redisPort: number; redis: boolean; seed?: string }) => {
+    .option('--data <dir>', 'keep the store (SQLite) in this folder (default: ringside-data/HOST-PORT here)')
+    .option('--memory', 'keep the store in memory only: a restart comes back empty')
+    .addOption(new Option('--quorum <mode>', 'strict: R and W of the key\'s N owners; sloppy: stand-ins for dead owners (hinted handoff)').choices(['strict', 'sloppy']).default('strict'))
+    .action(async (options: { listen: { host: string; port: number }; join: string[]; protocol: 'swim' | 'gossip'; tickMs: number; secretFile?: string; redisPort: number; redis: boolean; seed?: string; data?: string; memory?: boolean; quorum: 'strict' | 'sloppy' }) => {
+      if (options.data !== undefined && options.memory) usage('--data and --memory contradict each other: choose one');
       status = await peerCommand({ ...options, redisPort: options.redis ? options.redisPort : false }, io);
     });
 

@@ -18,7 +18,9 @@ import { controlRequestSchema, VALUE_PREVIEW_MAX, type ControlCommand, type Peer
 import { describeFaultPlan, type FaultPlan } from '../shared/protocol/faults.ts';
 import { KV_MESSAGE_BYTES_MAX_DEFAULT, type KvOperation } from '../shared/protocol/kv.ts';
 import { RandomStream } from '../shared/random/stream.ts';
+import { MemoryStore } from '../shared/kv/store.ts';
 import { EventStream } from './event-stream.ts';
+import type { SqliteStore } from './kv/sqlite-store.ts';
 import { FaultInjector } from './faults.ts';
 import { RedisFront, type KvAnswer } from './redis.ts';
 import { WsTransport, type ControlChannel } from './transport.ts';
@@ -39,12 +41,20 @@ export interface PeerOptions {
   readonly kv?: Partial<KvConfig>;
   readonly swim?: Partial<SwimConfig>;
   readonly gossip?: Partial<GossipConfig>;
+  /**
+   * The folder the store lives in (SQLite, durable across crashes), or how to name it from the
+   * peer's id once it listens; undefined: in memory, lost when the process ends (`--memory`).
+   */
+  readonly dataFolder?: string | ((id: string) => string) | undefined;
   /** Where human-readable log lines go (the CLI: standard error). */
   readonly log?: (line: string) => void;
 }
 
-/** How long a graceful leave waits for owners to acknowledge the keys handed to them. */
-const LEAVE_HANDOFF_WAIT_MS = 5000;
+/**
+ * How long a graceful leave waits for its key ranges to reach their new owners and for the owners
+ * to acknowledge what it hands them (the manager kills a peer that takes 10 s).
+ */
+const LEAVE_HANDOFF_WAIT_MS = 8000;
 
 type Input = MachineInput<PeerMessage, PeerCommand>;
 type Output = MachineOutput<PeerMessage, PeerReply>;
@@ -62,6 +72,13 @@ export class PeerProcess {
   /** When each operation coordinated here began (performance.now(), ms); taken off by its result. */
   readonly #operationStartedAt = new Map<number, number>();
   readonly #log: (line: string) => void;
+  /** The store on disk, when there is one: outputs wait for its commit (group commit). */
+  readonly #disk: SqliteStore | undefined;
+  /** Outputs of steps whose changes are not yet durable, in order, with the tick they were made at. */
+  #held: { output: Output; now: number }[] = [];
+  #commitScheduled = false;
+  /** Why the peer stopped on its own (a store that could not be written), if it did. */
+  stoppedBecause: string | undefined;
   #nextTransaction = 1;
   #lastTick: number;
   #timer: NodeJS.Timeout | undefined;
@@ -70,8 +87,9 @@ export class PeerProcess {
   /** Called once the peer has stopped (after a graceful leave or `close`). */
   onStopped: () => void = () => undefined;
 
-  private constructor(options: PeerOptions, transport: WsTransport, redis: RedisFront | undefined) {
+  private constructor(options: PeerOptions, transport: WsTransport, redis: RedisFront | undefined, disk: SqliteStore | undefined) {
     this.#options = options;
+    this.#disk = disk;
     this.transport = transport;
     this.redis = redis;
     this.tickMs = options.tickMs;
@@ -86,6 +104,7 @@ export class PeerProcess {
       random: root.derive(`peer:${transport.id}`),
       generation: this.#lastTick,
       messageBytesMax: KV_MESSAGE_BYTES_MAX_DEFAULT,
+      store: disk ?? new MemoryStore(),
       ...(options.kv ? { kv: options.kv } : {}),
       ...(options.swim ? { swim: options.swim } : {}),
       ...(options.gossip ? { gossip: options.gossip } : {}),
@@ -112,6 +131,17 @@ export class PeerProcess {
         if (started.peer !== undefined) started.peer.#refused(from, reason, detail);
       },
     });
+    // The store, named after the address once it is known; a folder that cannot be opened is said.
+    let disk: SqliteStore | undefined;
+    try {
+      if (options.dataFolder !== undefined) {
+        const { SqliteStore } = await import('./kv/sqlite-store.ts');
+        disk = await SqliteStore.open(typeof options.dataFolder === 'string' ? options.dataFolder : options.dataFolder(transport.id));
+      }
+    } catch (error) {
+      await transport.close();
+      throw error;
+    }
     let redis: RedisFront | undefined;
     if (options.redisPort !== undefined) {
       redis = new RedisFront({
@@ -134,10 +164,11 @@ export class PeerProcess {
         await redis.listen(options.host, options.redisPort);
       } catch (error) {
         await transport.close();
+        disk?.close();
         throw error;
       }
     }
-    const peer = new PeerProcess(options, transport, redis);
+    const peer = new PeerProcess(options, transport, redis, disk);
     started.peer = peer;
     peer.#begin();
     return peer;
@@ -186,9 +217,54 @@ export class PeerProcess {
   }
 
   #step(input: Input, now: number): void {
-    const outputs = this.machine.step(input, now);
+    if (this.#closed) return;
+    this.#handleOutputs(this.machine.step(input, now), now);
+  }
+
+  /** A step's outputs: out at once, or once the store has made the step's changes durable. */
+  #handleOutputs(outputs: readonly Output[], now: number): void {
+    if (this.#disk !== undefined) {
+      if (this.#disk.failure !== undefined) {
+        this.#fail(this.#disk.failure);
+        return;
+      }
+      // Nothing leaves before the changes behind it are on disk: an acknowledgement, a reply, an
+      // event. Outputs of later steps wait behind them, so the order is kept.
+      if (this.#disk.dirty || this.#held.length > 0) {
+        for (const output of outputs) this.#held.push({ output, now });
+        if (!this.#commitScheduled) {
+          this.#commitScheduled = true;
+          setImmediate(() => this.#commit());
+        }
+        return;
+      }
+    }
     // The outputs array is reused by the next step: copy what a send may re-enter with.
     for (const output of outputs.length > 0 ? [...outputs] : outputs) this.#output(output, now);
+  }
+
+  /** Group commit: one fsync for every step of this event-loop turn, then their outputs. */
+  #commit(): void {
+    this.#commitScheduled = false;
+    if (this.#closed || this.#disk === undefined) return;
+    try {
+      this.#disk.commit();
+    } catch (error) {
+      this.#fail(error as Error);
+      return;
+    }
+    const held = this.#held;
+    this.#held = [];
+    for (const { output, now } of held) this.#output(output, now);
+  }
+
+  /** The store cannot be written: stop before acknowledging anything more. */
+  #fail(error: Error): void {
+    if (this.stoppedBecause !== undefined) return;
+    this.stoppedBecause = error.message;
+    this.#held = [];
+    this.#log(`error: ${error.message}; stopping (nothing unsaved was acknowledged)`);
+    void this.close();
   }
 
   #output(output: Output, now: number): void {
@@ -283,6 +359,17 @@ export class PeerProcess {
     });
   }
 
+  /** Takes a gone peer out of the ring (explicit ownership); its ranges go to the others. */
+  remove(peer: string): { removed: string } {
+    let outcome: { ok: boolean; reason?: string | undefined } = { ok: false, reason: 'no answer' };
+    const outputs = this.machine.step({ kind: 'command', command: { type: 'kv.remove', peer } }, Math.max(this.#lastTick, this.now()));
+    for (const output of outputs) if (output.kind === 'reply' && output.reply.type === 'kv.removed') outcome = output.reply;
+    // The rest (the ring state on its way to every peer) goes out as any step's outputs do.
+    this.#handleOutputs(outputs.filter((output) => output.kind !== 'reply'), Math.max(this.#lastTick, this.now()));
+    if (!outcome.ok) throw new Error(`cannot remove ${peer}: ${outcome.reason ?? 'refused'}`);
+    return { removed: peer };
+  }
+
   setFaults(plan: FaultPlan): void {
     this.#faults.set(plan);
     this.#emit({ kind: 'fault.changed', tick: this.now(), description: `${this.id}: ${describeFaultPlan(plan)}` });
@@ -304,6 +391,14 @@ export class PeerProcess {
       ),
       recordsTotal: records.length,
       pendingHandoffs: this.machine.pendingHandoffs,
+      ring: {
+        entries: this.machine.ringEntries(),
+        ...(this.machine.transition
+          ? { transition: { subject: this.machine.transition.subject, kind: this.machine.transition.kind, gainers: [...this.machine.transition.gainers] } }
+          : {}),
+        quorum: this.machine.config.quorum,
+        storage: this.#disk === undefined ? 'memory' : 'disk',
+      },
       faults: this.#faults.plan,
       counters: {
         membership: { ...this.machine.membership.counters() },
@@ -326,6 +421,10 @@ export class PeerProcess {
       ['write_quorum', this.machine.config.writeQuorum],
       ['keys_held', this.machine.records().length],
       ['pending_handoffs', this.machine.pendingHandoffs],
+      ['quorum', this.machine.config.quorum],
+      ['storage', this.#disk === undefined ? 'memory' : `disk ${this.#disk.path}`],
+      ['ring_owners', this.machine.ring.peers.length],
+      ['ring_transition', this.machine.transition === undefined ? 'none' : `${this.machine.transition.subject} ${this.machine.transition.kind === 'join' ? 'joining' : 'leaving'}`],
       ['tick_ms', this.tickMs],
     ];
   }
@@ -341,14 +440,14 @@ export class PeerProcess {
       this.#emit({ kind: 'log', tick: this.now(), peer: this.id, text: `leaving: handing ${held} keys to their owners` });
       this.#step({ kind: 'command', command: { type: 'leave' } }, Math.max(this.#lastTick, this.now()));
       const deadline = Date.now() + LEAVE_HANDOFF_WAIT_MS;
-      while (this.machine.pendingHandoffs > 0 && Date.now() < deadline) await sleep(20);
+      while ((this.machine.leaving || this.machine.pendingHandoffs > 0) && Date.now() < deadline) await sleep(20);
       const pending = this.machine.pendingHandoffs;
-      this.#emit({
-        kind: 'log',
-        tick: this.now(),
-        peer: this.id,
-        text: pending === 0 ? 'left the group; every key acknowledged by its owners' : `left the group; ${pending} keys not acknowledged within 5 s`,
-      });
+      const text = this.machine.leaving
+        ? `left without waiting longer: its key ranges had not all reached their new owners within ${LEAVE_HANDOFF_WAIT_MS / 1000} s (they take them from the other owners)`
+        : pending === 0
+          ? 'left the group; every key acknowledged by its owners'
+          : `left the group; ${pending} keys not acknowledged within ${LEAVE_HANDOFF_WAIT_MS / 1000} s`;
+      this.#emit({ kind: 'log', tick: this.now(), peer: this.id, text });
       this.#emit({ kind: 'peer.left', tick: this.now(), peer: this.id });
       await this.close();
     })();
@@ -363,6 +462,11 @@ export class PeerProcess {
     clearTimeout(this.#timer);
     await sleep(20); // let the last frames leave
     await Promise.all([this.transport.close(), this.redis?.close()]);
+    try {
+      this.#disk?.close();
+    } catch (error) {
+      this.#log(`error closing the store: ${(error as Error).message}`);
+    }
     for (const resolve of this.#results.values()) resolve({ type: 'kv.result', transaction: 0, op: 'read', key: '-', ok: false, reason: 'no-ring', latencyTicks: 0, replicas: [] });
     this.#results.clear();
     this.#operationStartedAt.clear();
@@ -410,6 +514,8 @@ export class PeerProcess {
       case 'leave':
         setImmediate(() => void this.leave());
         return { leaving: true };
+      case 'remove':
+        return this.remove(command.peer);
       case 'subscribe':
         return this.readyInfo();
     }

@@ -305,14 +305,22 @@ export class RedisFront {
     const answered = answer.replicas.filter((replica) => replica.ok === true).length;
     switch (reason) {
       case 'no-quorum':
+        // Nothing was sent: too few of the key's owners are reachable.
+        return this.#error(`NOQUORUM ${op} '${key.slice(0, 64)}': fewer than the ${needed} replicas needed are reachable; nothing was ${op === 'read' ? 'read' : 'written'}`);
       case 'timeout':
-        return this.#error(`NOQUORUM ${op} '${key.slice(0, 64)}': ${answered} of the ${needed} replicas needed answered (${reason})`);
+        return this.#error(
+          `NOQUORUM ${op} '${key.slice(0, 64)}': ${answered} of the ${needed} replicas needed answered in time${op === 'read' ? '' : '; the write may still take effect on the replicas it reached'}`,
+        );
       case 'no-ring':
         return this.#error(`CLUSTERDOWN no ring here: this peer is not yet a member of a group of at least N = ${this.#backend.replicas} peers`);
       case 'too-large':
         return this.#error('ERR value too large: the limit is 1 MiB');
       case 'overloaded':
         return this.#error('BUSY too many operations in flight at this peer; retry');
+      case 'stale':
+        return this.#error(`TRYAGAIN ${op} '${key.slice(0, 64)}': newer writes of this key kept winning; retry`);
+      case 'ring-changed':
+        return this.#error(`TRYAGAIN ${op} '${key.slice(0, 64)}': the ring is changing (a peer joins or leaves); retry`);
       default:
         return this.#error(`ERR ${op} failed: ${reason}`);
     }

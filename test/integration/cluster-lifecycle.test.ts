@@ -1,7 +1,8 @@
 /**
  * Five real peer processes over WebSockets, driven through the cluster manager and a real Redis
- * client library (ioredis): join, write, crash, stabilize, leave, partition and heal, and the
- * session journal and its exports.
+ * client library (ioredis): join, write, crash (the crashed peer stays an owner until an operator
+ * removes it), leave, partition and heal with strict quorums, and the session journal and its
+ * exports.
  *
  * Ticks are 50 ms here (100 ms by default) so failure detection takes seconds, not tens of them;
  * every protocol timeout is in ticks, so the behaviour is the same, only faster.
@@ -12,6 +13,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterManager, type PeerSummary } from '../../src/main/cluster/manager.ts';
+import { KV_DEFAULTS } from '../../src/shared/kv/config.ts';
+import { Ring } from '../../src/shared/ring/ring.ts';
 import { parseJournal } from '../../src/shared/journal/session.ts';
 import { converged, everyView, replicaMap, viewTable, waitFor } from '../support/cluster.ts';
 
@@ -50,7 +53,7 @@ describe('a five-peer cluster of real processes', () => {
     await waitFor('every peer to see all five alive', () => converged(manager, ids), { timeoutMs: 30_000, describe: () => viewTable(manager) });
   });
 
-  it('writes 200 keys through the Redis front, survives a SIGKILL, restores three live replicas, and marks a graceful stop as left', async () => {
+  it('writes 200 keys through the Redis front, survives a SIGKILL, restores three live replicas once the dead peer is removed, and marks a graceful stop as left', async () => {
     const [first, second, third, fourth, victim] = peers as [PeerSummary, PeerSummary, PeerSummary, PeerSummary, PeerSummary];
     const writer = redis(first);
     for (let index = 0; index < KEYS; index++) expect(await writer.set(`key-${index}`, `value-${index}`)).toBe('OK');
@@ -67,9 +70,14 @@ describe('a five-peer cluster of real processes', () => {
 
     const survivors = [first.id, second.id, third.id, fourth.id];
     await waitFor('every survivor to mark the killed peer failed', () => everyView(manager, survivors, victim.id, ['dead']), { timeoutMs: 60_000, describe: () => viewTable(manager) });
+    // A failure is not a departure: the dead peer still owns its keys, and writes to them go on.
+    expect((await manager.inspect(first.id)).ring?.entries.find((entry) => entry.peer === victim.id)?.status).toBe('normal');
+    expect(await writer.set('key-0', 'value-0')).toBe('OK');
 
+    // Removed by the operator, its ranges go to the survivors, who pull them from the other owners.
+    await manager.removeFromRing(victim.id);
     await waitFor(
-      'stabilization to bring every key back to 3 live replicas',
+      'the removal to move every key to 3 live replicas',
       async () => {
         const replicas = await replicaMap(manager, survivors);
         return replicas.size === KEYS && [...replicas.values()].every((entry) => entry.holders.length === 3 && entry.versions.size === 1);
@@ -118,7 +126,7 @@ describe('a five-peer cluster of real processes', () => {
     expect(shiviz[0]).toMatch(/^127\.0\.0\.1:\d+ \{"127\.0\.0\.1:\d+":1\}$/);
   });
 
-  it('splits {1,2} from {3,4,5}: the majority writes, the minority fails with a clear error, and replicas converge after healing', async () => {
+  it('splits {1,2} from {3,4,5}: each key is written only on the side holding two of its three owners, the other side refuses it with NOQUORUM, and replicas converge after healing', async () => {
     // Two fresh peers join the three that remain, so there are five again.
     const added = await manager.start(2);
     const all = manager.runningPeers();
@@ -127,6 +135,11 @@ describe('a five-peer cluster of real processes', () => {
     await waitFor('five peers to agree again', () => converged(manager, ids), { timeoutMs: 30_000, describe: () => viewTable(manager) });
     expect(added).toHaveLength(2);
 
+    await waitFor(
+      'the two new peers to own keys: five owners in every ring state',
+      async () => (await Promise.all(ids.map(async (id) => (await manager.inspect(id)).ring?.entries.filter((entry) => entry.status === 'normal').length === 5))).every(Boolean) || undefined,
+      { timeoutMs: 30_000, describe: async () => Promise.all(ids.map(async (id) => (await manager.inspect(id)).ring)) },
+    );
     const minority = all.slice(0, 2);
     const majority = all.slice(2);
     await manager.setFaults({ partitions: [{ sources: minority.map((peer) => peer.id), targets: majority.map((peer) => peer.id) }] });
@@ -138,15 +151,29 @@ describe('a five-peer cluster of real processes', () => {
       { timeoutMs: 60_000, describe: () => viewTable(manager) },
     );
 
+    // Strict quorums: W = 2 of a key's 3 owners, whatever side the coordinator is on.
+    const ring = new Ring(KV_DEFAULTS.ring, ids);
     const majorityClient = redis(majority[0] as PeerSummary);
-    for (let index = 0; index < 50; index++) expect(await majorityClient.set(`split-${index}`, `majority-${index}`)).toBe('OK');
-
     const minorityClient = redis(minority[0] as PeerSummary);
-    const refused = await minorityClient.set('split-0', 'minority').then(
-      () => undefined,
-      (error: Error) => error.message,
-    );
-    expect(refused).toMatch(/^(CLUSTERDOWN|NOQUORUM) /);
+    const majorityIds = new Set(majority.map((peer) => peer.id));
+    const written = new Map<string, string>();
+    let refusedOnce = '';
+    for (let index = 0; index < 50; index++) {
+      const key = `split-${index}`;
+      const majoritySide = ring.preferenceList(key).filter((owner) => majorityIds.has(owner)).length >= 2;
+      const [winner, loser] = majoritySide ? [majorityClient, minorityClient] : [minorityClient, majorityClient];
+      const value = `${majoritySide ? 'majority' : 'minority'}-${index}`;
+      expect(await winner.set(key, value)).toBe('OK');
+      written.set(key, value);
+      const refused = await loser.set(key, 'the other side').then(
+        () => 'acknowledged',
+        (error: Error) => error.message,
+      );
+      expect(refused).toMatch(/^NOQUORUM /);
+      refusedOnce = refused;
+    }
+    expect(refusedOnce).toMatch(/fewer than the 2 replicas needed are reachable; nothing was written/);
+    expect(new Set(written.values()).size).toBe(50);
 
     await manager.setFaults({});
     await waitFor('the two sides to merge', () => converged(manager, ids), { timeoutMs: 90_000, describe: () => viewTable(manager) });
@@ -159,6 +186,6 @@ describe('a five-peer cluster of real processes', () => {
       },
       { timeoutMs: 90_000 },
     );
-    expect(await redis(minority[1] as PeerSummary).get('split-0')).toBe('majority-0');
+    for (const [key, value] of written) expect(await redis(minority[1] as PeerSummary).get(key)).toBe(value);
   });
 });

@@ -4,12 +4,16 @@
  * standard error. SIGTERM, SIGINT or a control `leave` stops it gracefully (exit 0); a second
  * signal stops it at once.
  */
+import { join } from 'node:path';
 import type { MembershipProtocol } from '../../shared/membership/types.ts';
 import { formatReadyLine } from '../../shared/protocol/control.ts';
 import { PeerProcess } from '../../peer/peer.ts';
 import { loadSecret, SecretError } from '../../peer/secret.ts';
 import { EXIT_WITH_PARENT_ENV } from '../../main/cluster/spawn.ts';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from '../io.ts';
+
+/** The store could not be written (EX_IOERR): the peer stopped before acknowledging more. */
+export const EXIT_STORE_FAILED = 74;
 
 export interface PeerCommandOptions {
   readonly listen: { host: string; port: number };
@@ -20,6 +24,16 @@ export interface PeerCommandOptions {
   readonly redisPort: number | false;
   readonly seed?: string;
   readonly verbose?: boolean;
+  /** The store's folder; default `ringside-data/<host>-<port>` in the current folder. */
+  readonly data?: string;
+  /** Keep the store in memory (lost when the peer ends). */
+  readonly memory?: boolean;
+  readonly quorum?: 'strict' | 'sloppy';
+}
+
+/** Where a peer keeps its store when not told: a folder per address under the current one. */
+export function defaultDataFolder(id: string): string {
+  return join('ringside-data', id.replace(/[^A-Za-z0-9.-]/g, '-'));
 }
 
 export async function peerCommand(options: PeerCommandOptions, io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
@@ -35,6 +49,8 @@ export async function peerCommand(options: PeerCommandOptions, io: CliIo, signal
       tickMs: options.tickMs,
       secret,
       seed: options.seed,
+      dataFolder: options.memory ? undefined : (options.data ?? defaultDataFolder),
+      ...(options.quorum ? { kv: { quorum: options.quorum } } : {}),
       log: (line) => io.err(`${line}\n`),
     });
     if (source === 'loopback default') io.err('note: no --secret-file or RINGSIDE_SECRET: using the loopback development secret\n');
@@ -46,7 +62,10 @@ export async function peerCommand(options: PeerCommandOptions, io: CliIo, signal
     throw error;
   }
   io.out(`${formatReadyLine(peer.readyInfo())}\n`);
-  io.err(`peer ${peer.id} (${options.protocol}, ${options.tickMs} ms ticks) ${options.join.length > 0 ? `joining through ${options.join.join(', ')}` : 'started a group'}; Redis front ${peer.redis ? `on port ${peer.redis.port}` : 'off'}\n`);
+  const inspection = peer.inspect(0);
+  io.err(
+    `peer ${peer.id} (${options.protocol}, ${options.tickMs} ms ticks, ${inspection.ring?.quorum ?? 'strict'} quorums, store ${options.memory ? 'in memory' : `in ${options.data ?? defaultDataFolder(peer.id)}`}, ${inspection.recordsTotal} keys kept) ${options.join.length > 0 ? `joining through ${options.join.join(', ')}` : 'started a group'}; Redis front ${peer.redis ? `on port ${peer.redis.port}` : 'off'}\n`,
+  );
   return new Promise((resolve) => {
     let signalled = false;
     const onSignal = (signal: string): void => {
@@ -73,6 +92,11 @@ export async function peerCommand(options: PeerCommandOptions, io: CliIo, signal
       signals.off('SIGTERM', onSignal);
       signals.off('SIGINT', onSignal);
       process.stdin.destroy();
+      if (peer.stoppedBecause !== undefined) {
+        io.err(`peer ${peer.id} stopped: ${peer.stoppedBecause}\n`);
+        resolve(EXIT_STORE_FAILED);
+        return;
+      }
       io.err(`peer ${peer.id} stopped\n`);
       resolve(EXIT_OK);
     };

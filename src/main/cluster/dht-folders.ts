@@ -4,37 +4,30 @@
  * `received_NNNN.ext` where the window can show it. The root is a fresh temporary folder unless
  * the session names one; a temporary root is removed when the session ends.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { folderFileNameSchema } from '../../shared/protocol/dht-transfer.ts';
+import { SessionFolder } from './session-folder.ts';
 
 /** The largest file put in a folder through the API (it travels base64 in one request). */
 export const PUT_FILE_BYTES_MAX = 2 * 1_048_576;
 
 export class DhtFolders {
-  readonly #given: string | undefined;
-  #root: string | undefined;
+  readonly #folder: SessionFolder;
 
   /** `root`: where the folders go (kept); undefined: a temporary folder, removed by `close`. */
   constructor(root?: string) {
-    this.#given = root;
+    this.#folder = new SessionFolder(root, 'ringside-dht-');
   }
 
   /** The root, made on first use. */
   get root(): string {
-    if (this.#root === undefined) {
-      if (this.#given !== undefined) mkdirSync(this.#given, { recursive: true });
-      this.#root = this.#given ?? mkdtempSync(join(tmpdir(), 'ringside-dht-'));
-    }
-    return this.#root;
+    return this.#folder.root;
   }
 
   /** Peer `identity`'s working folder, made if need be. */
   folderOf(identity: number): string {
-    const folder = join(this.root, `peer-${identity}`);
-    mkdirSync(folder, { recursive: true });
-    return folder;
+    return this.#folder.folder(`peer-${identity}`);
   }
 
   /** Writes `bytes` as `name` (NNNN.ext) in peer `identity`'s folder, replacing any file of that name. */
@@ -48,8 +41,7 @@ export class DhtFolders {
 
   /** Removes a temporary root and everything in it. */
   close(): void {
-    if (this.#given === undefined && this.#root !== undefined) rmSync(this.#root, { recursive: true, force: true });
-    this.#root = undefined;
+    this.#folder.close();
   }
 }
 

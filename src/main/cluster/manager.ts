@@ -35,6 +35,7 @@ import { DhtOperations } from './dht-operations.ts';
 import { DhtRing, nextConsoleLine, type DhtSettings } from './dht-ring.ts';
 import { SessionJournal } from './journal.ts';
 import { PeerClient } from './peer-client.ts';
+import { SessionFolder } from './session-folder.ts';
 import { DEFAULT_PEER_ENTRY, spawnPeer, SpawnError } from './spawn.ts';
 
 export type PeerState = 'starting' | 'running' | 'paused' | 'leaving' | 'left' | 'killed' | 'crashed' | 'attached' | 'detached';
@@ -78,7 +79,19 @@ export interface ClusterOptions {
    * (default: a temporary folder removed at shutdown).
    */
   readonly dht?: Partial<DhtSettings> & { readonly portBase?: number; readonly folder?: string };
+  /**
+   * Key-value peers keep their stores on disk (default), each in `peer-<number>` under
+   * `dataFolder` (default: a temporary folder removed at shutdown), so a restarted peer has its
+   * data back and a new cluster starts clean; or in memory (`memory`), lost with the process.
+   */
+  readonly storage?: KvStorage;
+  readonly dataFolder?: string;
+  /** Strict (default) or sloppy quorums for new key-value clusters; `configure` changes it. */
+  readonly quorum?: QuorumMode;
 }
+
+export type KvStorage = 'disk' | 'memory';
+export type QuorumMode = 'strict' | 'sloppy';
 
 /** Said when a key-value command meets a circular DHT cluster. */
 export const KV_COMMAND_ON_DHT = "this cluster runs the circular DHT; key-value commands need a key-value cluster (stop it, then start one of kind 'kv')";
@@ -124,7 +137,10 @@ export class ClusterManager {
   #protocol: MembershipProtocol;
   #tickMs: number;
   #dhtSettings: DhtSettings;
+  #quorum: QuorumMode;
   readonly #ring: DhtRing;
+  /** Key-value peers' data folders (one per peer number). */
+  readonly #kvData: SessionFolder;
   readonly host: string;
   readonly secret: string;
   readonly #options: ClusterOptions;
@@ -149,6 +165,8 @@ export class ClusterManager {
     this.#kind = options.kind ?? 'kv';
     this.#dhtSettings = { pingIntervalSeconds: options.dht?.pingIntervalSeconds ?? DHT_PING_INTERVAL_SECONDS_DEFAULT, fingers: options.dht?.fingers ?? false };
     this.#ring = new DhtRing({ host: this.host, portBase: options.dht?.portBase, folder: options.dht?.folder });
+    this.#quorum = options.quorum ?? 'strict';
+    this.#kvData = new SessionFolder(options.dataFolder, 'ringside-kv-');
     this.dht = new DhtOperations({
       requireDht: () => this.#requireKind('dht'),
       client: (id) => this.#client(id),
@@ -179,6 +197,17 @@ export class ClusterManager {
     return { portBase, folder: portBase === undefined ? undefined : this.#ring.folders.root };
   }
 
+  /** Strict or sloppy quorums, for new key-value peers. */
+  get quorum(): QuorumMode {
+    return this.#quorum;
+  }
+
+  /** Where key-value peers keep their stores: on disk (with the folder), or in memory. */
+  get storage(): { kind: KvStorage; folder: string | undefined } {
+    const kind = this.#options.storage ?? 'disk';
+    return { kind, folder: kind === 'disk' ? this.#kvData.root : undefined };
+  }
+
   /** The membership protocol new peers run. */
   get protocol(): MembershipProtocol {
     return this.#protocol;
@@ -199,25 +228,29 @@ export class ClusterManager {
     tickMs?: number | undefined;
     pingIntervalSeconds?: number | undefined;
     fingers?: boolean | undefined;
+    quorum?: QuorumMode | undefined;
   }): void {
     const kind = settings.kind ?? this.#kind;
+    const quorum = settings.quorum ?? this.#quorum;
     const protocol = settings.protocol ?? this.#protocol;
     const tickMs = settings.tickMs ?? this.#tickMs;
     const dht: DhtSettings = { pingIntervalSeconds: settings.pingIntervalSeconds ?? this.#dhtSettings.pingIntervalSeconds, fingers: settings.fingers ?? this.#dhtSettings.fingers };
-    const same = kind === this.#kind && protocol === this.#protocol && tickMs === this.#tickMs && dht.pingIntervalSeconds === this.#dhtSettings.pingIntervalSeconds && dht.fingers === this.#dhtSettings.fingers;
+    const same =
+      kind === this.#kind && protocol === this.#protocol && tickMs === this.#tickMs && quorum === this.#quorum && dht.pingIntervalSeconds === this.#dhtSettings.pingIntervalSeconds && dht.fingers === this.#dhtSettings.fingers;
     if (same) return;
     const live = this.#liveRecords();
-    if (live.length > 0) throw new ClusterError(`stop the cluster before changing its kind, protocol, tick or ping interval (${live.length} peer${live.length === 1 ? '' : 's'} live)`);
+    if (live.length > 0) throw new ClusterError(`stop the cluster before changing its kind, protocol, quorums, tick or ping interval (${live.length} peer${live.length === 1 ? '' : 's'} live)`);
     if (!Number.isInteger(tickMs) || tickMs < 10 || tickMs > 10_000) throw new ClusterError('a tick is between 10 and 10000 ms');
     if (!(dht.pingIntervalSeconds > 0 && dht.pingIntervalSeconds <= 3600)) throw new ClusterError('a ping interval is more than 0 and at most 3600 s');
     this.#kind = kind;
     this.#protocol = protocol;
     this.#tickMs = tickMs;
+    this.#quorum = quorum;
     this.#dhtSettings = dht;
     const what =
       kind === 'dht'
         ? `the circular DHT pinging every ${dht.pingIntervalSeconds} s${dht.fingers ? ' with finger tables' : ''}`
-        : protocol;
+        : `${protocol} and ${quorum} quorums`;
     this.#record({ kind: 'log', tick: this.#tick(), peer: 'manager', text: `new peers run ${what} with ${tickMs} ms ticks` });
   }
 
@@ -446,6 +479,22 @@ export class ClusterManager {
     return peerInspectionSchema.parse(await this.#client(id).request({ type: 'inspect', records }));
   }
 
+  /**
+   * Takes a gone key-value peer out of the ring for good (asked through a running peer): its key
+   * ranges go to the others, which pull them. Until then a crashed peer stays an owner.
+   */
+  async removeFromRing(id: string, via?: string): Promise<void> {
+    this.#requireKind('kv');
+    const record = this.#peers.get(id);
+    if (record !== undefined && (record.state === 'running' || record.state === 'paused' || record.state === 'starting')) {
+      throw new ClusterError(`${id} is ${record.state}: stop it (it leaves the ring by itself) rather than remove it`);
+    }
+    const through = via ?? this.runningPeers().find((peer) => peer.id !== id)?.id;
+    if (through === undefined) throw new ClusterError('no running peer to ask');
+    await this.#client(through).request({ type: 'remove', peer: id });
+    this.#record({ kind: 'log', tick: this.#tick(), peer: through, text: `removing ${id} from the ring: its key ranges go to the others` });
+  }
+
   /** What each running peer believes: its member list, by peer id. */
   async views(): Promise<Map<string, MemberViewWire[]>> {
     this.#requireKind('kv');
@@ -483,6 +532,7 @@ export class ClusterManager {
     for (const record of this.#peers.values()) record.client?.close();
     this.journal.close();
     this.#ring.folders.close();
+    this.#kvData.close();
     process.off('exit', this.#onProcessExit);
   }
 
@@ -682,6 +732,10 @@ export class ClusterManager {
     for (const introducer of introducers) args.push('--join', introducer);
     if (this.#options.redis === false) args.push('--no-redis');
     else args.push('--redis-port', String(redisPort));
+    args.push('--quorum', this.#quorum);
+    // A peer's data folder goes with its number: a restart finds it, a new peer starts clean.
+    if ((this.#options.storage ?? 'disk') === 'memory') args.push('--memory');
+    else args.push('--data', this.#kvData.folder(`peer-${number}`));
     return this.#spawn(number, args, undefined);
   }
 

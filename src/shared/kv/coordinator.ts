@@ -19,7 +19,9 @@
  * W + W ≤ N a put reads the versions of R owners first (R + W > N: the same argument).
  *
  * Strict quorums (the default) count only the key's owners: an owner the membership protocol
- * holds dead is a missing answer, and a quorum out of reach fails at once (`no-quorum`). Sloppy
+ * holds dead is a missing answer, and a quorum out of reach fails at once with nothing sent
+ * (`no-quorum`: a write that certainly did not happen). A round that went out and heard too few
+ * answers fails with `timeout`: its writes may still take effect where they arrived. Sloppy
  * quorums (`quorum: 'sloppy'`) send to the next live peers instead, which keep the record and hand
  * it back (hinted handoff): writes stay available in a partition, reads may be stale.
  *
@@ -136,10 +138,20 @@ export class Coordinator {
     }
     const round: Round = { attempt: ++transaction.attempts, phase, startTick: now, targets, sets: counted, quorum, answers: new Map(), silent: new Set() };
     transaction.round = round;
+    // Strict quorums: owners the membership protocol holds dead will not answer. If too few are
+    // left, nothing is sent: the operation fails at once and, a write, certainly wrote nothing.
+    if (context.config.quorum === 'strict' && context.ownership.fingerprint !== undefined) {
+      for (const target of targets) if (target !== context.id && !this.#reachable(target)) round.silent.add(target);
+      if (counted.some((set) => set.filter((peer) => !round.silent.has(peer)).length < quorum)) {
+        this.#decide(transaction, false, now, 'no-quorum');
+        this.#finish(transaction);
+        return;
+      }
+    }
     const request = this.#request(transaction, phase, options.withRingState === true);
     for (const target of targets) {
+      if (round.silent.has(target)) continue;
       if (target === context.id) this.#record(round, target, this.#replica.serve(target, request, now));
-      else if (context.config.quorum === 'strict' && context.ownership.fingerprint !== undefined && !this.#reachable(target)) round.silent.add(target);
       else context.send(target, request);
     }
     this.#evaluate(transaction, now);
@@ -348,10 +360,10 @@ export class Coordinator {
         return;
       }
     }
-    // A refusal with a reason says more than silence; silence past the timeout is a timeout; owners
-    // known dead from the start make the quorum unreachable at once.
+    // A refusal with a reason says more than silence. Otherwise requests went out and too few
+    // answers came back: a timeout, whose writes may still take effect where they arrived.
     const reason = commonReason(round);
-    this.#decide(transaction, false, now, reason === 'no-quorum' && timedOut ? 'timeout' : reason);
+    this.#decide(transaction, false, now, reason === 'no-quorum' && (timedOut || round.answers.size > 0 || round.silent.size > 0) ? 'timeout' : reason);
     this.#evaluate(transaction, now);
   }
 

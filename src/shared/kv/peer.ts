@@ -277,8 +277,10 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
 
   #onKvMessage(from: PeerId, message: KvMessage, now: Tick): void {
     if (this.membership.status !== 'member') {
-      // Having left, a peer only hears the owners acknowledge the records it handed them.
+      // Having left, a peer only hears the owners acknowledge the records it handed them; joining,
+      // it may hear the ring state from the peer that let it in (before its own welcome arrives).
       if (this.membership.status === 'left' && message.type === 'kv.stored') this.#stabilizer.onReplication(from, message, now);
+      else if (this.membership.status === 'joining' && message.type === 'kv.ring') this.#ringSync?.merge(message.state, now);
       return;
     }
     switch (message.type) {

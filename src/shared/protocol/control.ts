@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { journalEventSchema } from '../journal/events.ts';
 import { fileNameSchema, identitySchema } from './dht.ts';
 import { faultPlanSchema } from './faults.ts';
-import { keySchema, kvFailureSchema, kvOperationSchema, versionSchema } from './kv.ts';
+import { keySchema, kvFailureSchema, kvOperationSchema, ringEntrySchema, versionSchema } from './kv.ts';
 import { peerIdSchema } from './peer-id.ts';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -130,6 +130,18 @@ export const peerInspectionSchema = z.object({
   records: z.array(storedRecordSchema),
   recordsTotal: count,
   pendingHandoffs: count,
+  /**
+   * Who owns keys, as this peer's ring state says (explicit ownership; empty when ownership
+   * follows membership), the transition in progress, and how this peer keeps its store.
+   */
+  ring: z
+    .object({
+      entries: z.array(ringEntrySchema),
+      transition: z.object({ subject: peerIdSchema, kind: z.enum(['join', 'leave']), gainers: z.array(peerIdSchema) }).optional(),
+      quorum: z.enum(['strict', 'sloppy']),
+      storage: z.enum(['memory', 'disk']),
+    })
+    .optional(),
   faults: faultPlanSchema,
   counters: z.object({
     membership: z.record(z.string(), z.unknown()),
@@ -174,6 +186,8 @@ export const controlCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('faults'), plan: faultPlanSchema }),
   /** Leave the group gracefully, hand off the keys, and exit. */
   z.object({ type: z.literal('leave') }),
+  /** Take a gone peer out of the ring for good: its key ranges go to the others. */
+  z.object({ type: z.literal('remove'), peer: peerIdSchema }),
   /**
    * Stream journal events on this connection. Messages sent, delivered and dropped are many;
    * they come only with `messages`.
