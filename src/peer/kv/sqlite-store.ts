@@ -20,6 +20,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type * as NodeSqlite from 'node:sqlite';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { Tick } from '../../shared/machine.ts';
 import type { ReplicaStore } from '../../shared/kv/store.ts';
@@ -33,7 +34,7 @@ const SCHEMA_VERSION = 1;
  * `node:sqlite`, loaded when a store is first opened (the command line's other commands never pay
  * for it), without its "experimental" warning on standard error: the command's output is a contract.
  */
-async function loadSqlite(): Promise<typeof import('node:sqlite')> {
+async function loadSqlite(): Promise<typeof NodeSqlite> {
   const emitWarning = process.emitWarning;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     if (String(warning).includes('SQLite is an experimental feature')) return;
@@ -109,7 +110,7 @@ export class SqliteStore implements ReplicaStore {
       if (version === undefined) database.prepare("INSERT INTO meta (name, value) VALUES ('schema', ?)").run(String(SCHEMA_VERSION));
       else if (version !== String(SCHEMA_VERSION)) throw new Error(`it was written by another version of Ringside (store schema ${version}, this one reads ${SCHEMA_VERSION})`);
     } catch (error) {
-      throw new Error(`cannot open the store ${path}: ${(error as Error).message}`);
+      throw new Error(`cannot open the store ${path}: ${(error as Error).message}`, { cause: error });
     }
     return new SqliteStore(path, database);
   }
