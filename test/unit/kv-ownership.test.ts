@@ -103,11 +103,11 @@ describe('explicit ownership (the ring state)', () => {
       const coordinator = kv.ids[tick % 6] as string;
       if (kv.machine(coordinator)?.membership.status === 'member') {
         const writer = send('put', key, `v${++round}`, coordinator);
-        kv.runUntil(kv.now + 3);
+        kv.runUntil(kv.now + 6); // two round trips: versions, then the write
         const written = results.find((result) => result.transaction === writer);
         if (written?.ok) acknowledged.set(key, written);
         const reader = send('read', key, undefined, kv.ids[(tick + 3) % 5] as string);
-        kv.runUntil(kv.now + 3);
+        kv.runUntil(kv.now + 6);
         const read = results.find((result) => result.transaction === reader);
         const last = acknowledged.get(key);
         if (read?.ok && last?.version && read.version) expect(compareVersions(read.version, last.version)).toBeGreaterThanOrEqual(0);

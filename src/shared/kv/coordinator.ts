@@ -4,19 +4,27 @@
  *
  * Rounds (each waits for its quorum, or fails when the quorum is out of reach or its reply timeout
  * expires; a late answer of an earlier round is ignored by its `attempt`):
- * - check: R owners' records, to judge a write's condition (create: absent; update, delete:
- *   present) and to learn the newest version (the classroom placement lets each replica judge);
+ * - check: R owners' versions (and whether the key is there), before any write;
+ * - write: the value with a version above every one the check saw; W owners must hold that
+ *   version or a newer one;
  * - read: R owners' records; the newest wins. If fewer than W owners hold it, the read first
- *   writes it back to them (ABD): a later read then cannot return an older value (with R + W > N);
- * - write: the value with a fresh version, to the owners; W must apply it. A replica holding a
- *   newer version refuses (`stale`) with its record; the coordinator moves its clock past it and
- *   writes again with a newer version (up to `WRITE_ROUNDS_MAX` times), re-checking a condition.
+ *   writes it back to them before it answers.
  *
- * Why: versions are stamped on each coordinator's clock, and two coordinators that have not met
- * can stamp out of real-time order (a 100 ms tick holds many writes). With W + W > N any two
- * write quorums share a replica, and that replica refuses the older stamp, so a write that starts
- * after another was acknowledged ends with a greater version, or fails and says so. With
- * W + W ≤ N a put reads the versions of R owners first (R + W > N: the same argument).
+ * This is the ABD algorithm for a register that many clients write (Attiya, Bar-Noy and Dolev;
+ * Lynch and Shvartsman's multi-writer form). Why each part:
+ * - Versions are stamped on each coordinator's clock, and two coordinators that have not met can
+ *   stamp out of real-time order (a 100 ms tick holds many writes). A check quorum meets every
+ *   write quorum (R + W > N), so the check sees every write acknowledged before this one began, and
+ *   the new version is above them all: a write that starts after another was acknowledged wins.
+ * - A write the check did not see is concurrent with this one. A replica holding its newer version
+ *   refuses ours as `stale` (a replica never answers ok for a write it did not apply), and counts
+ *   towards the quorum as holding a newer version: ours is ordered just before it. Writing again
+ *   with a fresh version instead would let one write take effect twice, once before a concurrent
+ *   write and once after it (the checker found such a history).
+ * - The write-back makes a read's value stay: a read that starts after it ended cannot return an
+ *   older one.
+ * The classroom placement keeps the assignment's one round, each replica judging the condition;
+ * there a refusal as stale is written again with a newer version (up to `WRITE_ROUNDS_MAX` times).
  *
  * Strict quorums (the default) count only the key's owners: an owner the membership protocol
  * holds dead is a missing answer, and a quorum out of reach fails at once with nothing sent
@@ -35,7 +43,7 @@ import type { Replica, Request } from './replica.ts';
 import { writesValue } from './replica.ts';
 import type { KvCommand, KvContext, ReplicaAnswer } from './types.ts';
 
-/** Write rounds one operation may take before it fails as `stale` (newer writes kept winning). */
+/** Classroom: write rounds one operation may take before it fails as `stale` (newer writes kept winning). */
 export const WRITE_ROUNDS_MAX = 5;
 /** Rounds sent again after `ring-changed` refusals before the operation fails. */
 export const RING_RETRIES_MAX = 3;
@@ -96,12 +104,8 @@ export class Coordinator {
     if (writesValue(command.op) && context.tooLarge(command.key, command.value ?? '', command.binary === true)) return refuse('too-large');
     if (context.membership.status !== 'member' || context.ownership.writeOwnerSets(command.key).length === 0) return refuse('no-ring');
 
-    const { config } = context;
-    const quorumConditions = config.conditions === 'quorum';
-    const conditional = command.op === 'create' || command.op === 'update' || command.op === 'delete';
-    // With W + W ≤ N two write quorums may not meet: a put reads the newest version first.
-    const versionRead = command.op === 'put' && 2 * config.writeQuorum <= config.ring.replicas;
-    const checkFirst = (conditional && quorumConditions) || versionRead;
+    // Every write checks versions (and its condition) on a read quorum first, but the classroom's.
+    const checkFirst = context.config.conditions === 'quorum';
     const transaction: Transaction = {
       command,
       startTick: now,
@@ -277,7 +281,7 @@ export class Coordinator {
       let failed = 0;
       for (const peer of set) {
         const answer = round.answers.get(peer);
-        if (answer?.ok) ok++;
+        if (answer !== undefined && this.#succeeded(transaction, answer)) ok++;
         else if (answer !== undefined || round.silent.has(peer)) failed++;
       }
       if (ok < round.quorum) reached = false;
@@ -285,6 +289,22 @@ export class Coordinator {
     }
     if (reached) this.#onQuorum(transaction, now);
     else if (impossible) this.#onNoQuorum(transaction, now, now >= round.startTick + this.#context.config.replyTimeoutTicks);
+  }
+
+  /**
+   * An answer that counts towards the round's quorum: ok; or, for a write whose version was checked
+   * first, a replica that holds a newer version (a concurrent write, which ours precedes).
+   */
+  #succeeded(transaction: Transaction, answer: ReplicaAnswer): boolean {
+    if (answer.ok) return true;
+    return (
+      transaction.round.phase === 'write' &&
+      transaction.checkFirst &&
+      answer.reason === 'stale' &&
+      answer.record !== undefined &&
+      transaction.version !== undefined &&
+      compareVersions(answer.record.version, transaction.version) > 0
+    );
   }
 
   #onQuorum(transaction: Transaction, now: Tick): void {
@@ -351,12 +371,12 @@ export class Coordinator {
   /** `timedOut`: the round's reply timeout expired (its silent targets were counted as failed). */
   #onNoQuorum(transaction: Transaction, now: Tick, timedOut: boolean): void {
     const round = transaction.round;
-    if (round.phase === 'write') {
+    if (round.phase === 'write' && !transaction.checkFirst) {
       const refusedAsStale = [...round.answers.values()].some((answer) => !answer.ok && answer.reason === 'stale');
       if (refusedAsStale && transaction.writeRounds < WRITE_ROUNDS_MAX) {
-        // A replica holds a newer version: the clock has moved past it; write (or judge) again.
+        // The classroom's one round: a replica holds a newer version, the clock has moved past it.
         this.#context.counters.writesRetried++;
-        this.#startRound(transaction, transaction.checkFirst ? 'check' : 'write', now);
+        this.#startRound(transaction, 'write', now);
         return;
       }
     }

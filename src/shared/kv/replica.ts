@@ -36,7 +36,8 @@ export class Replica {
       }
     }
     const stored = context.store.get(request.key);
-    if (request.check) return { ok: true, record: stored };
+    // A check needs the version and whether the key is there, never the value (up to 1 MiB).
+    if (request.check) return { ok: true, record: stored === undefined ? undefined : { ...stored, value: '', binary: undefined } };
     if (request.writeBack) return this.#writeBack(request, stored, now);
     let answer: ReplicaAnswer;
     if (request.version !== undefined && request.version.tick > now + context.config.clockDriftMaxTicks) {
@@ -87,7 +88,7 @@ export class Replica {
     if (version === undefined) return { ok: false, reason: 'stale', record: stored };
     if (stored !== undefined && !isNewer(version, stored.version)) {
       // The same version is the same write delivered again: it is applied.
-      return compareVersions(version, stored.version) === 0 ? { ok: true, record: stored } : { ok: false, reason: 'stale', record: stored };
+      return compareVersions(version, stored.version) === 0 ? { ok: true, record: stored } : { ok: false, reason: 'stale', record: { ...stored, value: '', binary: undefined } };
     }
     const record = recordOf(request, version);
     this.keep(record, now);
