@@ -18,6 +18,7 @@ import { clusterCommand, serveCommand } from './commands/cluster.ts';
 import { journalCommand } from './commands/journal.ts';
 import { peerCommand } from './commands/peer.ts';
 import { addP2pCommands } from './p2p-commands.ts';
+import { addCheckCommand } from './check-command-line.ts';
 import { simCommand } from './commands/sim.ts';
 import { checkOutputPath, FileError } from './files.ts';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.ts';
@@ -34,7 +35,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 
   // Commands that only group others answer a missing or unknown subcommand with one line.
   program.argument('[command]').action((name?: string) => {
-    usage(name === undefined ? 'a command is missing (try: ringside --help)' : `unknown command '${name}' (commands: grade, sim, peer, p2p, cluster, serve, put, get, del, members, journal)`);
+    usage(name === undefined ? 'a command is missing (try: ringside --help)' : `unknown command '${name}' (commands: grade, sim, check, peer, p2p, cluster, serve, put, get, del, members, journal)`);
   });
   const grade = program
     .command('grade')
@@ -101,6 +102,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     });
 
   addP2pCommands(program, io, (value) => {
+    status = value;
+  });
+  addCheckCommand(program, io, (value) => {
     status = value;
   });
 

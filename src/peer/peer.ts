@@ -396,6 +396,7 @@ export class PeerProcess {
         ...(this.machine.transition
           ? { transition: { subject: this.machine.transition.subject, kind: this.machine.transition.kind, gainers: [...this.machine.transition.gainers] } }
           : {}),
+        fingerprint: this.machine.ringFingerprint ?? '',
         quorum: this.machine.config.quorum,
         storage: this.#disk === undefined ? 'memory' : 'disk',
       },

@@ -444,12 +444,15 @@ export class ClusterManager {
     return parsed.data;
   }
 
-  /** One client operation through `via` (default: the running peers in turn). */
-  async operate(op: KvOperation, key: string, value?: string, via?: string): Promise<KvResultWire> {
+  /**
+   * One client operation through `via` (default: the running peers in turn). `timeoutMs`: how
+   * long to wait for the answer (default 10 s); past it the operation's outcome is unknown.
+   */
+  async operate(op: KvOperation, key: string, value?: string, via?: string, timeoutMs?: number): Promise<KvResultWire> {
     this.#requireKind('kv');
     const coordinator = via ?? this.#coordinator();
     const client = this.#client(coordinator);
-    const result = await client.request({ type: 'kv', op, key, ...(value !== undefined ? { value } : {}) });
+    const result = await client.request({ type: 'kv', op, key, ...(value !== undefined ? { value } : {}) }, timeoutMs);
     return kvResultSchema.parse(result);
   }
 

@@ -138,6 +138,8 @@ export const peerInspectionSchema = z.object({
     .object({
       entries: z.array(ringEntrySchema),
       transition: z.object({ subject: peerIdSchema, kind: z.enum(['join', 'leave']), gainers: z.array(peerIdSchema) }).optional(),
+      /** A hash of the entries: peers with equal fingerprints compute the same owners. */
+      fingerprint: z.string().max(32),
       quorum: z.enum(['strict', 'sloppy']),
       storage: z.enum(['memory', 'disk']),
     })
