@@ -4,17 +4,20 @@
  * line and a non-zero exit.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseReadyLine } from '../../src/shared/protocol/control.ts';
 
 const bin = join(import.meta.dirname, '../../bin/ringside.js');
+/** Where the commands run, as a user's folder: peers keep their stores under ringside-data/ here. */
+const workFolder = mkdtempSync(join(tmpdir(), 'ringside-cli-'));
+afterAll(() => rmSync(workFolder, { recursive: true, force: true }));
 
 function ringside(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000 });
+  const result = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000, cwd: workFolder });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -23,7 +26,7 @@ describe('ringside peer and the one-shot client commands', () => {
     // Three peers so the ring (N = 3) places keys.
     const children = [] as ReturnType<typeof spawn>[];
     const ready = async (args: string[]): Promise<string> => {
-      const child = spawn(process.execPath, [bin, 'peer', '--listen', '127.0.0.1:0', '--no-redis', '--tick-ms', '50', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [bin, 'peer', '--listen', '127.0.0.1:0', '--no-redis', '--tick-ms', '50', ...args], { stdio: ['ignore', 'pipe', 'pipe'], cwd: workFolder });
       children.push(child);
       return new Promise((resolve, reject) => {
         let out = '';
@@ -38,6 +41,9 @@ describe('ringside peer and the one-shot client commands', () => {
     const first = await ready([]);
     await ready(['--join', first]);
     await ready(['--join', first]);
+    // Each peer keeps its store on disk, in a folder named after its address.
+    expect(readdirSync(join(workFolder, 'ringside-data'))).toContain(first.replace(':', '-'));
+    expect(existsSync(join(workFolder, 'ringside-data', first.replace(':', '-'), 'store.sqlite'))).toBe(true);
     try {
       let put = ringside('put', 'colour', 'blue', '--via', first);
       for (let attempt = 0; put.status !== 0 && attempt < 40; attempt++) {

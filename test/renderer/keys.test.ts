@@ -95,7 +95,7 @@ describe('the keys console', () => {
     const wrapper = mount(KeysView);
     await nextTick();
     expect(wrapper.find('[data-testid="kv-outcome"]').text()).toBe('NO-QUORUM');
-    expect(wrapper.find('[data-testid="kv-result"]').text()).toContain('too few replicas succeeded for a quorum');
+    expect(wrapper.find('[data-testid="kv-result"]').text()).toContain("too few of the key's owners are reachable for a quorum");
   });
 
   test('names the coordinator a round-robin call went to, and its own latency, from the journal', async () => {

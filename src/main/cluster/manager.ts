@@ -498,6 +498,23 @@ export class ClusterManager {
     this.#record({ kind: 'log', tick: this.#tick(), peer: through, text: `removing ${id} from the ring: its key ranges go to the others` });
   }
 
+  /** Each running key-value peer's ring state (who owns keys, the transition, its fingerprint). */
+  async ringStates(): Promise<Map<string, NonNullable<PeerInspection['ring']>>> {
+    this.#requireKind('kv');
+    const states = new Map<string, NonNullable<PeerInspection['ring']>>();
+    await Promise.all(
+      this.runningPeers().map(async (peer) => {
+        try {
+          const ring = (await this.inspect(peer.id, 0)).ring;
+          if (ring !== undefined) states.set(peer.id, ring);
+        } catch {
+          // A peer that vanished meanwhile has no ring state.
+        }
+      }),
+    );
+    return states;
+  }
+
   /** What each running peer believes: its member list, by peer id. */
   async views(): Promise<Map<string, MemberViewWire[]>> {
     this.#requireKind('kv');

@@ -6,6 +6,7 @@ import type { ApiCommand, SessionInfo } from '../../shared/api/cluster-api.ts';
 import { API_VERSION } from '../../shared/api/cluster-api.ts';
 import type { ApiCommandType, ApiResult } from '../../shared/api/bridge.ts';
 import type { ClusterManager } from '../cluster/manager.ts';
+import { checkSessionOf } from '../check/check-session.ts';
 
 export interface ApiContext {
   readonly manager: ClusterManager;
@@ -21,6 +22,8 @@ export function sessionInfo({ manager, startedAt }: ApiContext): SessionInfo {
     kind: manager.kind,
     protocol: manager.protocol,
     tickMs: manager.tickMs,
+    quorum: manager.quorum,
+    storage: { kind: manager.storage.kind, ...(manager.storage.folder !== undefined ? { folder: manager.storage.folder } : {}) },
     startedAt,
     peers: manager.peers(),
     journal: {
@@ -44,7 +47,7 @@ const handlers: Handlers = {
   session: (context) => sessionInfo(context),
   peers: ({ manager }) => manager.peers(),
   'cluster.start': ({ manager }, command) => {
-    manager.configure({ kind: command.kind, protocol: command.protocol, tickMs: command.tickMs, pingIntervalSeconds: command.pingIntervalSeconds, fingers: command.fingers });
+    manager.configure({ kind: command.kind, protocol: command.protocol, tickMs: command.tickMs, pingIntervalSeconds: command.pingIntervalSeconds, fingers: command.fingers, quorum: command.quorum });
     return manager.start(command.peers, { identities: command.identities });
   },
   'cluster.stop': async ({ manager }) => {
@@ -70,6 +73,14 @@ const handlers: Handlers = {
   },
   'peer.restart': ({ manager }, command) => manager.restart(command.peer),
   'peer.attach': ({ manager }, command) => manager.attach(command.address),
+  'peer.remove': async ({ manager }, command) => {
+    await manager.removeFromRing(command.peer);
+    return manager.peers();
+  },
+  'ring.states': async ({ manager }) => Object.fromEntries(await manager.ringStates()),
+  'check.start': ({ manager }, command) => checkSessionOf(manager).start(manager, command.spec, command.simulated),
+  'check.status': ({ manager }) => checkSessionOf(manager).status,
+  'check.cancel': ({ manager }) => checkSessionOf(manager).cancel(),
   'peer.inspect': ({ manager }, command) => manager.inspect(command.peer, command.records),
   views: async ({ manager }) => Object.fromEntries(await manager.views()),
   'faults.set': ({ manager }, command) => manager.setFaults(command.plan),

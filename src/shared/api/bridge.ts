@@ -16,6 +16,7 @@ import type { FaultPlan } from '../protocol/faults.ts';
 import type { KvOperation } from '../protocol/kv.ts';
 import type { DhtInspection, DhtTyped, KvResultWire, MemberViewWire, PeerInspection } from '../protocol/control.ts';
 import type { ExportFormat, SessionEntry } from '../journal/session.ts';
+import type { CheckRun, CheckSpecInput } from '../check/run.ts';
 import type { ApiCommand, ApiCommandInput, ApiEvents, ClusterSettings, PeerSummaryWire, SessionInfo } from './cluster-api.ts';
 
 /** What each command answers: the dispatcher (`runApiCommand`) is checked against this. */
@@ -31,6 +32,11 @@ export interface ApiResults {
   'peer.resume': PeerSummaryWire | undefined;
   'peer.restart': PeerSummaryWire;
   'peer.attach': PeerSummaryWire;
+  'peer.remove': PeerSummaryWire[];
+  'ring.states': Record<string, RingStateInfo>;
+  'check.start': CheckStatus;
+  'check.status': CheckStatus;
+  'check.cancel': CheckStatus;
   'peer.inspect': PeerInspection;
   views: Record<string, MemberViewWire[]>;
   'faults.set': FaultPlan;
@@ -44,6 +50,18 @@ export interface ApiResults {
   'dht.store': DhtTyped;
   'dht.request': DhtTyped;
   'dht.file.put': DhtFilePut;
+}
+
+/** One peer's ring state, as its inspection says (`PeerInspection['ring']`). */
+export type RingStateInfo = NonNullable<PeerInspection['ring']>;
+
+/** A check's progress and, once done, the whole run (`src/main/check/check-session.ts`). */
+export interface CheckStatus {
+  readonly state: 'idle' | 'running' | 'done' | 'failed';
+  readonly simulated: boolean;
+  readonly progress?: { readonly fraction: number; readonly phase: string; readonly operations: number };
+  readonly run?: CheckRun;
+  readonly error?: string;
 }
 
 /** Where a file put in a DHT peer's folder went. */
@@ -103,6 +121,11 @@ export const CAPABILITIES = {
   resumePeer: (peer: string) => ({ type: 'peer.resume', peer }),
   restartPeer: (peer: string) => ({ type: 'peer.restart', peer }),
   attachPeer: (address: string) => ({ type: 'peer.attach', address }),
+  removePeer: (peer: string) => ({ type: 'peer.remove', peer }),
+  ringStates: () => ({ type: 'ring.states' }),
+  startCheck: (spec: CheckSpecInput, simulated?: boolean) => ({ type: 'check.start', spec, ...(simulated === undefined ? {} : { simulated }) }),
+  checkStatus: () => ({ type: 'check.status' }),
+  cancelCheck: () => ({ type: 'check.cancel' }),
   inspectPeer: (peer: string, records?: number) => ({ type: 'peer.inspect', peer, ...(records === undefined ? {} : { records }) }),
   views: () => ({ type: 'views' }),
   setFaults: (plan: FaultPlan) => ({ type: 'faults.set', plan }),

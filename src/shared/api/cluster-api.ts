@@ -15,6 +15,7 @@ import { folderFileNameSchema } from '../protocol/dht-transfer.ts';
 import { faultPlanSchema } from '../protocol/faults.ts';
 import { kvOperationSchema } from '../protocol/kv.ts';
 import { peerIdSchema } from '../protocol/peer-id.ts';
+import { checkSpecSchema } from '../check/run.ts';
 
 export const API_VERSION = 1;
 /** Base64 characters of a file put in a DHT peer's folder, at most: 2 MiB of bytes. */
@@ -66,9 +67,14 @@ export const clusterSettingsSchema = z.object({
   pingIntervalSeconds: pingIntervalSecondsSchema.optional(),
   /** Circular DHT, beyond the classroom: Chord finger tables, so lookups take O(log N) hops (default off). */
   fingers: z.boolean().optional(),
+  /**
+   * Key-value: strict quorums (default: R and W of each key's N owners; an operation that cannot
+   * reach them fails) or sloppy ones (stand-ins for dead owners, hinted handoff; reads may be stale).
+   */
+  quorum: z.enum(['strict', 'sloppy']).optional(),
 });
 export type ClusterSettings = z.infer<typeof clusterSettingsSchema>;
-export const CLUSTER_SETTINGS_DEFAULTS: ClusterSettings = { protocol: 'swim', tickMs: 100, kind: 'kv', pingIntervalSeconds: 5, fingers: false };
+export const CLUSTER_SETTINGS_DEFAULTS: ClusterSettings = { protocol: 'swim', tickMs: 100, kind: 'kv', pingIntervalSeconds: 5, fingers: false, quorum: 'strict' };
 /** A circular DHT cluster's ping interval unless one is chosen: quick enough to watch, slow enough to read. */
 export const DHT_PING_INTERVAL_SECONDS_DEFAULT = 5;
 
@@ -81,6 +87,10 @@ export const sessionInfoSchema = z.object({
   kind: clusterKindSchema.optional(),
   protocol: z.enum(['gossip', 'swim']),
   tickMs: z.number().int().positive(),
+  /** Key-value clusters' quorum mode (new peers use it). Always sent (optional as `kind`). */
+  quorum: z.enum(['strict', 'sloppy']).optional(),
+  /** Where key-value peers keep their stores: on disk (in `folder`, a peer folder each) or in memory. Always sent. */
+  storage: z.object({ kind: z.enum(['disk', 'memory']), folder: z.string().optional() }).optional(),
   startedAt: z.number(),
   peers: z.array(peerSummarySchema),
   journal: z.object({ entries: z.number().int(), path: z.string().optional(), bytesWritten: z.number().int(), writeError: z.string().optional() }),
@@ -130,6 +140,23 @@ export const apiCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('peer.resume'), peer }),
   z.object({ type: z.literal('peer.restart'), peer }),
   z.object({ type: z.literal('peer.attach'), address: peer }),
+  /**
+   * Key-value: takes a gone peer (killed, crashed) out of the ring for good; its key ranges go to
+   * the others, which take them from the remaining owners. Until then it stays an owner.
+   */
+  z.object({ type: z.literal('peer.remove'), peer }),
+  /** Key-value: each running peer's ring state (owners, the transition in progress, its fingerprint). */
+  z.object({ type: z.literal('ring.states') }),
+  /**
+   * Starts a check (`ringside check`): a workload under a seeded nemesis, then the history judged.
+   * `simulated`: on a simulated cluster of the spec (answers at once, done); otherwise on this
+   * cluster's running peers (or a fresh one of `spec.peers`), for the workload's duration.
+   */
+  z.object({ type: z.literal('check.start'), spec: checkSpecSchema, simulated: z.boolean().default(false) }),
+  /** The check's state: running (with its progress), done (with the run), failed (with why). */
+  z.object({ type: z.literal('check.status') }),
+  /** Stops a running check's workload early; it still heals, settles and is judged. */
+  z.object({ type: z.literal('check.cancel') }),
   z.object({ type: z.literal('peer.inspect'), peer, records: z.number().int().min(0).max(100_000).default(10_000) }),
   /** What every running peer believes: `{ [observer]: MemberView[] }`. */
   z.object({ type: z.literal('views') }),

@@ -8,14 +8,15 @@ export const REASON_TEXT: Record<KvFailure, string> = {
   missing: 'the key does not exist: never written, or deleted',
   stale: 'a replica holds a newer version',
   'too-large': 'the value is larger than a peer accepts',
-  'no-quorum': 'too few replicas succeeded for a quorum',
-  timeout: 'no quorum before the reply timeout',
+  'no-quorum': 'too few of the key\'s owners are reachable for a quorum: nothing was sent, nothing written',
+  timeout: 'no quorum before the reply timeout: a write may still take effect on the replicas it reached',
   'no-ring': 'the coordinator has no ring yet (fewer than N members, or it is leaving)',
   duplicate: 'the coordinator already runs this transaction',
   overloaded: 'the coordinator runs too many transactions at once',
   'invalid-key': 'keys are 1–1024 characters without control characters',
   'invalid-request': 'the request is not valid',
   'clock-skew': "a version is stamped too far ahead of the coordinator's clock",
+  'ring-changed': 'the ring kept changing (a peer joining or leaving) while the coordinator asked: retry',
 };
 
 /** R for a read, W for a write: the replies a decision needs. */
