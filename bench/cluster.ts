@@ -326,31 +326,40 @@ async function keyValue(): Promise<void> {
     if (said.length > 0) progress(`  redis-benchmark said: ${said.slice(0, 3).join(' | ')}`);
   };
 
-  const cluster = new RingsideCluster(5);
-  try {
-    const startedAt = Date.now();
-    await cluster.start();
-    const allAlive = await waitAllAlive(cluster, CONVERGE_TIMEOUT_MS);
-    progress(`Ringside 5 peers (Redis fronts) all alive after ${seconds(allAlive === undefined ? undefined : allAlive - startedAt)} s`);
-    const port = cluster.manager.peers()[0]?.redisPort as number;
-    for (const clients of [1, 64] as const) {
-      progress(`redis-benchmark → Ringside peer 1 (port ${port}), -c ${clients} -n ${KV_REQUESTS[clients]}`);
-      add('Ringside, 5 peers', clients, await redisBenchmark(port, clients, KV_REQUESTS[clients]));
+  // Durable peers (the default: SQLite, one fsync per event-loop turn before replying) and
+  // peers with their stores in memory, each a fresh cluster.
+  for (const storage of ['disk', 'memory'] as const) {
+    const name = `Ringside, 5 peers, ${storage === 'disk' ? 'durable' : 'in memory'}`;
+    const cluster = new RingsideCluster(5, { storage });
+    try {
+      const startedAt = Date.now();
+      await cluster.start();
+      const allAlive = await waitAllAlive(cluster, CONVERGE_TIMEOUT_MS);
+      const owning = await cluster.waitRingSettled(CONVERGE_TIMEOUT_MS);
+      progress(`${name}: all alive after ${seconds(allAlive === undefined ? undefined : allAlive - startedAt)} s, every peer owning keys after ${seconds(owning === undefined ? undefined : owning - startedAt)} s`);
+      const port = cluster.manager.peers()[0]?.redisPort as number;
+      for (const clients of [1, 64] as const) {
+        progress(`redis-benchmark → ${name}, peer 1 (port ${port}), -c ${clients} -n ${KV_REQUESTS[clients]}`);
+        add(name, clients, await redisBenchmark(port, clients, KV_REQUESTS[clients]));
+      }
+      if (storage === 'disk') kvRss = cluster.rss();
+    } finally {
+      await cluster.close();
     }
-    kvRss = cluster.rss();
-  } finally {
-    await cluster.close();
   }
 
   if (redisServer !== undefined) {
-    const { port, server } = await startRedisServer();
-    try {
-      for (const clients of [1, 64] as const) {
-        progress(`redis-benchmark → redis-server (port ${port}), -c ${clients} -n ${KV_REQUESTS[clients]}`);
-        add('redis-server', clients, await redisBenchmark(port, clients, KV_REQUESTS[clients]));
+    for (const appendfsync of [undefined, 'everysec', 'always'] as const) {
+      const name = appendfsync === undefined ? 'redis-server' : `redis-server, appendfsync ${appendfsync}`;
+      const { port, server } = await startRedisServer(appendfsync);
+      try {
+        for (const clients of [1, 64] as const) {
+          progress(`redis-benchmark → ${name} (port ${port}), -c ${clients} -n ${KV_REQUESTS[clients]}`);
+          add(name, clients, await redisBenchmark(port, clients, KV_REQUESTS[clients]));
+        }
+      } finally {
+        await server.close();
       }
-    } finally {
-      await server.close();
     }
   }
 
@@ -381,6 +390,8 @@ async function keyValue(): Promise<void> {
     ),
   );
   console.log('  raw WebSocket: a ws echo server in its own process, one connection, 100-byte text frames, 1 or 64 requests in flight.');
+  console.log('  durable: each peer keeps its store in SQLite (WAL, synchronous=FULL) and answers only after the turn\'s changes are on disk; in memory: --memory.');
+  console.log('  A quorum write is two round trips (read R versions, then write W): the price of real-time order across coordinators (issue 11).');
   console.log('  errors: error replies the server counted during the run (INFO stats), SET and GET together.');
   if (redisServer === undefined) console.log('  redis-server not found: no redis-server baseline.');
 
@@ -392,7 +403,7 @@ async function keyValue(): Promise<void> {
       ['Ringside ÷ baseline', 'clients', 'req/s ÷ redis', 'p50 ÷ redis', 'p99 ÷ redis', 'req/s ÷ WS', 'p50 ÷ WS', 'p99 ÷ WS'],
       ['SET', 'GET'].flatMap((test) =>
         [1, 64].map((clients) => {
-          const ours = find('Ringside, 5 peers', test, clients);
+          const ours = find('Ringside, 5 peers, durable', test, clients);
           const redis = find('redis-server', test, clients);
           const ws = find('raw WebSocket', 'RTT', clients);
           return [test, String(clients), ratio(ours?.rps, redis?.rps), ratio(ours?.p50, redis?.p50), ratio(ours?.p99, redis?.p99), ratio(ours?.rps, ws?.rps), ratio(ours?.p50, ws?.p50), ratio(ours?.p99, ws?.p99)];
@@ -401,10 +412,10 @@ async function keyValue(): Promise<void> {
     ),
   );
   console.log('');
-  const set64 = find('Ringside, 5 peers', 'SET', 64);
-  const set1 = find('Ringside, 5 peers', 'SET', 1);
-  const get1 = find('Ringside, 5 peers', 'GET', 1);
-  const setErrors = rows.find((row) => row.name === 'Ringside, 5 peers' && row.clients === 64)?.errors;
+  const set64 = find('Ringside, 5 peers, durable', 'SET', 64);
+  const set1 = find('Ringside, 5 peers, durable', 'SET', 1);
+  const get1 = find('Ringside, 5 peers, durable', 'GET', 1);
+  const setErrors = rows.find((row) => row.name === 'Ringside, 5 peers, durable' && row.clients === 64)?.errors;
   const throughputFigure = `${count(set64?.rps)} quorum writes/s at -c 64${setErrors ? ` (${count(setErrors)} error replies)` : ''}`;
   console.log(`  ≥ 15,000 quorum writes/s at -c 64: ${throughputFigure}: ${verdict('≥ 15,000 quorum writes/s at -c 64', set64 === undefined ? undefined : set64.rps >= 15_000 && !setErrors, throughputFigure)}`);
   const p99Figure = `SET p99 ${ms(set64?.p99)} ms at -c 64`;

@@ -4,6 +4,9 @@
  * baseline (a `ws` echo server in its own process and a client here).
  */
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { forEachLine, freePort, killQuietly, spawnTethered, track, type Tethered } from './children.ts';
@@ -65,12 +68,30 @@ function errorReplies(port: number): Promise<number | undefined> {
 }
 
 /** A `redis-server` on a free port, without persistence. */
-export async function startRedisServer(): Promise<{ port: number; server: Tethered }> {
+/**
+ * A redis-server on a free port: no persistence, or an append-only file synced every second
+ * (`everysec`, Redis's default when AOF is on) or before every reply (`always`), in a temporary
+ * folder removed when it closes.
+ */
+export async function startRedisServer(appendfsync?: 'everysec' | 'always'): Promise<{ port: number; server: Tethered }> {
   const port = await freePort();
-  const server = await spawnTethered('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const folder = mkdtempSync(join(tmpdir(), 'ringside-bench-redis-'));
+  const persistence = appendfsync === undefined ? ['--appendonly', 'no'] : ['--appendonly', 'yes', '--appendfsync', appendfsync];
+  const server = await spawnTethered('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', folder, ...persistence], {
     ready: /Ready to accept connections/,
   });
-  return { port, server };
+  return {
+    port,
+    server: {
+      pid: server.pid,
+      shell: server.shell,
+      kill: () => server.kill(),
+      close: async () => {
+        await server.close();
+        rmSync(folder, { recursive: true, force: true });
+      },
+    },
+  };
 }
 
 /**

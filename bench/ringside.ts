@@ -64,6 +64,17 @@ export class RingsideCluster implements MembershipTarget {
     return Date.now() - started;
   }
 
+  /** Waits until every running peer's ring state has every peer as an owner; when (ms since the epoch), or undefined. */
+  async waitRingSettled(timeoutMs: number): Promise<number | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const states = [...(await this.manager.ringStates()).values()];
+      if (states.length === this.size && states.every((state) => state.transition === undefined && state.entries.filter((entry) => entry.status === 'normal').length === this.size)) return Date.now();
+      await sleep(50);
+    }
+    return undefined;
+  }
+
   live(): string[] {
     return this.manager.runningPeers().map((peer) => peer.id);
   }
