@@ -1,10 +1,13 @@
 /**
  * A key-value cluster under chaos, for property tests: clients write and read a few keys while
- * peers crash, restart and get partitioned under message loss; then everything heals. The
- * history records every operation; the final state says where every key ended up.
+ * peers crash, restart and get partitioned under message loss; then everything heals and every key
+ * is read once more. The history records every operation in the checker's shape (a write is a
+ * create, update or put; each operation its own process, since they may overlap); the final state
+ * says where every key ended up.
  */
 import type { PeerId } from '../../src/shared/machine.ts';
-import { History } from '../../src/shared/check/history.ts';
+import type { RegisterHistory, RegisterOperation, RegisterOperationKind } from '../../src/shared/check/register-history.ts';
+import { outcomeOf } from '../../src/shared/check/run.ts';
 import type { KvConfig } from '../../src/shared/kv/config.ts';
 import type { KvPeer } from '../../src/shared/kv/peer.ts';
 import type { KvOperation, KvRecord } from '../../src/shared/protocol/kv.ts';
@@ -27,6 +30,8 @@ export interface ChaosOptions {
   readonly duplicate?: number;
   readonly reorder?: number;
   readonly kv?: Partial<KvConfig>;
+  /** Peers keep their stores across crashes (a disk); default false: a restart comes back empty. */
+  readonly durable?: boolean;
   /** Crashes allowed in the whole run (a restart follows a crash and does not count again). */
   readonly crashesMax: number;
   readonly actions: readonly ChaosAction[];
@@ -35,7 +40,9 @@ export interface ChaosOptions {
 }
 
 export interface ChaosResult {
-  readonly history: History;
+  readonly history: RegisterHistory;
+  /** The ids of the final reads (one ok read of each key written, after healing). */
+  readonly finalReadIds: ReadonlySet<number>;
   readonly cluster: KvCluster;
   /** Ticks from healing to a converged store, or undefined if it did not converge in time. */
   readonly healedAfterTicks: number | undefined;
@@ -48,20 +55,42 @@ export function keyName(index: number): string {
   return `key-${index}`;
 }
 
+const TICK_MS = 100;
+
+function registerKind(op: KvOperation): RegisterOperationKind {
+  return op === 'read' ? 'read' : op === 'delete' ? 'delete' : 'write';
+}
+
 export function runChaos(options: ChaosOptions): ChaosResult {
-  const history = new History();
-  const inFlight = new Map<string, number>();
+  const operations: RegisterOperation[] = [];
+  const inFlight = new Map<string, { id: number; op: KvOperation; key: string; value: string | undefined; coordinator: PeerId; invokeTick: number }>();
+  const record = (flight: { id: number; op: KvOperation; key: string; value: string | undefined; coordinator: PeerId; invokeTick: number }, completeTick: number, outcome: ReturnType<typeof outcomeOf>): void => {
+    const kind = registerKind(flight.op);
+    operations.push({
+      id: flight.id,
+      process: flight.id,
+      kind,
+      key: flight.key,
+      ...(kind === 'write' ? { value: flight.value as string } : outcome.value !== undefined ? { value: outcome.value } : {}),
+      outcome: outcome.outcome,
+      invokeMs: flight.invokeTick * TICK_MS,
+      completeMs: completeTick * TICK_MS,
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      coordinator: flight.coordinator,
+    });
+  };
   const cluster: KvCluster = new KvCluster({
     protocol: 'gossip',
     peers: options.peers,
     seed: options.seed,
     network: { loss: options.loss, duplicate: options.duplicate ?? 0, reorder: options.reorder ?? 0 },
     ...(options.kv ? { kv: options.kv } : {}),
+    ...(options.durable ? { durable: true } : {}),
     onResult: (coordinator, result, now) => {
-      const operation = inFlight.get(`${coordinator}/${result.transaction}`);
-      if (operation === undefined) return;
+      const flight = inFlight.get(`${coordinator}/${result.transaction}`);
+      if (flight === undefined) return;
       inFlight.delete(`${coordinator}/${result.transaction}`);
-      history.complete(operation, result.ok ? 'ok' : 'fail', now, result.value, result.reason);
+      record(flight, now, outcomeOf(registerKind(flight.op), result));
     },
   });
   for (const id of cluster.ids) cluster.start(id);
@@ -70,20 +99,30 @@ export function runChaos(options: ChaosOptions): ChaosResult {
   let crashes = 0;
   let transaction = 0;
   let written = 0;
+  let nextId = 0;
   const running = (): PeerId[] => cluster.ids.filter((id) => cluster.sim.status(id) === 'running');
+  const send = (coordinator: PeerId, op: KvOperation, key: string, value: string | undefined): number => {
+    const id = nextId++;
+    transaction++;
+    inFlight.set(`${coordinator}/${transaction}`, { id, op, key, value, coordinator, invokeTick: cluster.now });
+    cluster.client(coordinator, { transaction, op, key, ...(value === undefined ? {} : { value }) });
+    return id;
+  };
+  /** Operations whose coordinator crashed, or that never came back: their outcome is unknown. */
+  const abandon = (all: boolean): void => {
+    for (const [key, flight] of inFlight) {
+      if (!all && cluster.sim.status(flight.coordinator) === 'running') continue;
+      inFlight.delete(key);
+      record(flight, cluster.now, { outcome: 'info', error: 'no answer' });
+    }
+  };
   for (const action of options.actions) {
     if (action.kind === 'operation') {
       const key = keyName(action.key % options.keys);
       const members = cluster.members();
       const coordinator = members[action.coordinator % Math.max(1, members.length)];
       // Clients may run several operations on one key at once: the checks allow for overlap.
-      if (coordinator !== undefined) {
-        const value = action.op === 'create' || action.op === 'update' || action.op === 'put' ? `value-${++written}` : undefined;
-        const operation = history.invoke(coordinator, action.op, key, value, cluster.now);
-        transaction++;
-        inFlight.set(`${coordinator}/${transaction}`, operation);
-        cluster.client(coordinator, { transaction, op: action.op, key, ...(value === undefined ? {} : { value }) });
-      }
+      if (coordinator !== undefined) send(coordinator, action.op, key, action.op === 'create' || action.op === 'update' || action.op === 'put' ? `value-${++written}` : undefined);
     } else if (action.kind === 'crash') {
       const id = cluster.ids[action.peer % options.peers] as PeerId;
       if (crashes < options.crashesMax && cluster.sim.status(id) === 'running' && running().length > 1) {
@@ -101,6 +140,7 @@ export function runChaos(options: ChaosOptions): ChaosResult {
       cluster.sim.network.configure({ loss: options.loss, duplicate: options.duplicate ?? 0, reorder: options.reorder ?? 0 });
     }
     cluster.runUntil(cluster.now + action.gapTicks);
+    abandon(false);
   }
 
   // Heal: no more faults, every crashed peer back, and time to settle.
@@ -112,11 +152,24 @@ export function runChaos(options: ChaosOptions): ChaosResult {
     cluster.runUntil(cluster.now + 5);
     problems = convergenceProblems(cluster);
   }
-  history.closeOpen(cluster.now);
+  const healedAfterTicks = problems.length === 0 ? cluster.now - healedAt : undefined;
+  cluster.runUntil(cluster.now + 20);
+  abandon(true);
+
+  // One final read of every key written, once nothing else runs.
+  const finalReadIds = new Set<number>();
+  const keys = [...new Set(operations.map((operation) => operation.key))];
+  for (const [index, key] of keys.entries()) {
+    const id = send(cluster.ids[index % cluster.ids.length] as PeerId, 'read', key, undefined);
+    cluster.runUntil(cluster.now + 20);
+    abandon(true);
+    if (operations.find((operation) => operation.id === id)?.outcome === 'ok') finalReadIds.add(id);
+  }
   return {
-    history,
+    history: { operations: [...operations].sort((a, b) => a.id - b.id) },
+    finalReadIds,
     cluster,
-    healedAfterTicks: problems.length === 0 ? cluster.now - healedAt : undefined,
+    healedAfterTicks,
     finalValue: (key) => finalRecord(cluster, key)?.value,
     problems,
   };
