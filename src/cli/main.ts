@@ -14,7 +14,7 @@ import { gradeAllCommand } from './commands/grade-all.ts';
 import { gradeKvCommand } from './commands/grade-kv.ts';
 import { gradeMembershipCommand } from './commands/grade-membership.ts';
 import { kvCommand, membersCommand } from './commands/client.ts';
-import { clusterCommand, serveCommand } from './commands/cluster.ts';
+import { clusterCommand, serveCommand, type ClusterCommandOptions, type ServeCommandOptions } from './commands/cluster.ts';
 import { journalCommand } from './commands/journal.ts';
 import { peerCommand } from './commands/peer.ts';
 import { addP2pCommands } from './p2p-commands.ts';
@@ -114,10 +114,17 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       .addOption(new Option('--protocol <name>', 'membership protocol').choices([...MEMBERSHIP_PROTOCOLS]).default('swim'))
       .option('--tick-ms <ms>', 'length of one protocol tick', parseTickMs, 100)
       .option('--journal <file>', 'record the session journal (NDJSON) to this file as it happens')
-      .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, or the loopback development secret)');
+      .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, or the loopback development secret)')
+      .addOption(new Option('--quorum <mode>', 'strict: R and W of the key\'s N owners; sloppy: stand-ins for dead owners (hinted handoff)').choices(['strict', 'sloppy']).default('strict'))
+      .option('--data <dir>', 'keep the peers\' stores here, a folder per peer (default: a temporary folder removed when the cluster stops)')
+      .option('--memory', 'keep the stores in memory: a restarted peer comes back empty');
+  const checkStorage = (options: { data?: string; memory?: boolean }): void => {
+    if (options.data !== undefined && options.memory) usage('--data and --memory contradict each other: choose one');
+  };
   clusterOptions(program.command('cluster').description('start a cluster of real peers in the foreground with a live status; Ctrl-C stops them')).action(
-    async (options: { peers: number; protocol: 'swim' | 'gossip'; tickMs: number; journal?: string; secretFile?: string }) => {
+    async (options: ClusterCommandOptions) => {
       if (options.journal !== undefined) checkOutputPath(options.journal, '--journal');
+      checkStorage(options);
       status = await clusterCommand(options, io);
     },
   );
@@ -128,8 +135,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   )
     .option('--port <port>', 'HTTP port (0: any free port)', parsePort, 8080)
     .option('--renderer <dir>', 'serve the window from this build folder (default: out/renderer)')
-    .action(async (options: { peers: number; protocol: 'swim' | 'gossip'; tickMs: number; journal?: string; secretFile?: string; port: number; renderer?: string }) => {
+    .action(async (options: ServeCommandOptions) => {
       if (options.journal !== undefined) checkOutputPath(options.journal, '--journal');
+      checkStorage(options);
       status = await serveCommand(options, io);
     });
 

@@ -93,7 +93,8 @@ describe('ringside peer and the one-shot client commands', () => {
     const folder = mkdtempSync(join(tmpdir(), 'ringside-cli-'));
     try {
       const journal = join(folder, 'session.ndjson');
-      const cluster = spawn(process.execPath, [bin, 'cluster', '--peers', '2', '--tick-ms', '50', '--journal', journal], { stdio: ['ignore', 'pipe', 'pipe'] });
+      // Its data folder is named, so that this test removes what a killed command cannot.
+      const cluster = spawn(process.execPath, [bin, 'cluster', '--peers', '2', '--tick-ms', '50', '--journal', journal, '--data', join(folder, 'data')], { stdio: ['ignore', 'pipe', 'pipe'] });
       let err = '';
       let out = '';
       cluster.stderr.on('data', (chunk) => (err += String(chunk)));

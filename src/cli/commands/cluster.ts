@@ -15,6 +15,10 @@ export interface ClusterCommandOptions {
   readonly tickMs: number;
   readonly journal?: string;
   readonly secretFile?: string;
+  readonly quorum?: 'strict' | 'sloppy';
+  /** The peers' stores go under this folder (kept); default a temporary one. */
+  readonly data?: string;
+  readonly memory?: boolean;
 }
 
 export interface ServeCommandOptions extends ClusterCommandOptions {
@@ -32,12 +36,18 @@ async function startCluster(options: ClusterCommandOptions, io: CliIo): Promise<
       tickMs: options.tickMs,
       secret: loadSecret(options.secretFile, '127.0.0.1').secret,
       journalPath: options.journal,
+      ...(options.quorum ? { quorum: options.quorum } : {}),
+      ...(options.memory ? { storage: 'memory' as const } : {}),
+      ...(options.data ? { dataFolder: options.data } : {}),
     });
   } catch (error) {
     io.err(`error: ${(error as Error).message}\n`);
     return undefined;
   }
-  io.err(`starting ${options.peers} peers (${options.protocol}, ${options.tickMs} ms ticks)…\n`);
+  const storage = manager.storage;
+  io.err(
+    `starting ${options.peers} peers (${options.protocol}, ${options.tickMs} ms ticks, ${manager.quorum} quorums, stores ${storage.kind === 'memory' ? 'in memory' : `on disk in ${storage.folder}${options.data === undefined ? ', removed when the cluster stops' : ''}`})…\n`,
+  );
   try {
     if (options.peers > 0) await manager.start(options.peers);
   } catch (error) {
