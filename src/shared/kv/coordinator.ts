@@ -164,8 +164,8 @@ export class Coordinator {
   /** Whom a round asks: the owners (strict), or live stand-ins for dead owners (sloppy). */
   #targets(key: string, sets: readonly (readonly PeerId[])[]): { targets: PeerId[]; sets: (readonly PeerId[])[] } {
     const context = this.#context;
-    const owners = [...new Set(sets.flat())];
-    if (context.config.quorum === 'strict') return { targets: owners, sets: [...sets] };
+    const owners = sets.length === 1 ? (sets[0] as PeerId[]) : [...new Set(sets.flat())];
+    if (context.config.quorum === 'strict') return { targets: owners, sets: sets as (readonly PeerId[])[] };
     // Sloppy: a suspected or dead owner gives way to the next live peer of the key's walk.
     if (owners.every((owner) => this.#isAlive(owner))) return { targets: owners, sets: [owners] };
     const ring = context.ownership.transition?.after ?? context.ownership.ring;
