@@ -129,13 +129,6 @@ export function addCheckCommand(program: Command, io: CliIo, setStatus: (status:
         nemesis: { kinds: flags.nemesis, intervalMs: Math.round(flags.interval * 1000), loss: flags.loss, combined: flags.combined === true },
       });
       if (!parsed.success) usage(`${parsed.error.issues[0]?.path.join('.') ?? 'check'}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-      // What replays a run: every option given on the command line but the seeds and output.
-      const replayOptions: string[] = [];
-      for (const option of command.options) {
-        const name = option.attributeName();
-        if (['sim', 'seed', 'seeds', 'out', 'secretFile'].includes(name) || command.getOptionValueSource(name) !== 'cli') continue;
-        replayOptions.push(option.isBoolean() ? (option.long as string) : `${option.long} ${optionText(command.getOptionValue(name))}`);
-      }
       setStatus(
         await checkCommand(
           {
@@ -145,22 +138,11 @@ export function addCheckCommand(program: Command, io: CliIo, setStatus: (status:
             ...(flags.out ? { out: flags.out } : {}),
             ...(flags.memory ? { storage: 'memory' as const } : {}),
             ...(flags.secretFile ? { secretFile: flags.secretFile } : {}),
-            replayOptions,
           },
           io,
         ),
       );
     });
-}
-
-/** An option's value as it is written on a command line. */
-function optionText(value: unknown): string {
-  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(',');
-  if (typeof value === 'object' && value !== null && 'read' in value) {
-    const mix = value as { read: number; write: number; delete: number };
-    return `${mix.read}:${mix.write}:${mix.delete}`;
-  }
-  return String(value);
 }
 
 function usage(message: string): never {

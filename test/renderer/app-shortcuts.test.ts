@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 /** The window's own shortcuts: Shift+S starts a cluster at once and stops one only when pressed twice; a adds a peer. */
-import { afterEach, beforeEach, expect, test } from 'vitest';
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { setClusterClient } from '../../src/renderer/src/stores/client.ts';
@@ -65,13 +65,15 @@ test('on a circular DHT, the key-value views say so and point to the Ring and th
   peers = [2, 4, 5].map((identity, index) => ({ ...fakePeer(index + 1), identity }));
   wrapper = mount(App);
   await flushPromises();
-  for (const view of ['membership', 'keys', 'stores', 'faults']) {
+  for (const view of ['membership', 'keys', 'stores', 'faults', 'check']) {
     await wrapper.get(`nav [data-view="${view}"]`).trigger('click');
     await flushPromises();
     expect(wrapper.find('[data-testid="view-not-for-kind"]').text(), view).toContain('circular DHT');
     expect(wrapper.get(`nav [data-view="${view}"]`).classes()).toContain('dim');
   }
   expect(client.calls.views).not.toHaveBeenCalled();
+  // A circular DHT has no ring state either.
+  expect(client.calls.ringStates).not.toHaveBeenCalled();
   await wrapper.get('nav [data-view="cluster"]').trigger('click');
   await flushPromises();
   expect(wrapper.find('[data-testid="view-not-for-kind"]').exists()).toBe(false);
@@ -85,4 +87,18 @@ test('on a key-value cluster every view opens', async () => {
   await flushPromises();
   expect(wrapper.find('[data-testid="view-not-for-kind"]').exists()).toBe(false);
   expect(wrapper.get('nav [data-view="membership"]').classes()).not.toContain('dim');
+});
+
+test("9 opens the Check view, the sidebar's last entry", async () => {
+  peers = [1, 2, 3].map((number) => fakePeer(number));
+  wrapper = mount(App);
+  await flushPromises();
+  const entries = wrapper.findAll('nav button');
+  expect(entries.at(-1)!.attributes('data-view')).toBe('check');
+  expect(entries.at(-1)!.text()).toBe('Check9');
+  window.dispatchEvent(new KeyboardEvent('keydown', { key: '9' }));
+  await flushPromises();
+  // The view is loaded on first use (a separate chunk).
+  await vi.waitFor(() => expect(wrapper!.find('[data-testid="check-form"]').exists()).toBe(true), { timeout: 10_000 });
+  expect(location.hash).toBe('#/check');
 });

@@ -15,7 +15,7 @@ import type { KvResultWire } from '../../src/shared/protocol/control.ts';
 import { Ring } from '../../src/shared/ring/ring.ts';
 import { createFakeClient, entry, fakePeer, fakeSession, type FakeClient } from './support/fake-client.ts';
 import { useStreamStore } from '../../src/renderer/src/stores/stream.ts';
-import { everyoneSees } from './support/kv-fixtures.ts';
+import { everyoneHolds, everyoneSees } from './support/kv-fixtures.ts';
 
 const peers = [1, 2, 3, 4, 5].map((number) => fakePeer(number));
 const ids = peers.map((peer) => peer.id);
@@ -40,7 +40,7 @@ let client: FakeClient;
 beforeEach(() => {
   sessionStorage.clear();
   setActivePinia(createPinia());
-  client = createFakeClient({ views: () => everyoneSees(ids), runKv: (request: KvRequest) => result(request) });
+  client = createFakeClient({ views: () => everyoneSees(ids), ringStates: () => everyoneHolds(ids), runKv: (request: KvRequest) => result(request) });
   setClusterClient(client);
 });
 
@@ -48,6 +48,8 @@ function runningCluster(): void {
   useClusterStore().session = fakeSession(peers);
   useClusterStore().peers = peers;
   useMembershipStore().views = everyoneSees(ids);
+  // The window's ring is the peers' ring state.
+  useRingStore().states = everyoneHolds(ids);
 }
 
 describe('the keys console', () => {
@@ -96,6 +98,29 @@ describe('the keys console', () => {
     await nextTick();
     expect(wrapper.find('[data-testid="kv-outcome"]').text()).toBe('NO-QUORUM');
     expect(wrapper.find('[data-testid="kv-result"]').text()).toContain("too few of the key's owners are reachable for a quorum");
+  });
+
+  test('a read on a sloppy cluster says it may be stale during a partition; on a strict one, and for writes, the text is as before', async () => {
+    runningCluster();
+    const keys = useKeysStore();
+    await keys.run('read', 'user:1');
+    const wrapper = mount(KeysView);
+    await nextTick();
+    const strictText = wrapper.find('[data-testid="kv-result"]').text();
+    expect(wrapper.find('[data-testid="kv-sloppy-note"]').exists()).toBe(false);
+    expect(strictText).toContain('the newest version among the replies. R = 2 of N = 3');
+    useClusterStore().session = { ...fakeSession(peers), quorum: 'sloppy' };
+    await nextTick();
+    expect(wrapper.find('[data-testid="kv-sloppy-note"]').text()).toMatch(/^Sloppy quorum: this read may be stale during a partition\./);
+    await keys.run('put', 'user:1', 'x');
+    await nextTick();
+    expect(wrapper.find('[data-testid="kv-sloppy-note"]').exists()).toBe(false);
+    // A failed read on a sloppy cluster still says what sloppy reads cannot promise, after why it failed.
+    client.calls.runKv.mockImplementation(async (request: KvRequest) => result(request, { ok: false, reason: 'timeout', version: undefined, replicas: [] }));
+    await keys.run('read', 'user:1');
+    await nextTick();
+    expect(wrapper.find('[data-testid="kv-result"]').text()).toContain('no quorum before the reply timeout: a write may still take effect on the replicas it reached');
+    expect(wrapper.find('[data-testid="kv-sloppy-note"]').exists()).toBe(true);
   });
 
   test('names the coordinator a round-robin call went to, and its own latency, from the journal', async () => {

@@ -14,7 +14,7 @@ import { KV_DEFAULTS } from '../../src/shared/kv/config.ts';
 import type { StoredRecord } from '../../src/shared/protocol/control.ts';
 import { Ring } from '../../src/shared/ring/ring.ts';
 import { createFakeClient, fakePeer, type FakeClient } from './support/fake-client.ts';
-import { everyoneSees, inspection, record } from './support/kv-fixtures.ts';
+import { everyoneHolds, everyoneSees, inspection, record } from './support/kv-fixtures.ts';
 
 const peers = [1, 2, 3, 4, 5].map((number) => fakePeer(number));
 const ids = peers.map((peer) => peer.id);
@@ -44,13 +44,15 @@ let stores: Map<string, StoredRecord[]>;
 beforeEach(() => {
   setActivePinia(createPinia());
   stores = healthyStoresExcept();
-  client = createFakeClient({ views: () => everyoneSees(ids), inspectPeer: (peer: string) => inspection(peer, stores.get(peer) ?? []) });
+  client = createFakeClient({ views: () => everyoneSees(ids), ringStates: () => everyoneHolds(ids), inspectPeer: (peer: string) => inspection(peer, stores.get(peer) ?? []) });
   setClusterClient(client);
 });
 
 function runningCluster(): void {
   useClusterStore().peers = peers;
   useMembershipStore().views = everyoneSees(ids);
+  // The window's ring is the peers' ring state.
+  useRingStore().states = everyoneHolds(ids);
 }
 
 describe('the replica diff', () => {
@@ -145,5 +147,18 @@ describe('the Stores view', () => {
     await flushPromises();
     expect(wrapper.find('[data-testid="replica-diff-clean"]').exists()).toBe(true);
     expect(wrapper.find('[data-testid="replica-diff-summary"]').text()).toContain('1 keys across 5 stores');
+  });
+
+  test('a killed owner is named: its keys stay under N until it comes back or is removed from the ring', async () => {
+    runningCluster();
+    useClusterStore().peers = peers.map((peer, index) => (index === 2 ? { ...peer, state: 'killed' as const } : peer));
+    const wrapper = mount(StoresView);
+    await wrapper.find('[data-testid="stores-refresh"]').trigger('click');
+    await flushPromises();
+    expect(wrapper.findAll('[data-testid="stores-down-owner"]').map((line) => line.text())).toEqual([
+      '#3 was killed but is still an owner: its keys show fewer than N copies until it comes back or you remove it from the ring',
+    ]);
+    // Its copies are missing from the diff, against the ring it still owns.
+    expect(useReplicasStore().diff.counts.under).toBeGreaterThan(1);
   });
 });

@@ -1,42 +1,56 @@
 // @vitest-environment jsdom
-import { beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
 import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
 import { nextTick } from 'vue';
 import { setClusterClient } from '../../src/renderer/src/stores/client.ts';
 import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
 import { useMembershipStore } from '../../src/renderer/src/stores/membership.ts';
-import { useRingStore } from '../../src/renderer/src/stores/ring.ts';
+import { RING_STATES_REFRESH_MS, useRingStore } from '../../src/renderer/src/stores/ring.ts';
 import { useStreamStore } from '../../src/renderer/src/stores/stream.ts';
 import { describeRingChange } from '../../src/renderer/src/lib/ring-changes.ts';
 import { keysNear, placeKeys, replicaWalk } from '../../src/renderer/src/lib/ring-geometry.ts';
-import { ringMembership } from '../../src/renderer/src/lib/ring-members.ts';
+import { majorityRingState } from '../../src/renderer/src/lib/ring-consensus.ts';
+import { describeTransition, summarizeTransition } from '../../src/renderer/src/lib/ring-transition.ts';
+import type { RingStateInfo } from '../../src/shared/api/bridge.ts';
 import RingView from '../../src/renderer/src/views/RingView.vue';
 import { KV_DEFAULTS } from '../../src/shared/kv/config.ts';
 import type { MemberViewWire } from '../../src/shared/protocol/control.ts';
 import { BALANCED_RING, Ring } from '../../src/shared/ring/ring.ts';
 import { movedFraction } from '../../src/shared/ring/stats.ts';
 import { createFakeClient, entry, fakePeer, type FakeClient } from './support/fake-client.ts';
-import { alive, everyoneSees, inspection } from './support/kv-fixtures.ts';
+import { everyoneHolds, everyoneSees, inspection, ringStateOf } from './support/kv-fixtures.ts';
 
 const peers = [1, 2, 3, 4, 5].map((number) => fakePeer(number));
 const ids = peers.map((peer) => peer.id);
 let client: FakeClient;
-/** What the fake cluster answers when the membership store reads the views. */
+/** What the fake cluster answers when the stores read the views and the ring states. */
 let currentViews: Record<string, MemberViewWire[]> = {};
+let currentStates: Record<string, RingStateInfo> = {};
 beforeEach(() => {
   setActivePinia(createPinia());
   currentViews = {};
-  client = createFakeClient({ views: () => currentViews });
+  currentStates = {};
+  client = createFakeClient({ views: () => currentViews, ringStates: () => currentStates });
   setClusterClient(client);
 });
 
+/** `members` run and own the ring, every one holding the same ring state. */
 function runningCluster(members = ids): ReturnType<typeof useRingStore> {
   const cluster = useClusterStore();
   cluster.peers = peers.filter((peer) => members.includes(peer.id));
   currentViews = everyoneSees(members);
   useMembershipStore().views = currentViews;
-  return useRingStore();
+  currentStates = everyoneHolds(members);
+  const ring = useRingStore();
+  ring.states = currentStates;
+  return ring;
+}
+
+/** Sets what every running peer's ring state is, as a read would find it. */
+function statesAre(states: Record<string, RingStateInfo>): void {
+  currentStates = states;
+  useRingStore().states = states;
 }
 
 describe("the window's ring", () => {
@@ -62,11 +76,106 @@ describe("the window's ring", () => {
     }
   });
 
-  test('takes the members a majority of the running peers count alive or suspect', () => {
+  test('is the ring state most running peers share, by fingerprint, with how many hold it', () => {
+    const [a, b, c, d, e] = ids as [string, string, string, string, string];
+    const all = ringStateOf(ids);
+    const older = ringStateOf([a, b, c, d]);
+    const states = { [a]: all, [b]: all, [c]: all, [d]: older, [e]: older };
+    const consensus = majorityRingState(states, ids);
+    expect(consensus.state).toBe(all);
+    expect(consensus.owners).toEqual([...ids].sort());
+    expect([consensus.observers, consensus.agreeing]).toEqual([5, 3]);
+    // Only running peers vote: a killed peer's last state does not count.
+    expect(majorityRingState(states, [d, e]).state).toBe(older);
+    expect(majorityRingState({}, ids)).toEqual({ state: undefined, owners: [], observers: 0, agreeing: 0 });
+    // A tie goes to the state that knows more (the larger stamp), whatever order the answers came in.
+    const joined = ringStateOf([a, b, c, d], { entries: [{ peer: e, status: 'joining', stamp: 3 }] });
+    expect(majorityRingState({ [a]: older, [b]: joined }, [a, b]).state).toBe(joined);
+    expect(majorityRingState({ [b]: joined, [a]: older }, [a, b]).state).toBe(joined);
+  });
+
+  test('the store builds the ring from the majority state, and its owners are the entries normal or leaving', () => {
+    const [a, b, c, d, e] = ids as [string, string, string, string, string];
+    const ring = runningCluster();
+    const leaving = ringStateOf(ids, { entries: [{ peer: d, status: 'leaving', stamp: 4 }, { peer: e, status: 'removed', stamp: 2 }] });
+    statesAre({ [a]: leaving, [b]: leaving, [c]: leaving, [d]: ringStateOf(ids), [e]: ringStateOf(ids) });
+    expect(ring.ring.peers).toEqual([a, b, c, d].sort());
+    expect(ring.consensus.agreeing).toBe(3);
+    expect(ring.statuses.get(d)).toBe('leaving');
+    for (let index = 0; index < 200; index++) expect(ring.ring.preferenceList(`k${index}`)).toEqual(new Ring(KV_DEFAULTS.ring, [a, b, c, d]).preferenceList(`k${index}`));
+  });
+
+  test('a killed or paused owner stays on the ring, marked down, and no key moves', async () => {
+    const ring = runningCluster();
+    ring.addKeys(Array.from({ length: 200 }, (_, index) => `user:${index}`));
+    ring.publishKeys();
+    const before = ring.ring;
+    // Peer 2 killed, peer 4 paused: the others still hold a ring state in which both own keys.
+    useClusterStore().peers = peers.map((peer, index) => (index === 1 ? { ...peer, state: 'killed' as const } : index === 3 ? { ...peer, state: 'paused' as const } : peer));
+    statesAre(everyoneHolds([ids[0]!, ids[2]!, ids[4]!], ringStateOf(ids)));
+    await nextTick();
+    expect(ring.ring.peers).toEqual(ids);
+    expect(ring.ring.preferenceList('user:7')).toEqual(before.preferenceList('user:7'));
+    expect([...ring.downOwners]).toEqual([
+      [ids[1], 'killed'],
+      [ids[3], 'paused'],
+    ]);
+    expect(ring.changes).toEqual([]);
+  });
+
+  test('reads the ring states at once when a peer comes or goes, then every second', async () => {
+    vi.useFakeTimers();
+    try {
+      const ring = runningCluster();
+      await flushPromises();
+      const reads = client.calls.ringStates.mock.calls.length;
+      useClusterStore().peers = peers.map((peer, index) => (index === 0 ? { ...peer, state: 'killed' as const } : peer));
+      await nextTick();
+      expect(client.calls.ringStates.mock.calls.length).toBe(reads + 1);
+      ring.start();
+      await vi.advanceTimersByTimeAsync(RING_STATES_REFRESH_MS * 3 + 10);
+      expect(client.calls.ringStates.mock.calls.length).toBeGreaterThanOrEqual(reads + 4);
+      ring.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  test('a read with no peer running (answered at once) does not hold up the reads once peers run', async () => {
+    const ring = useRingStore();
+    await ring.refreshStates();
+    expect(client.calls.ringStates).not.toHaveBeenCalled();
+    currentStates = everyoneHolds(ids);
+    useClusterStore().peers = peers;
+    await flushPromises();
+    expect(client.calls.ringStates).toHaveBeenCalledTimes(1);
+    expect(ring.ring.peers).toEqual(ids);
+  });
+
+  test('a join in progress says who joins, how many ranges it takes over and from whom; the share matches the keys that move', () => {
+    const [a, b, c, d, e] = ids as [string, string, string, string, string];
+    const before = new Ring(KV_DEFAULTS.ring, [a, b, c, d]);
+    const summary = summarizeTransition(before, { subject: e, kind: 'join', gainers: [e] });
+    expect(summary.after.peers).toEqual(ids);
+    // Independently: the share of many keys whose preference list changes is the share of the ring that changes hands.
+    const keys = Array.from({ length: 20_000 }, (_, index) => `sample:${index}`);
+    expect(Math.abs(summary.share - movedFraction(before, summary.after, keys))).toBeLessThan(0.02);
+    expect(summary.ranges).toBeGreaterThan(10);
+    const losers = new Set(keys.flatMap((key) => before.preferenceList(key).filter((peer) => !summary.after.preferenceList(key).includes(peer))));
+    expect(summary.givers).toEqual([...losers].sort());
+    const label = (peer: string): string => `#${ids.indexOf(peer) + 1}`;
+    expect(describeTransition(summary, label, false)).toMatch(new RegExp(`^${e.replaceAll('.', '\\.')} \\(#5\\) joining: it takes over \\d+ ranges \\(\\d+% of the ring\\) from #\\d(, #\\d)*( and #\\d)?$`));
+  });
+
+  test('a leave of a down peer (a removal) says where its ranges go', () => {
     const [a, b, c, d] = ids as [string, string, string, string];
-    const views = { [a]: alive([a, b, c, d]), [b]: alive([a, b, c, d]), [c]: alive([a, b, c]) };
-    expect(ringMembership(views, [a, b, c])).toEqual({ members: [a, b, c, d], observers: 3, agreeing: 2 });
-    expect(ringMembership({}, [c, a])).toEqual({ members: [a, c], observers: 0, agreeing: 0 });
+    const before = new Ring(KV_DEFAULTS.ring, [a, b, c, d]);
+    const summary = summarizeTransition(before, { subject: b, kind: 'leave', gainers: [a, c, d] });
+    expect(summary.after.peers).toEqual([a, c, d]);
+    expect(summary.givers).toEqual([b]);
+    const keys = Array.from({ length: 20_000 }, (_, index) => `sample:${index}`);
+    expect(Math.abs(summary.share - movedFraction(before, summary.after, keys))).toBeLessThan(0.02);
+    expect(describeTransition(summary, (peer) => `#${ids.indexOf(peer) + 1}`, true)).toMatch(/being removed from the ring \(it is down\): its \d+ ranges \(\d+% of the ring\) go to #1, #3 and #4/);
   });
 
   test('learns keys from operations, repairs and handoffs in the journal', () => {
@@ -93,9 +202,15 @@ describe("the window's ring", () => {
     ring.publishKeys();
     const before = new Ring(KV_DEFAULTS.ring, ids.slice(0, 4));
     useClusterStore().peers = peers;
-    currentViews = everyoneSees(ids);
-    useMembershipStore().views = currentViews;
+    // Joining: not an owner yet, so nothing has moved.
+    statesAre(everyoneHolds(ids, ringStateOf(ids.slice(0, 4), { entries: [{ peer: ids[4]!, status: 'joining', stamp: 1 }], transition: { subject: ids[4]!, kind: 'join', gainers: [ids[4]!] } })));
     await nextTick();
+    expect(ring.changes).toEqual([]);
+    expect(ring.transition?.subject).toBe(ids[4]);
+    // Every gainer caught up: the joiner is an owner.
+    statesAre(everyoneHolds(ids, ringStateOf(ids.slice(0, 4), { entries: [{ peer: ids[4]!, status: 'normal', stamp: 1 }] })));
+    await nextTick();
+    expect(ring.transition).toBeUndefined();
     const change = ring.lastChange!;
     expect(change.added).toEqual([ids[4]]);
     expect(change.removed).toEqual([]);
@@ -105,13 +220,33 @@ describe("the window's ring", () => {
     expect(describeRingChange(change, ring.peerLabel)).toMatch(/^\+peer #5, \d+% of keys moved \(\d+ of 400\)$/);
   });
 
+  test('after a removal, says which peer went and how many of the known keys moved: those it owned, about N/n', async () => {
+    const ring = runningCluster();
+    await nextTick();
+    const keys = Array.from({ length: 1000 }, (_, index) => `user:${index}`);
+    ring.addKeys(keys);
+    ring.publishKeys();
+    useClusterStore().peers = peers.map((peer, index) => (index === 1 ? { ...peer, state: 'killed' as const } : peer));
+    const running = ids.filter((_, index) => index !== 1);
+    statesAre(everyoneHolds(running, ringStateOf(ids, { entries: [{ peer: ids[1]!, status: 'removed', stamp: 2 }] })));
+    await nextTick();
+    const change = ring.lastChange!;
+    expect(change.removed).toEqual([ids[1]]);
+    expect(change.movedFraction).toBe(movedFraction(new Ring(KV_DEFAULTS.ring, ids), new Ring(KV_DEFAULTS.ring, running), keys));
+    // A key moves when the removed peer was one of its N = 3 owners: about 3/5 of them.
+    expect(change.movedFraction).toBeGreaterThan(0.45);
+    expect(change.movedFraction).toBeLessThan(0.75);
+    expect(describeRingChange(change, ring.peerLabel)).toMatch(/^−peer #2, \d+% of keys moved \(\d+ of 1,000\)$/);
+    expect(ring.downOwners.size).toBe(0);
+  });
+
   test('forgets its keys and moves when no peer is left alive (their stores went with them), not while peers are only paused', async () => {
     const ring = runningCluster(ids.slice(0, 4));
+    await nextTick();
     ring.addKeys(['a', 'b', 'c']);
     ring.publishKeys();
     useClusterStore().peers = peers;
-    currentViews = everyoneSees(ids);
-    useMembershipStore().views = currentViews;
+    statesAre(everyoneHolds(ids));
     await nextTick();
     expect(ring.changes).toHaveLength(1);
     useClusterStore().peers = peers.map((peer) => ({ ...peer, state: 'paused' as const }));
@@ -200,5 +335,45 @@ describe('the Ring view', () => {
     expect(bars.map((bar) => bar.attributes('data-peer'))).toEqual(ids);
     const total = ring.stats.shares.reduce((sum, share) => sum + share.keys, 0);
     expect(total).toBe(300 * 3);
+  });
+
+  test('marks an owner that is down as still an owner, on the circle, in the shares and in the key\'s replicas', async () => {
+    const ring = runningCluster();
+    useClusterStore().peers = peers.map((peer, index) => (index === 1 ? { ...peer, state: 'killed' as const } : peer));
+    statesAre(everyoneHolds(ids.filter((_, index) => index !== 1), ringStateOf(ids)));
+    const key = Array.from({ length: 100 }, (_, index) => `k${index}`).find((candidate) => new Ring(KV_DEFAULTS.ring, ids).preferenceList(candidate).includes(ids[1]!))!;
+    ring.addKeys(Array.from({ length: 50 }, (_, index) => `k${index}`));
+    ring.publishKeys();
+    ring.select(key);
+    const wrapper = mount(RingView);
+    await flushPromises();
+    const down = wrapper.findAll('[data-testid="ring-down-owner"]');
+    expect(down.map((line) => line.attributes('data-peer'))).toEqual([ids[1]]);
+    expect(down[0]!.text()).toContain('was killed: down — still an owner');
+    expect(wrapper.findAll('[data-testid="ring-circle"] path.tokens.down').map((path) => path.attributes('data-peer'))).toEqual([ids[1]]);
+    expect(wrapper.find(`[data-testid="share-bars"] .row[data-peer="${ids[1]}"] [data-testid="share-down"]`).exists()).toBe(true);
+    expect(wrapper.find(`[data-testid="key-replicas"] tr[data-peer="${ids[1]}"]`).text()).toContain('down — still an owner');
+    expect(wrapper.find('[data-testid="ring-last-change"]').exists()).toBe(false);
+  });
+
+  test('shows a transition in progress: who joins, the ranges it takes over, the gainers', async () => {
+    runningCluster(ids.slice(0, 4));
+    useClusterStore().peers = peers;
+    statesAre(everyoneHolds(ids, ringStateOf(ids.slice(0, 4), { entries: [{ peer: ids[4]!, status: 'joining', stamp: 1 }], transition: { subject: ids[4]!, kind: 'join', gainers: [ids[4]!] } })));
+    const wrapper = mount(RingView);
+    await flushPromises();
+    const text = wrapper.find('[data-testid="ring-transition"]').text();
+    expect(text).toMatch(new RegExp(`${ids[4]!.replaceAll('.', '\\.')} \\(#5\\) joining: it takes over \\d+ ranges \\(\\d+% of the ring\\) from #`));
+    expect(text).toContain('Gainers, pulling the keys from their old owners: #5');
+  });
+
+  test('says how many peers hold the ring state it shows while the others catch up', async () => {
+    runningCluster();
+    const newer = ringStateOf(ids, { entries: [{ peer: ids[4]!, status: 'leaving', stamp: 3 }], transition: { subject: ids[4]!, kind: 'leave', gainers: ids.slice(0, 4) } });
+    statesAre({ ...everyoneHolds(ids.slice(0, 3), newer), ...everyoneHolds(ids.slice(3), ringStateOf(ids)) });
+    const wrapper = mount(RingView);
+    await flushPromises();
+    expect(wrapper.find('[data-testid="ring-disagreement"]').text()).toBe('3 of 5 peers have this ring state; the others are catching up');
+    expect(wrapper.find('[data-testid="ring-transition"]').text()).toMatch(/#5 \S* ?leaving: its \d+ ranges|\(#5\) leaving: its \d+ ranges/);
   });
 });

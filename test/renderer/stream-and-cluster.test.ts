@@ -99,7 +99,11 @@ test('settings typed for the next start stay as typed while the session is read 
   // A cluster started elsewhere (the command line, another window) with other settings.
   client.calls.session.mockResolvedValue({ ...fakeSession([fakePeer(1)]), protocol: 'swim', tickMs: 300 });
   await cluster.refreshSession();
-  expect(cluster.settings).toEqual({ protocol: 'swim', tickMs: 300, kind: 'kv', pingIntervalSeconds: 5, fingers: false });
+  expect(cluster.settings).toEqual({ protocol: 'swim', tickMs: 300, kind: 'kv', pingIntervalSeconds: 5, fingers: false, quorum: 'strict' });
+  // Its quorum mode too.
+  client.calls.session.mockResolvedValue({ ...fakeSession([fakePeer(1)]), quorum: 'sloppy' });
+  await cluster.refreshSession();
+  expect(cluster.settings.quorum).toBe('sloppy');
   cluster.disconnect();
 });
 

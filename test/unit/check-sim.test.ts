@@ -38,7 +38,7 @@ describe('the simulated check', () => {
     expect(stale?.sentence).toMatch(/^Client \d's read of check-\d began at [\d.]+ s and returned .+; but client \d's write of .+ was sent at [\d.]+ s, after that, and acknowledged at [\d.]+ s, before the read began\.$/);
     expect(stale?.operations.length).toBeGreaterThanOrEqual(2);
     expect(result.mode).toMatch(/R \+ W ≤ N/);
-    expect(result.replay).toBe('ringside check --sim --seed 3');
+    expect(result.replay).toBe('ringside check --sim --seed 3 --nemesis partition --read-quorum 1 --write-quorum 1');
   });
 
   it('lists what sloppy quorums allow without failing the run, and still demands converged replicas', () => {

@@ -20,7 +20,7 @@ import { formatReport } from '../../shared/check/format-report.ts';
 import { historyToJepsenEdn, historyToPorcupineJson, howToCheckExport, KNOSSOS_ALL_KEYS_SCRIPT } from '../../shared/check/history-export.ts';
 import { describeSchedule, nemesisSchedule } from '../../shared/check/nemesis.ts';
 import { registerHistoryToJson } from '../../shared/check/register-history.ts';
-import { MODE_BREAKING_ANOMALIES, type CheckRun, type CheckSpec } from '../../shared/check/run.ts';
+import { replayCommand, verdictOf, type CheckRun, type CheckSpec } from '../../shared/check/run.ts';
 import { runSimulatedCheck } from '../../shared/check/sim-check.ts';
 import { EXIT_FAILED, EXIT_OK, type CliIo } from '../io.ts';
 
@@ -32,8 +32,6 @@ export interface CheckCommandOptions {
   readonly sim: boolean;
   readonly seeds?: { first: number; last: number };
   readonly out?: string;
-  /** The options as given, for the replay command (without --seed/--seeds). */
-  readonly replayOptions: readonly string[];
   readonly storage?: 'disk' | 'memory';
   readonly secretFile?: string;
 }
@@ -82,7 +80,7 @@ export async function checkCommand(options: CheckCommandOptions, io: CliIo, sign
       await manager.shutdown({ graceful: false }).catch(() => undefined);
     }
   }
-  io.out(formatRun(run, options.sim ? replayCommand(spec.seed, options.replayOptions) : undefined));
+  io.out(formatRun(run));
   if (options.out !== undefined) {
     const written = writeRun(options.out, run);
     io.err(`wrote ${written.join(', ')} in ${options.out}\n`);
@@ -91,9 +89,8 @@ export async function checkCommand(options: CheckCommandOptions, io: CliIo, sign
 }
 
 function exitStatus(run: CheckRun): number {
-  if (run.passed) return EXIT_OK;
-  const broken = new Set(MODE_BREAKING_ANOMALIES[run.spec.quorum]);
-  return run.report.anomalies.some((anomaly) => broken.has(anomaly.kind)) ? EXIT_FAILED : EXIT_UNKNOWN;
+  const verdict = verdictOf(run);
+  return verdict === 'passed' ? EXIT_OK : verdict === 'failed' ? EXIT_FAILED : EXIT_UNKNOWN;
 }
 
 function describeRun(spec: CheckSpec, sim: boolean): string {
@@ -107,9 +104,9 @@ function describeRun(spec: CheckSpec, sim: boolean): string {
 }
 
 /** The report of one run, as the command prints it. */
-export function formatRun(run: CheckRun, replay: string | undefined): string {
+export function formatRun(run: CheckRun): string {
   const lines: string[] = [];
-  const verdict = run.passed ? 'PASSED' : exitStatus(run) === EXIT_UNKNOWN ? 'UNKNOWN' : 'FAILED';
+  const verdict = verdictOf(run).toUpperCase();
   lines.push(`${verdict}: ${run.driver} run, seed ${run.spec.seed}, ${run.history.operations.length} operations in ${(run.elapsedMs / 1000).toFixed(1)} s${run.driver === 'simulated' ? ' of simulated time' : ''}.`);
   lines.push(`mode: ${run.mode}`);
   lines.push('faults:');
@@ -118,12 +115,8 @@ export function formatRun(run: CheckRun, replay: string | undefined): string {
   lines.push('');
   lines.push(formatReport(run.report).trimEnd());
   for (const note of run.notes) lines.push(`note: ${note}`);
-  if (!run.passed && replay !== undefined) lines.push(`replay: ${replay}`);
+  if (!run.passed && run.replay !== undefined) lines.push(`replay: ${run.replay}`);
   return `${lines.join('\n')}\n`;
-}
-
-function replayCommand(seed: number, options: readonly string[]): string {
-  return ['ringside check --sim', `--seed ${seed}`, ...options].join(' ');
 }
 
 async function sweep(options: CheckCommandOptions, io: CliIo): Promise<number> {
@@ -145,7 +138,7 @@ async function sweep(options: CheckCommandOptions, io: CliIo): Promise<number> {
   }
   const total = last - first + 1;
   io.out(`\n${total - failed.length - unknown} of ${total} seeds passed${unknown > 0 ? `, ${unknown} unknown` : ''}${failed.length > 0 ? `, ${failed.length} failed` : ''}.${allowed > 0 ? ` ${allowed} anomalies allowed by ${options.spec.quorum} quorums were seen.` : ''}\n`);
-  for (const seed of failed.slice(0, 10)) io.out(`replay: ${replayCommand(seed, options.replayOptions)}\n`);
+  for (const seed of failed.slice(0, 10)) io.out(`replay: ${replayCommand({ ...options.spec, seed })}\n`);
   return failed.length > 0 ? EXIT_FAILED : unknown > 0 ? EXIT_UNKNOWN : EXIT_OK;
 }
 
@@ -153,7 +146,7 @@ async function sweep(options: CheckCommandOptions, io: CliIo): Promise<number> {
 function writeRun(folder: string, run: CheckRun): string[] {
   mkdirSync(folder, { recursive: true });
   const files: [string, string][] = [
-    ['report.txt', formatRun(run, undefined)],
+    ['report.txt', formatRun(run)],
     ['run.json', `${JSON.stringify({ spec: run.spec, driver: run.driver, passed: run.passed, mode: run.mode, faults: run.faults, finalReadIds: run.finalReadIds, stores: run.stores, report: run.report, notes: run.notes }, null, 2)}\n`],
     ['history.json', registerHistoryToJson(run.history)],
     ['history.edn', historyToJepsenEdn(run.history)],

@@ -105,3 +105,53 @@ export function judgeRun(
   const passed = broken === 0 && (!linearizabilityMatters || report.valid !== 'unknown');
   return { ...base, report, passed, allowed, mode: modeGuarantees(base.spec.quorum, kv.replicas, kv.readQuorum, kv.writeQuorum) };
 }
+
+export type CheckVerdict = 'passed' | 'failed' | 'unknown';
+
+/**
+ * Passed; failed when an anomaly the mode rules out was found; otherwise unknown (a search ran out
+ * of budget). The command line's exit status and the window's verdict both say this.
+ */
+export function verdictOf(run: CheckRun): CheckVerdict {
+  if (run.passed) return 'passed';
+  const breaking = new Set<AnomalyKind>(MODE_BREAKING_ANOMALIES[run.spec.quorum]);
+  return run.report.anomalies.some((anomaly) => breaking.has(anomaly.kind)) ? 'failed' : 'unknown';
+}
+
+const seconds = (milliseconds: number): string => String(milliseconds / 1000);
+
+/**
+ * `ringside check --sim --seed 7 --read-quorum 1 --write-quorum 1 --nemesis partition`: the
+ * options of the command line (`src/cli/check-command-line.ts`) for every value not a default.
+ */
+export function replayCommand(spec: CheckSpec): string {
+  const defaults = checkSpecSchema.parse({});
+  const parts = ['ringside check --sim', `--seed ${spec.seed}`];
+  const add = (differs: boolean, option: string): void => {
+    if (differs) parts.push(option);
+  };
+  const { workload, nemesis } = spec;
+  add(spec.peers !== defaults.peers, `--peers ${spec.peers}`);
+  add(spec.protocol !== defaults.protocol, `--protocol ${spec.protocol}`);
+  add(spec.quorum !== defaults.quorum, `--quorum ${spec.quorum}`);
+  add(spec.tickMs !== defaults.tickMs, `--tick-ms ${spec.tickMs}`);
+  add(workload.clients !== defaults.workload.clients, `--clients ${workload.clients}`);
+  add(workload.keys !== defaults.workload.keys, `--keys ${workload.keys}`);
+  add(workload.rate !== defaults.workload.rate, `--rate ${workload.rate}`);
+  add(workload.durationMs !== defaults.workload.durationMs, `--duration ${seconds(workload.durationMs)}`);
+  const mix = workload.mix;
+  const defaultMix = defaults.workload.mix;
+  add(mix.read !== defaultMix.read || mix.write !== defaultMix.write || mix.delete !== defaultMix.delete, `--mix ${mix.read}:${mix.write}:${mix.delete}`);
+  add(workload.valueBytes !== defaults.workload.valueBytes, `--value-bytes ${workload.valueBytes}`);
+  add(workload.operationTimeoutMs !== defaults.workload.operationTimeoutMs, `--timeout ${seconds(workload.operationTimeoutMs)}`);
+  const kinds = [...nemesis.kinds].sort().join(',');
+  add(kinds !== [...defaults.nemesis.kinds].sort().join(','), `--nemesis ${nemesis.kinds.length === 0 ? 'none' : nemesis.kinds.join(',')}`);
+  add(nemesis.intervalMs !== defaults.nemesis.intervalMs, `--interval ${seconds(nemesis.intervalMs)}`);
+  add(nemesis.loss !== defaults.nemesis.loss, `--loss ${nemesis.loss}`);
+  add(nemesis.combined, '--combined');
+  add(spec.readQuorum !== defaults.readQuorum, `--read-quorum ${spec.readQuorum}`);
+  add(spec.writeQuorum !== defaults.writeQuorum, `--write-quorum ${spec.writeQuorum}`);
+  add(spec.clockSkewTicks !== defaults.clockSkewTicks, `--skew ${spec.clockSkewTicks}`);
+  return parts.join(' ');
+}
+

@@ -16,7 +16,7 @@ import { KvCluster } from '../sim/kv-cluster.ts';
 import type { KeyPlacement } from './convergence.ts';
 import { nemesisSchedule, type FaultPeriod } from './nemesis.ts';
 import type { RegisterHistory, RegisterOperation } from './register-history.ts';
-import { judgeRun, outcomeOf, type CheckRun, type CheckSpec } from './run.ts';
+import { judgeRun, outcomeOf, replayCommand, type CheckRun, type CheckSpec } from './run.ts';
 import { Workload, type PlannedOperation } from './workload.ts';
 
 /** Ticks the simulated cluster may take to converge after healing before the check goes on. */
@@ -187,7 +187,7 @@ export function runSimulatedCheck(spec: CheckSpec, onProgress?: (fraction: numbe
       history,
       finalReadIds,
       stores: placements(cluster, workload.keyNames()),
-      replay: `ringside check --sim --seed ${spec.seed}`,
+      replay: replayCommand(spec),
       elapsedMs: ms(cluster.now),
       notes,
     },

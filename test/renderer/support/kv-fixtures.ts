@@ -1,7 +1,8 @@
-/** Inspections and member views for the ring, keys and stores tests. */
+/** Inspections, member views and ring states for the ring, keys and stores tests. */
 import type { MemberViewWire, PeerInspection, StoredRecord } from '../../../src/shared/protocol/control.ts';
 import { NO_FAULTS } from '../../../src/shared/protocol/faults.ts';
-import type { Version } from '../../../src/shared/protocol/kv.ts';
+import type { RingEntry, Version } from '../../../src/shared/protocol/kv.ts';
+import type { RingStateInfo } from '../../../src/shared/api/bridge.ts';
 
 export function inspection(peer: string, records: StoredRecord[]): PeerInspection {
   return {
@@ -34,3 +35,30 @@ export const alive = (members: readonly string[]): MemberViewWire[] => members.m
 
 /** Every member sees every other alive. */
 export const everyoneSees = (members: readonly string[]): Record<string, MemberViewWire[]> => Object.fromEntries(members.map((id) => [id, alive(members)]));
+
+/** A small stable digest standing for a ring state's fingerprint (the peers' is a SHA-256 prefix). */
+function digest(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, '0');
+}
+
+/**
+ * A peer's ring state: `owners` normal (stamp 0, as a cluster started whole), then `entries`
+ * (later stamps) on top, and the transition in progress if any.
+ */
+export function ringStateOf(owners: readonly string[], more: { entries?: readonly RingEntry[]; transition?: RingStateInfo['transition']; quorum?: 'strict' | 'sloppy' } = {}): RingStateInfo {
+  const entries = new Map<string, RingEntry>(owners.map((peer) => [peer, { peer, status: 'normal', stamp: 0 }]));
+  for (const entry of more.entries ?? []) entries.set(entry.peer, entry);
+  const sorted = [...entries.values()].sort((a, b) => (a.peer < b.peer ? -1 : 1));
+  return {
+    entries: sorted,
+    ...(more.transition === undefined ? {} : { transition: more.transition }),
+    fingerprint: digest(sorted.map((entry) => `${entry.peer}|${entry.status}|${entry.stamp}`).join(';')),
+    quorum: more.quorum ?? 'strict',
+    storage: 'disk',
+  };
+}
+
+/** Every one of `peers` holds `state` (default: `peers` own the ring). */
+export const everyoneHolds = (peers: readonly string[], state: RingStateInfo = ringStateOf(peers)): Record<string, RingStateInfo> => Object.fromEntries(peers.map((id) => [id, state]));

@@ -72,6 +72,7 @@ export const useClusterStore = defineStore('cluster', () => {
     kind: info.kind ?? 'kv',
     pingIntervalSeconds: info.dht?.pingIntervalSeconds ?? CLUSTER_SETTINGS_DEFAULTS.pingIntervalSeconds,
     fingers: info.dht?.fingers ?? false,
+    quorum: info.quorum ?? 'strict',
   });
   // A DHT starts as the spec's reference ring of 7 unless the user typed another size.
   watch(
@@ -165,6 +166,13 @@ export const useClusterStore = defineStore('cluster', () => {
   const resumePeer = (id: string) => run(`resume ${id}`, `Resuming ${id}`, () => client().resumePeer(id));
   const restartPeer = (id: string) => run(`restart ${id}`, `Restarting ${id}`, () => client().restartPeer(id));
   const attachPeer = (address: string) => run(`attach ${address}`, `Attaching ${address}`, () => client().attachPeer(address));
+  /** Takes a gone key-value peer out of the ring for good: its key ranges move to the others. */
+  const removePeer = (id: string) =>
+    run(`remove ${id}`, `Removing ${id} from the ring`, async () => {
+      const peers = await client().removePeer(id);
+      notifications.push('info', `Removing ${id} from the ring: its key ranges move to the other peers`);
+      return peers;
+    });
 
   return {
     connection,
@@ -196,5 +204,6 @@ export const useClusterStore = defineStore('cluster', () => {
     resumePeer,
     restartPeer,
     attachPeer,
+    removePeer,
   };
 });

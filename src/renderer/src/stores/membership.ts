@@ -4,7 +4,7 @@
  * others believe.
  */
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef, watch } from 'vue';
+import { computed, ref, shallowRef } from 'vue';
 import type { MemberViewWire } from '../../../shared/protocol/control.ts';
 import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
 import type { SessionEntry } from '../../../shared/journal/session.ts';
@@ -13,6 +13,7 @@ import { clusterClient } from './client.ts';
 import { useClusterStore } from './cluster.ts';
 import { useStreamStore } from './stream.ts';
 import { lastCompleteChange, SpreadTracker, type SpreadChange } from '../lib/spread-tracker.ts';
+import { pollCluster } from '../lib/cluster-poll.ts';
 
 export const VIEWS_REFRESH_MS = 1000;
 
@@ -57,7 +58,6 @@ export const useMembershipStore = defineStore('membership', () => {
   const disagreeing = computed(() => disagreeingSubjects(views.value));
   /** How long each change took to reach every peer, from the member events in the stream. */
   const spread = new SpreadTracker();
-  let timer: ReturnType<typeof setTimeout> | undefined;
   let reading = false;
 
   async function refresh(): Promise<void> {
@@ -78,29 +78,14 @@ export const useMembershipStore = defineStore('membership', () => {
     }
   }
 
-  function loop(): void {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      void refresh().finally(loop);
-    }, VIEWS_REFRESH_MS);
-  }
+  const poll = pollCluster(cluster, refresh, VIEWS_REFRESH_MS);
 
   function start(): void {
     void loadHistory();
-    void refresh();
-    loop();
+    poll.start();
   }
 
-  function stop(): void {
-    clearTimeout(timer);
-    timer = undefined;
-  }
-
-  // Read at once when peers come or go, not a second later.
-  watch(
-    () => cluster.peers.map((peer) => `${peer.id}:${peer.state}`).join(','),
-    () => void refresh(),
-  );
+  const stop = (): void => poll.stop();
 
   /** How the running observers see `subject`: the worst state any of them holds. */
   function believedState(subject: string): MemberViewWire['state'] | undefined {

@@ -1,15 +1,19 @@
 /**
- * The ring as the window sees it: built from the members the peers count (a majority of the
- * running observers' views, see `lib/ring-members.ts`) with the peers' own configuration
- * (`KV_DEFAULTS.ring`), so a key's preference list here is the one the peers compute.
+ * The ring as the window sees it: the peers' own ring state (`ringStates()`, read every second
+ * while key-value peers run and at once when a peer comes or goes), the one most running peers
+ * share (`lib/ring-consensus.ts`), built with the peers' configuration (`KV_DEFAULTS.ring`), so a
+ * key's preference list here is the one the peers compute. With explicit ownership a failure is
+ * not a departure: a killed, crashed or paused owner stays on the ring (`downOwners`) until it
+ * restarts or an operator removes it; joins, leaves and removals are transitions, one at a time
+ * (`transition`).
  *
  * Also the keys the window knows: those written through it, those in the journal's operation,
  * repair and handoff events, and those the stores hold when inspected. They are kept in a bounded
  * set (`KEYS_MAX`, oldest forgotten first) and published now and then (`keysPublishMs`), so a
  * bulk load does not recompute the ring's statistics every frame.
  *
- * When the ring's members change, it records how many of the known keys moved (their
- * preference list changed): the price of a join or a leave.
+ * When the ring's owners change, it records how many of the known keys moved (their preference
+ * list changed): the price of a join, a leave or a removal. A kill moves nothing.
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
@@ -17,10 +21,14 @@ import { KV_DEFAULTS } from '../../../shared/kv/config.ts';
 import { HashCache } from '../../../shared/ring/hash.ts';
 import { Ring } from '../../../shared/ring/ring.ts';
 import { movedFraction, placementStats } from '../../../shared/ring/stats.ts';
-import { ringMembership } from '../lib/ring-members.ts';
+import type { RingStateInfo } from '../../../shared/api/bridge.ts';
+import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
+import { majorityRingState } from '../lib/ring-consensus.ts';
+import { summarizeTransition } from '../lib/ring-transition.ts';
 import { replicaWalk } from '../lib/ring-geometry.ts';
+import { pollCluster } from '../lib/cluster-poll.ts';
+import { clusterClient } from './client.ts';
 import { useClusterStore } from './cluster.ts';
-import { useMembershipStore } from './membership.ts';
 import { useStreamStore } from './stream.ts';
 
 export const KEYS_MAX = 50_000;
@@ -32,6 +40,9 @@ export function keysPublishMs(keys: number): number {
   return keys < 5000 ? 300 : keys < 20_000 ? 1000 : 2000;
 }
 const CHANGES_MAX = 20;
+export const RING_STATES_REFRESH_MS = 1000;
+/** Process states in which an owner cannot answer: its replicas are unavailable, it still owns its keys. */
+export const DOWN_STATES: ReadonlySet<PeerSummaryWire['state']> = new Set(['killed', 'crashed', 'paused', 'detached']);
 
 export interface RingChange {
   readonly at: number;
@@ -45,7 +56,6 @@ export interface RingChange {
 
 export const useRingStore = defineStore('ring', () => {
   const cluster = useClusterStore();
-  const membership = useMembershipStore();
   const hashes = new HashCache(2 * KEYS_MAX);
 
   // ---------------------------------------------------------------------------------------------
@@ -90,10 +100,56 @@ export const useRingStore = defineStore('ring', () => {
   // ---------------------------------------------------------------------------------------------
   // The ring
 
+  /** Each running peer's ring state, as last read. */
+  const states = shallowRef<Readonly<Record<string, RingStateInfo>>>({});
+  const statesReadAt = ref<number | undefined>(undefined);
+  let reading: Promise<void> | undefined;
+
+  /** Reads every running peer's ring state (a second call joins the first). */
+  function refreshStates(): Promise<void> {
+    if (reading !== undefined) return reading;
+    const current = (async () => {
+      try {
+        // A circular DHT has no ring state (the server refuses `ring.states` there).
+        states.value = cluster.runningPeers.length === 0 || cluster.isDht ? {} : ((await clusterClient().ringStates()) ?? {});
+        statesReadAt.value = Date.now();
+      } catch {
+        // A peer that vanished mid-read, a connection that dropped: the next read will do.
+      }
+    })();
+    // Set before it settles (with no peer it settles at once), cleared once it has.
+    reading = current;
+    void current.finally(() => {
+      if (reading === current) reading = undefined;
+    });
+    return current;
+  }
+
+  const poll = pollCluster(cluster, refreshStates, RING_STATES_REFRESH_MS);
+  const start = (): void => poll.start();
+  const stop = (): void => poll.stop();
+
   const runningIds = computed(() => cluster.runningPeers.map((peer) => peer.id));
-  const membershipOfRing = computed(() => ringMembership(membership.views, runningIds.value));
-  const membersText = computed(() => membershipOfRing.value.members.join(','));
-  const ring = computed(() => new Ring(KV_DEFAULTS.ring, membersText.value === '' ? [] : membersText.value.split(','), hashes));
+  const consensus = computed(() => majorityRingState(states.value, runningIds.value));
+  const ownersText = computed(() => consensus.value.owners.join(','));
+  const ring = computed(() => new Ring(KV_DEFAULTS.ring, ownersText.value === '' ? [] : ownersText.value.split(','), hashes));
+  /** Each owner's entry status in the chosen state (`normal`, `leaving`, …), by peer. */
+  const statuses = computed(() => new Map((consensus.value.state?.entries ?? []).map((entry) => [entry.peer, entry.status])));
+  /** The transition in progress, with the ranges it moves. */
+  const transition = computed(() => {
+    const info = consensus.value.state?.transition;
+    return info === undefined ? undefined : summarizeTransition(ring.value, info, hashes);
+  });
+  const processStates = computed(() => new Map(cluster.peers.map((peer) => [peer.id, peer.state])));
+  /** Owners whose process cannot answer (killed, crashed, paused, detached), with that state: still owners. */
+  const downOwners = computed(() => {
+    const down = new Map<string, PeerSummaryWire['state']>();
+    for (const owner of ring.value.peers) {
+      const state = processStates.value.get(owner);
+      if (state !== undefined && DOWN_STATES.has(state)) down.set(owner, state);
+    }
+    return down;
+  });
 
   const changes = shallowRef<readonly RingChange[]>([]);
   const lastChange = computed(() => changes.value[changes.value.length - 1]);
@@ -113,9 +169,9 @@ export const useRingStore = defineStore('ring', () => {
   });
 
   /**
-   * When no peer is left alive, every store has gone with its process (peers keep their data in
-   * memory): the keys the window knew, and the moves they made, belong to a cluster that is no
-   * more, and the next one starts empty. (Paused peers keep theirs.)
+   * When no peer is left alive, the cluster is over (a new cluster starts clean, whether its
+   * peers kept their stores on disk or in memory): the keys the window knew, and the moves they
+   * made, belong to a cluster that is no more. (Paused peers keep theirs.)
    */
   function forgetKeys(): void {
     clearTimeout(publishTimer);
@@ -165,7 +221,15 @@ export const useRingStore = defineStore('ring', () => {
     addKeys,
     publishKeys,
     ring,
-    membership: membershipOfRing,
+    states,
+    statesReadAt,
+    refreshStates,
+    start,
+    stop,
+    consensus,
+    statuses,
+    transition,
+    downOwners,
     changes,
     lastChange,
     stats,

@@ -19,6 +19,7 @@ export const VIEWS: readonly ViewEntry[] = [
   { id: 'log', title: 'Log', hint: 'The live journal: filter, follow, export', component: defineAsyncComponent(() => import('./LogView.vue')) },
   { id: 'faults', kinds: ['kv'], title: 'Faults', hint: 'Loss, delay and partitions', component: defineAsyncComponent(() => import('./FaultsView.vue')) },
   { id: 'charts', title: 'Charts', hint: 'Messages, operations, latency and convergence', component: defineAsyncComponent(() => import('./ChartsView.vue')) },
+  { id: 'check', kinds: ['kv'], title: 'Check', hint: 'A workload under a seeded nemesis, the history judged: lost writes, stale reads, linearizability', component: defineAsyncComponent(() => import('./CheckView.vue')) },
 ];
 
 export function viewById(id: string): ViewEntry {
