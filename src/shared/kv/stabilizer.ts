@@ -7,7 +7,12 @@
  * - after a ring change, new co-owners of the keys this peer owns get them;
  * - anti-entropy: every so often each owner sends its co-owners the versions of the keys they
  *   share, and each side pulls or pushes the difference;
- * - tombstones are collected a grace period after they reached this replica.
+ * - a tombstone is collected a grace period after its delete (its version's tick), and only once
+ *   every other owner of its key has shown (in its anti-entropy digest) that it holds the tombstone
+ *   or something newer: an owner that was down when the key was deleted would otherwise bring the
+ *   deleted value back when it returns (Cassandra's gc_grace problem, without the grace bet). A
+ *   tombstone past its grace is not taken back by a replica that no longer holds the key: owners
+ *   collect at slightly different moments, and would otherwise hand it to each other forever.
  *
  * None of this is journaled as a client operation (`store.changed`, `store.dropped` instead).
  */
@@ -32,6 +37,8 @@ export class Stabilizer {
   readonly #context: KvContext;
   readonly #replica: Replica;
   readonly #handoffs = new Map<string, Handoff>();
+  /** For each tombstone held: the other owners that have shown they hold it (or newer). */
+  readonly #tombstoneHolders = new Map<string, Set<PeerId>>();
   #nextStabilizeTick = 0;
   #nextAntiEntropyTick = 0;
 
@@ -71,12 +78,14 @@ export class Stabilizer {
   kept(record: KvRecord, now: Tick): void {
     const { ownership, id } = this.#context;
     this.#handoffs.delete(record.key);
+    this.#tombstoneHolders.delete(record.key);
     if (ownership.ring.placesKeys && !ownership.holds(id, record.key)) this.#handoff(record.key, now);
   }
 
   /** Forget a key's handoff (its record was dropped). */
   forget(key: string): void {
     this.#handoffs.delete(key);
+    this.#tombstoneHolders.delete(key);
   }
 
   #handoff(key: string, now: Tick): Handoff {
@@ -95,27 +104,43 @@ export class Stabilizer {
         const kept: { key: string; version: Version }[] = [];
         for (const record of message.records) {
           if (context.tooLarge(record.key, record.value, record.binary === true) || !this.believable(from, record.version, now)) continue;
-          this.#replica.accept(record, message.reason, now);
+          // A collected tombstone stays collected: absent and deleted read the same.
+          if (!(record.deleted && this.#pastGrace(record.version, now) && context.store.get(record.key) === undefined)) this.#replica.accept(record, message.reason, now);
           kept.push({ key: record.key, version: record.version });
         }
         if (message.ack && kept.length > 0) context.send(from, { type: 'kv.stored', entries: kept });
         return;
       }
       case 'kv.stored':
-        for (const entry of message.entries) this.acknowledged(from, entry.key, entry.version, now);
+        for (const entry of message.entries) {
+          // An owner that holds this tombstone, or has collected it: it holds no older value.
+          const mine = context.store.get(entry.key);
+          if (mine?.deleted && compareVersions(entry.version, mine.version) >= 0) this.#tombstoneHeldBy(entry.key, from);
+          this.acknowledged(from, entry.key, entry.version, now);
+        }
         return;
       case 'kv.digest': {
         const pull: string[] = [];
         const push = new Batches();
+        const collected: { key: string; version: Version }[] = [];
         for (const entry of message.entries) {
           // Only keys the two share: a digest is no way to read what one does not own.
           if (!context.ownership.holds(from, entry.key)) continue;
           const mine = context.store.get(entry.key);
-          if (mine === undefined || compareVersions(entry.version, mine.version) > 0) pull.push(entry.key);
-          else if (compareVersions(mine.version, entry.version) > 0) push.add(from, mine);
+          const order = mine === undefined ? 1 : compareVersions(entry.version, mine.version);
+          if (mine === undefined && entry.deleted && this.#pastGrace(entry.version, now)) {
+            // Collected here (or never held): say so, so the sender may collect it too.
+            collected.push({ key: entry.key, version: entry.version });
+            continue;
+          }
+          if (order > 0) pull.push(entry.key);
+          else if (order < 0) push.add(from, mine as KvRecord);
+          // The sender holds this tombstone (or newer): one owner fewer to wait for.
+          if (order >= 0 && mine?.deleted) this.#tombstoneHeldBy(entry.key, from);
         }
         this.sendRecords(push, 'sync');
         for (let index = 0; index < pull.length; index += RECORDS_PER_MESSAGE_MAX) context.send(from, { type: 'kv.pull', keys: pull.slice(index, index + RECORDS_PER_MESSAGE_MAX) });
+        for (const part of chunk(collected, versionEntryBytes, context.messageBytesMax)) context.send(from, { type: 'kv.stored', entries: part });
         return;
       }
       case 'kv.pull': {
@@ -146,6 +171,7 @@ export class Stabilizer {
     if (owners.every((peer) => handoff.acknowledged.has(peer))) {
       this.#handoffs.delete(key);
       context.store.delete(key);
+      this.#tombstoneHolders.delete(key);
       context.counters.recordsHandedOff++;
       context.emit({ kind: 'store.dropped', tick: now, peer: context.id, key, reason: 'handed-off' });
     }
@@ -198,13 +224,32 @@ export class Stabilizer {
     this.sendRecords(batches, 'handoff');
   }
 
+  #pastGrace(version: Version, now: Tick): boolean {
+    return now >= version.tick + this.#context.config.tombstoneGraceTicks;
+  }
+
+  #tombstoneHeldBy(key: string, peer: PeerId): void {
+    let holders = this.#tombstoneHolders.get(key);
+    if (holders === undefined) this.#tombstoneHolders.set(key, (holders = new Set()));
+    holders.add(peer);
+  }
+
+  /** Tombstones past their grace period that every other owner holds too. */
   #collectTombstones(now: Tick): void {
     const context = this.#context;
     const expired: string[] = [];
-    for (const [key, since] of context.store.tombstones()) if (now >= since + context.config.tombstoneGraceTicks) expired.push(key);
+    for (const [key] of context.store.tombstones()) {
+      const record = context.store.get(key);
+      if (record === undefined || !this.#pastGrace(record.version, now)) continue;
+      const holders = this.#tombstoneHolders.get(key);
+      // Membership ownership (the classroom) moves keys on failures: a down owner is no owner there.
+      const owners = context.ownership.fingerprint === undefined ? [] : context.ownership.allOwners(key);
+      if (owners.every((owner) => owner === context.id || holders?.has(owner) === true)) expired.push(key);
+    }
     for (const key of expired) {
       context.store.delete(key);
       this.#handoffs.delete(key);
+      this.#tombstoneHolders.delete(key);
       context.emit({ kind: 'store.dropped', tick: now, peer: context.id, key, reason: 'tombstone-expired' });
     }
   }
@@ -213,7 +258,7 @@ export class Stabilizer {
   #antiEntropy(): void {
     const context = this.#context;
     if (!context.ownership.ring.placesKeys) return;
-    const digests = new Map<PeerId, { key: string; version: Version }[]>();
+    const digests = new Map<PeerId, { key: string; version: Version; deleted?: true }[]>();
     for (const record of context.store.records()) {
       const owners = context.ownership.allOwners(record.key);
       if (!owners.includes(context.id)) continue;
@@ -221,7 +266,7 @@ export class Stabilizer {
         if (owner === context.id) continue;
         let entries = digests.get(owner);
         if (entries === undefined) digests.set(owner, (entries = []));
-        entries.push({ key: record.key, version: record.version });
+        entries.push({ key: record.key, version: record.version, ...(record.deleted ? { deleted: true as const } : {}) });
       }
     }
     for (const [owner, entries] of digests) {

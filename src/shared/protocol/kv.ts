@@ -157,7 +157,8 @@ export const kvMessageSchema = z.discriminatedUnion('type', [
   /** Anti-entropy between co-owners: the versions of shared keys. */
   z.object({
     type: z.literal('kv.digest'),
-    entries: z.array(z.object({ key: keySchema, version: versionSchema })).max(RECORDS_PER_MESSAGE_MAX),
+    /** `deleted`: the sender holds a tombstone of this version. */
+    entries: z.array(z.object({ key: keySchema, version: versionSchema, deleted: z.literal(true).optional() })).max(RECORDS_PER_MESSAGE_MAX),
   }),
   /** Asks for the records of `keys` (the sender's digest showed newer ones). */
   z.object({ type: z.literal('kv.pull'), keys }),
@@ -232,8 +233,8 @@ export function versionBytes(version: Version): number {
 }
 
 /** `{"key":"…","version":{…}},` in a digest or an acknowledgement. */
-export function versionEntryBytes(entry: { key: string; version: Version }): number {
-  return 16 + jsonStringBytes(entry.key) + versionBytes(entry.version);
+export function versionEntryBytes(entry: { key: string; version: Version; deleted?: true | undefined }): number {
+  return 16 + jsonStringBytes(entry.key) + versionBytes(entry.version) + (entry.deleted ? 16 : 0);
 }
 
 /** A string's UTF-8 length: what the value size limit counts. */
