@@ -19,6 +19,7 @@ import { describeFaultPlan, type FaultPlan } from '../shared/protocol/faults.ts'
 import { KV_MESSAGE_BYTES_MAX_DEFAULT, type KvOperation } from '../shared/protocol/kv.ts';
 import { RandomStream } from '../shared/random/stream.ts';
 import { MemoryStore } from '../shared/kv/store.ts';
+import { describeTransition } from '../shared/kv/ring-sync.ts';
 import { EventStream } from './event-stream.ts';
 import type { SqliteStore } from './kv/sqlite-store.ts';
 import { FaultInjector } from './faults.ts';
@@ -394,7 +395,7 @@ export class PeerProcess {
       ring: {
         entries: this.machine.ringEntries(),
         ...(this.machine.transition
-          ? { transition: { subject: this.machine.transition.subject, kind: this.machine.transition.kind, gainers: [...this.machine.transition.gainers] } }
+          ? { transition: { joining: [...this.machine.transition.joining], leaving: [...this.machine.transition.leaving], gainers: [...this.machine.transition.gainers] } }
           : {}),
         fingerprint: this.machine.ringFingerprint ?? '',
         quorum: this.machine.config.quorum,
@@ -425,7 +426,7 @@ export class PeerProcess {
       ['quorum', this.machine.config.quorum],
       ['storage', this.#disk === undefined ? 'memory' : `disk ${this.#disk.path}`],
       ['ring_owners', this.machine.ring.peers.length],
-      ['ring_transition', this.machine.transition === undefined ? 'none' : `${this.machine.transition.subject} ${this.machine.transition.kind === 'join' ? 'joining' : 'leaving'}`],
+      ['ring_transition', this.machine.transition === undefined ? 'none' : describeTransition(this.machine.transition)],
       ['tick_ms', this.tickMs],
     ];
   }

@@ -10,7 +10,7 @@ const hashes = new HashCache();
 const peers = ['p1:1', 'p2:1', 'p3:1', 'p4:1', 'p5:1', 'p6:1'];
 
 function state(wire?: RingStateWire): RingState {
-  const ring = new RingState(BALANCED_RING, KV_DEFAULTS.writeQuorum, hashes);
+  const ring = new RingState(BALANCED_RING, KV_DEFAULTS, hashes);
   if (wire) ring.merge(wire);
   return ring;
 }
@@ -41,7 +41,7 @@ describe('the ring state', () => {
     ring.seed(peers.slice(0, 5));
     const joining = ring.announce('p6:1', 'joining');
     const transition = ring.transition;
-    expect(transition).toMatchObject({ subject: 'p6:1', kind: 'join', stamp: joining.stamp, gainers: ['p6:1'] });
+    expect(transition).toMatchObject({ joining: ['p6:1'], leaving: [], gainers: ['p6:1'], id: ring.fingerprint });
     expect(ring.ring.peers).toEqual(peers.slice(0, 5));
     expect(transition?.after.peers).toEqual(peers);
     expect(ring.completeIfDone()).toBe(false);
@@ -54,19 +54,40 @@ describe('the ring state', () => {
     expect(ring.transition).toBeUndefined();
   });
 
-  it('runs one transition at a time: the smallest stamp first, then the next on the ring it left', () => {
+  it('runs every pending change in one transition, and any further change means pulling again', () => {
     const ring = state();
     ring.seed(peers.slice(0, 4));
     ring.merge({ entries: [{ peer: 'p6:1', status: 'joining', stamp: 3 }, { peer: 'p5:1', status: 'joining', stamp: 2 }], caughtUp: [] });
-    const first = ring.transition;
-    expect(first?.subject).toBe('p5:1');
-    expect(first?.after.peers).not.toContain('p6:1');
-    ring.markCaughtUp('p5:1', first?.id as string);
-    ring.completeIfDone();
-    const second = ring.transition;
-    expect(second?.subject).toBe('p6:1');
-    expect(second?.before.peers).toContain('p5:1');
-    expect(second?.id).not.toBe(first?.id);
+    const both = ring.transition;
+    expect(both?.joining).toEqual(['p5:1', 'p6:1']);
+    expect(both?.after.peers).toEqual(['p1:1', 'p2:1', 'p3:1', 'p4:1', 'p5:1', 'p6:1']);
+    for (const gainer of both?.gainers ?? []) ring.markCaughtUp(gainer, both?.id as string);
+    // A removal announced before the transition ends changes it: the catch-ups no longer count.
+    ring.announce('p1:1', 'leaving');
+    const three = ring.transition;
+    expect(three?.leaving).toEqual(['p1:1']);
+    expect(three?.id).not.toBe(both?.id);
+    expect(ring.completeIfDone()).toBe(false);
+    for (const gainer of three?.gainers ?? []) ring.markCaughtUp(gainer, three?.id as string);
+    expect(ring.completeIfDone()).toBe(true);
+    expect(ring.ring.peers).toEqual(['p2:1', 'p3:1', 'p4:1', 'p5:1', 'p6:1']);
+    expect(ring.entry('p1:1')?.status).toBe('removed');
+  });
+
+  it('lets a completed join win over a cancellation decided on a state that had not heard it complete', () => {
+    const seen = state();
+    seen.seed(peers.slice(0, 5));
+    const joining = seen.announce('p6:1', 'joining');
+    const completed = state(seen.toWire());
+    completed.markCaughtUp('p6:1', completed.transition?.id as string);
+    completed.completeIfDone();
+    // The operator, on the older state, cancels the join at its own stamp.
+    seen.announce('p6:1', 'removed', joining.stamp);
+    seen.merge(completed.toWire());
+    expect(seen.entry('p6:1')).toEqual({ peer: 'p6:1', status: 'normal', stamp: joining.stamp });
+    // Merged the other way round, the same.
+    completed.merge({ entries: [{ peer: 'p6:1', status: 'removed', stamp: joining.stamp }], caughtUp: [] });
+    expect(completed.entry('p6:1')?.status).toBe('normal');
   });
 
   it('gives a joiner, and only it, the keys of the ranges it takes; a leave gives each range to the next peer', () => {
@@ -75,6 +96,7 @@ describe('the ring state', () => {
     ring.announce('p6:1', 'joining');
     const join = ring.transition;
     expect(join?.gainers).toEqual(['p6:1']);
+    expect(join?.joining).toEqual(['p6:1']);
     const leaving = state();
     leaving.seed(peers.slice(0, 5));
     leaving.announce('p3:1', 'leaving');
@@ -108,13 +130,28 @@ describe('the ring state', () => {
     expect(ring.pullSources('p1:1')).toEqual([]);
   });
 
-  it('moves nothing while the ring is too small to place keys: such a transition ends at once', () => {
+  it('places every key on all the peers of a ring smaller than N, so growing it pulls them', () => {
     const ring = state();
     ring.seed(['p1:1']);
+    expect(ring.ring.preferenceList('k')).toEqual(['p1:1']);
     ring.announce('p2:1', 'joining');
+    expect(ring.transition?.gainers).toEqual(['p2:1']);
+    // One old owner: a write needed W = 2 of it, so none was acknowledged and nothing need be pulled.
+    expect(ring.pullSources('p2:1')).toEqual([]);
+    ring.markCaughtUp('p2:1', ring.transition?.id as string);
+    ring.completeIfDone();
+    expect(ring.ring.preferenceList('k').sort()).toEqual(['p1:1', 'p2:1']);
+    ring.announce('p3:1', 'joining');
+    // Two old owners, both holding every key: one of them is enough (2 − min(R, W) + 1).
+    const sources = ring.pullSources('p3:1');
+    expect(sources.length).toBeGreaterThan(0);
+    for (const group of sources) expect({ owners: [...group.owners].sort(), needed: group.needed }).toEqual({ owners: ['p1:1', 'p2:1'], needed: 1 });
+    // And the way down: removing one of three leaves each key on both others.
+    ring.markCaughtUp('p3:1', ring.transition?.id as string);
+    ring.completeIfDone();
+    ring.announce('p3:1', 'leaving');
+    expect(ring.transition?.after.preferenceList('k').sort()).toEqual(['p1:1', 'p2:1']);
     expect(ring.transition?.gainers).toEqual([]);
-    expect(ring.completeIfDone()).toBe(true);
-    expect(ring.entry('p2:1')?.status).toBe('normal');
   });
 
   it('fingerprints entries only: a catch-up record does not change which rings a request is fenced on', () => {

@@ -33,9 +33,9 @@
  * quorums (`quorum: 'sloppy'`) send to the next live peers instead, which keep the record and hand
  * it back (hinted handoff): writes stay available in a partition, reads may be stale.
  *
- * During a ring transition a write needs W owners on each ring and a read asks the ring before
- * it (`ring-state.ts`). Requests carry the ring state's fingerprint; a `ring-changed` refusal
- * brings the replica's state, which is merged before the round is sent again.
+ * During a ring transition every round needs its quorum from the key's owners on each ring
+ * (`ring-state.ts`). Requests carry the ring state's fingerprint; a `ring-changed` refusal brings
+ * the replica's state, which is merged before the round is sent again.
  */
 import type { PeerId, Tick } from '../machine.ts';
 import { compareVersions, keySchema, kvOperationSchema, type KvFailure, type KvRecord, type Version } from '../protocol/kv.ts';
@@ -68,11 +68,14 @@ interface Transaction {
   readonly startTick: Tick;
   /** A write whose condition (or version) is read first. */
   readonly checkFirst: boolean;
+  /** The round in progress (set by the first round: read `attempts` before it). */
   round: Round;
   attempts: number;
   writeRounds: number;
   ringRetries: number;
   version: Version | undefined;
+  /** A write round went out: a failure after that may still have taken effect. */
+  wrote: boolean;
   /** A read's answer: the newest record its quorum held. */
   newest: KvRecord | undefined;
   /** The round whose answers the result lists (a read's, not its write-back's). */
@@ -102,7 +105,7 @@ export class Coordinator {
     if (this.#transactions.has(command.transaction)) return refuse('duplicate');
     if (this.#transactions.size >= context.config.transactionsMax) return refuse('overloaded');
     if (writesValue(command.op) && context.tooLarge(command.key, command.value ?? '', command.binary === true)) return refuse('too-large');
-    if (context.membership.status !== 'member' || context.ownership.writeOwnerSets(command.key).length === 0) return refuse('no-ring');
+    if (context.membership.status !== 'member' || context.ownership.ownerSets(command.key).length === 0) return refuse('no-ring');
 
     // Every write checks versions (and its condition) on a read quorum first, but the classroom's.
     const checkFirst = context.config.conditions === 'quorum';
@@ -115,6 +118,7 @@ export class Coordinator {
       writeRounds: 0,
       ringRetries: 0,
       version: undefined,
+      wrote: false,
       newest: undefined,
       shownRound: undefined,
       decided: false,
@@ -128,13 +132,14 @@ export class Coordinator {
     const context = this.#context;
     const { command } = transaction;
     const writing = phase === 'write' || phase === 'write-back';
-    const sets = writing ? context.ownership.writeOwnerSets(command.key) : [context.ownership.readOwners(command.key)].filter((set) => set.length > 0);
-    if (sets.length === 0) {
-      this.#decide(transaction, false, now, 'no-ring');
+    const sets = context.ownership.ownerSets(command.key);
+    const quorum = writing ? context.config.writeQuorum : context.config.readQuorum;
+    // No ring, or one with fewer owners than a quorum (a cluster of one, or shrinking below W).
+    if (sets.length === 0 || sets.some((set) => set.length < quorum)) {
+      this.#decide(transaction, false, now, transaction.wrote ? 'timeout' : 'no-ring');
       this.#finish(transaction);
       return;
     }
-    const quorum = writing ? context.config.writeQuorum : context.config.readQuorum;
     const { targets, sets: counted } = this.#targets(command.key, sets);
     if (phase === 'write' && !options.sameVersion) {
       transaction.version = context.clock.next(now);
@@ -147,12 +152,14 @@ export class Coordinator {
     if (context.config.quorum === 'strict' && context.ownership.fingerprint !== undefined) {
       for (const target of targets) if (target !== context.id && !this.#reachable(target)) round.silent.add(target);
       if (counted.some((set) => set.filter((peer) => !round.silent.has(peer)).length < quorum)) {
-        this.#decide(transaction, false, now, 'no-quorum');
+        // An earlier write round may have reached replicas: then nobody knows what happened.
+        this.#decide(transaction, false, now, transaction.wrote ? 'timeout' : 'no-quorum');
         this.#finish(transaction);
         return;
       }
     }
     const request = this.#request(transaction, phase, options.withRingState === true);
+    if (phase === 'write') transaction.wrote = true;
     for (const target of targets) {
       if (round.silent.has(target)) continue;
       if (target === context.id) this.#record(round, target, this.#replica.serve(target, request, now));
@@ -257,7 +264,10 @@ export class Coordinator {
     }
     transaction.ringRetries++;
     this.#context.counters.ringRetries++;
-    this.#startRound(transaction, transaction.round.phase, now, { sameVersion: true, withRingState: true });
+    // A write-back's value came from a read on the old rings: read again on the new ones. A write
+    // keeps its version: the check before it met every quorum of its own and adjacent states.
+    const phase = transaction.round.phase === 'write-back' ? 'read' : transaction.round.phase;
+    this.#startRound(transaction, phase, now, { sameVersion: true, withRingState: true });
   }
 
   /** Keeps a target's first answer; false for a peer that was not asked or already answered. */
@@ -357,7 +367,7 @@ export class Coordinator {
     const holders = new Set<PeerId>();
     for (const [peer, answer] of round.answers) if (answer.ok && answer.record !== undefined && compareVersions(answer.record.version, newest.version) === 0) holders.add(peer);
     const writeQuorum = this.#context.config.writeQuorum;
-    const sets = this.#context.config.quorum === 'strict' ? this.#context.ownership.writeOwnerSets(newest.key) : [round.targets];
+    const sets = this.#context.config.quorum === 'strict' ? this.#context.ownership.ownerSets(newest.key) : [round.targets];
     return sets.some((set) => set.filter((peer) => holders.has(peer)).length < writeQuorum);
   }
 
@@ -416,8 +426,9 @@ export class Coordinator {
     const binary = read ? (ok ? newest?.binary : undefined) : command.binary;
     if (ok) context.counters.transactionsOk++;
     else context.counters.transactionsFailed++;
-    const shown = transaction.shownRound ?? transaction.round;
-    const replicas = shown.targets.map((peer) => ({ peer, ok: shown.answers.get(peer)?.ok }));
+    // A transaction refused before its first round has asked nobody.
+    const shown = transaction.shownRound ?? (transaction.attempts > 0 ? transaction.round : undefined);
+    const replicas = shown === undefined ? [] : shown.targets.map((peer) => ({ peer, ok: shown.answers.get(peer)?.ok }));
     const latencyTicks = now - transaction.startTick;
     context.emit({ kind: 'kv.result', tick: now, peer: context.id, transaction: command.transaction, op: command.op, key: command.key, value, ok, reason, latencyTicks, replicas });
     context.reply({

@@ -19,8 +19,8 @@ export class Ownership {
   readonly state: RingState | undefined;
   #membershipRing: Ring;
 
-  constructor(kind: 'membership' | 'explicit', config: RingConfig, writeQuorum: number, hashes: HashCache) {
-    this.state = kind === 'explicit' ? new RingState(config, writeQuorum, hashes) : undefined;
+  constructor(kind: 'membership' | 'explicit', config: RingConfig, quorums: { readonly readQuorum: number; readonly writeQuorum: number }, hashes: HashCache) {
+    this.state = kind === 'explicit' ? new RingState(config, quorums, hashes) : undefined;
     this.#membershipRing = new Ring(config, [], hashes);
   }
 
@@ -43,16 +43,11 @@ export class Ownership {
     this.#membershipRing = ring;
   }
 
-  /** The owners a read asks: those on the ring before any transition in progress. */
-  readOwners(key: string): PeerId[] {
-    return this.ring.preferenceList(key);
-  }
-
   /**
-   * The owner sets a write needs W acknowledgements from, each: one, or two during a transition
-   * (a ring that cannot place keys has no set). Empty when no ring places the key.
+   * The owner sets a read (or a write) needs its quorum from, each: the key's owners, or during a
+   * transition its owners on both rings (`ring-state.ts` says why). Empty when no ring places it.
    */
-  writeOwnerSets(key: string): PeerId[][] {
+  ownerSets(key: string): PeerId[][] {
     const before = this.ring.preferenceList(key);
     const transition = this.transition;
     if (transition === undefined) return before.length === 0 ? [] : [before];

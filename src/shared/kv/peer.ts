@@ -88,7 +88,7 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
     this.membership = createMembership({ ...options, messageBytesMax: this.#messageBytesMax });
     this.#hashes = hashes;
     this.store = options.store ?? new MemoryStore();
-    this.#ownership = new Ownership(this.config.ownership, this.config.ring, this.config.writeQuorum, hashes);
+    this.#ownership = new Ownership(this.config.ownership, this.config.ring, this.config, hashes);
     const clock = new VersionClock(this.id);
     // What was kept: the clock never stamps below it, handoffs resume once the ring is known.
     for (const record of this.store.records()) clock.observe(record.version);

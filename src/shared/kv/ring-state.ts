@@ -8,25 +8,38 @@
  * State: each peer's entry (joining, normal, leaving, removed) is a last-writer-wins register
  * ordered by stamp, then status; a new entry takes one more than the largest stamp its author
  * knows (a Lamport counter over the state). Merging is a join: peers that exchange their states
- * end with the same entries, whatever the order.
+ * end with the same entries, whatever the order. At one stamp a completed join (normal) wins over
+ * its cancellation (removed), which wins over a pending leave: a removal decided on a state that
+ * had not heard the join end cannot undo it.
  *
- * Transitions, one at a time. The pending entry (joining or leaving) with the smallest (stamp,
- * peer) is active. Its ring `before` holds the normal and leaving peers; `after` adds the joiner or
- * drops the leaver. While it is active a write needs W acknowledgements from the key's owners on
- * both rings, and a read asks the owners on `before`. Each *gainer* (a peer that owns some keys
- * on `after` but not on `before`) pulls those keys from |before owners| − W + 1 of their old
- * owners: every acknowledged write is on W of them, so that many hold it. It then records that
- * it has caught up; once every gainer has, the subject's entry takes its final status (normal or
- * removed) with the same stamp, and `after` is the ring. Every peer derives that completion from
- * the state alone, so it needs no further agreement.
+ * The transition: every pending entry (joining, leaving) at once. Its ring `before` holds the
+ * normal and leaving peers; `after` the normal and joining ones. While it runs, a write needs W
+ * acknowledgements, and a read (or a write's version check) R answers, from the key's owners on
+ * each ring. Each *gainer* (a peer that owns some keys on `after` but not on `before`) pulls them
+ * from |before owners| − min(R, W) + 1 of their old owners: every acknowledged write is on W of
+ * them, and no read quorum of `before` can be formed without one of them. It then records that it
+ * has caught up; once every gainer has, every pending entry takes its final status (normal,
+ * removed) with its own stamp, and `after` is the ring. Every peer derives that completion from
+ * the state alone.
  *
- * Why one at a time: with two transitions in flight, a gainer that has finished pulling can still
- * miss a write acknowledged on the other transition's rings.
+ * Why reads ask both rings: peers do not all see a transition end at the same moment. A peer that
+ * has seen it reads and writes `after` only; one that has not reads both, so it meets the other's
+ * writes; and one that has not yet seen it begin cannot form a read quorum at all without a source
+ * that has (fencing refuses it), since the sources outnumber what a quorum may leave out.
  *
  * Fencing: requests carry `fingerprint` (a hash of the entries). A replica whose entries differ
- * refuses with its state; the coordinator merges and retries. A write is therefore acknowledged
- * only by replicas that computed the same rings as its coordinator, and an old owner answers a
- * gainer's pull only once it knows of the transition, so it has every write it took before.
+ * refuses with its state; the coordinator merges and retries. The transition's id is that
+ * fingerprint, so a gainer's catch-up counts only for the exact state it pulled under: any change
+ * (another peer announcing a join or a leave) means pulling again.
+ *
+ * A ring of fewer than N peers places each key on all of them (N shrinks to the ring's size), so
+ * no transition ever loses track of keys on a small ring.
+ *
+ * What this does not give, as it is not consensus: two peers that announce ring changes without
+ * hearing each other may briefly act on different transitions; fencing keeps each operation on
+ * one state, but a transition that completes while another state is being learned can, in a rare
+ * race, let a read miss a write. The cluster manager makes one ring change at a time (it waits
+ * for the ring to settle before the next), which avoids that race.
  *
  * The caller's duties: merge what peers send (`merge`), pass the state on when it changed, keep
  * `toWire()` with the store, and call `completeIfDone()` after every change.
@@ -39,11 +52,11 @@ import type { HashCache } from '../ring/hash.ts';
 import { Ring, type RingConfig } from '../ring/ring.ts';
 
 export interface RingTransition {
-  /** Names the transition and the ring it starts from: a gainer's pull is for this id only. */
+  /** The state it runs under (its fingerprint): a gainer's pull is for this id only. */
   readonly id: string;
-  readonly subject: PeerId;
-  readonly kind: 'join' | 'leave';
-  readonly stamp: number;
+  /** Peers joining, and peers leaving (or being removed), in this transition. */
+  readonly joining: readonly PeerId[];
+  readonly leaving: readonly PeerId[];
   readonly before: Ring;
   readonly after: Ring;
   /** Peers that own keys on `after` they did not own on `before`. */
@@ -56,7 +69,8 @@ export interface PullSources {
   readonly needed: number;
 }
 
-const STATUS_ORDER: Record<RingStatus, number> = { joining: 0, normal: 1, leaving: 2, removed: 3 };
+// At one stamp: a completed join beats its cancellation, which beats a pending status.
+const STATUS_ORDER: Record<RingStatus, number> = { joining: 0, leaving: 1, removed: 2, normal: 3 };
 
 function later(a: { stamp: number; status: RingStatus }, b: { stamp: number; status: RingStatus }): boolean {
   return a.stamp > b.stamp || (a.stamp === b.stamp && STATUS_ORDER[a.status] > STATUS_ORDER[b.status]);
@@ -75,14 +89,15 @@ interface Derived {
 export class RingState {
   readonly #config: RingConfig;
   readonly #hashes: HashCache;
-  readonly #writeQuorum: number;
+  /** min(R, W): how many of a range's old owners a quorum may leave out is |owners| − this. */
+  readonly #smallerQuorum: number;
   readonly #entries = new Map<PeerId, RingEntry>();
   readonly #caughtUp = new Map<PeerId, CaughtUp>();
   #derived: Derived | undefined;
 
-  constructor(config: RingConfig, writeQuorum: number, hashes: HashCache) {
+  constructor(config: RingConfig, quorums: { readonly readQuorum: number; readonly writeQuorum: number }, hashes: HashCache) {
     this.#config = config;
-    this.#writeQuorum = writeQuorum;
+    this.#smallerQuorum = Math.min(quorums.readQuorum, quorums.writeQuorum);
     this.#hashes = hashes;
   }
 
@@ -131,9 +146,11 @@ export class RingState {
     return this.#entries.size > 0;
   }
 
-  /** Writes `peer`'s status with a stamp above every stamp known here. */
-  announce(peer: PeerId, status: RingStatus): RingEntry {
-    const entry: RingEntry = { peer, status, stamp: this.maxStamp + 1 };
+  /** Writes `peer`'s status with a stamp above every stamp known here (or with `stamp`). */
+  announce(peer: PeerId, status: RingStatus, stamp = this.maxStamp + 1): RingEntry {
+    const entry: RingEntry = { peer, status, stamp };
+    const known = this.#entries.get(peer);
+    if (known !== undefined && !later(entry, known)) return known;
     this.#entries.set(peer, entry);
     this.#derived = undefined;
     return entry;
@@ -167,20 +184,19 @@ export class RingState {
   }
 
   /**
-   * Ends the active transition if every gainer has caught up (and the next, and so on): the
-   * subject's entry takes its final status with the transition's stamp. True if any ended.
+   * Ends the transition if every gainer has caught up: every pending entry takes its final
+   * status with its own stamp. True if it ended.
    */
   completeIfDone(): boolean {
-    let completed = false;
-    for (let guard = 0; guard < this.#entries.size + 1; guard++) {
-      const transition = this.transition;
-      if (transition === undefined) break;
-      if (!transition.gainers.every((gainer) => this.#caughtUp.get(gainer)?.transition === transition.id)) break;
-      this.#entries.set(transition.subject, { peer: transition.subject, status: transition.kind === 'join' ? 'normal' : 'removed', stamp: transition.stamp });
-      this.#derived = undefined;
-      completed = true;
+    const transition = this.transition;
+    if (transition === undefined) return false;
+    if (!transition.gainers.every((gainer) => this.#caughtUp.get(gainer)?.transition === transition.id)) return false;
+    for (const peer of [...transition.joining, ...transition.leaving]) {
+      const entry = this.#entries.get(peer) as RingEntry;
+      this.#entries.set(peer, { peer, status: entry.status === 'joining' ? 'normal' : 'removed', stamp: entry.stamp });
     }
-    return completed;
+    this.#derived = undefined;
+    return true;
   }
 
   /**
@@ -196,7 +212,7 @@ export class RingState {
       if (!transition.after.preferenceListAt(position).includes(gainer)) continue;
       const owners = transition.before.preferenceListAt(position);
       if (owners.includes(gainer)) continue;
-      const needed = owners.length - this.#writeQuorum + 1;
+      const needed = owners.length - this.#smallerQuorum + 1;
       const label = owners.join(' ');
       if (needed <= 0 || seen.has(label)) continue;
       seen.add(label);
@@ -214,28 +230,22 @@ export class RingState {
     const entries = this.entries();
     const fingerprint = hex16(entries.map((entry) => `${entry.peer}|${entry.status}|${entry.stamp}`).join(';'));
     const owners = entries.filter((entry) => entry.status === 'normal' || entry.status === 'leaving').map((entry) => entry.peer);
-    const ring = new Ring(this.#config, owners, this.#hashes);
-    let active: RingEntry | undefined;
-    for (const entry of entries) {
-      if (entry.status !== 'joining' && entry.status !== 'leaving') continue;
-      if (active === undefined || entry.stamp < active.stamp || (entry.stamp === active.stamp && entry.peer < active.peer)) active = entry;
-    }
+    const ring = this.#ring(owners);
+    const joining = entries.filter((entry) => entry.status === 'joining').map((entry) => entry.peer);
+    const leaving = entries.filter((entry) => entry.status === 'leaving').map((entry) => entry.peer);
     let transition: RingTransition | undefined;
-    if (active !== undefined) {
-      const kind = active.status === 'joining' ? 'join' : 'leave';
-      const after = new Ring(this.#config, kind === 'join' ? [...owners, active.peer] : owners.filter((peer) => peer !== active.peer), this.#hashes);
-      transition = {
-        id: hex16(`${active.peer}|${kind}|${active.stamp}|${ring.peers.join(',')}`),
-        subject: active.peer,
-        kind,
-        stamp: active.stamp,
-        before: ring,
-        after,
-        gainers: gainersOf(ring, after),
-      };
+    if (joining.length > 0 || leaving.length > 0) {
+      const after = this.#ring([...owners.filter((peer) => !leaving.includes(peer)), ...joining]);
+      transition = { id: fingerprint, joining, leaving, before: ring, after, gainers: gainersOf(ring, after) };
     }
     this.#derived = { fingerprint, ring, transition };
     return this.#derived;
+  }
+
+  /** A ring of `peers`; with fewer than N of them, each key is on all of them. */
+  #ring(peers: readonly PeerId[]): Ring {
+    const replicas = Math.max(1, Math.min(this.#config.replicas, peers.length));
+    return new Ring(replicas === this.#config.replicas ? this.#config : { ...this.#config, replicas }, peers, this.#hashes);
   }
 }
 
@@ -248,8 +258,8 @@ function mergedPositions(before: Ring, after: Ring): number[] {
 }
 
 /**
- * Peers that own, on `after`, keys they do not own on `before`. None when `before` could place no
- * key: nothing can have been written, so there is nothing to pull.
+ * Peers that own, on `after`, keys they do not own on `before`. None when `before` had no peer:
+ * nothing can have been written, so there is nothing to pull.
  */
 function gainersOf(before: Ring, after: Ring): PeerId[] {
   if (!before.placesKeys || !after.placesKeys) return [];

@@ -18,7 +18,7 @@ import type { PeerId, Tick } from '../machine.ts';
 import type { KvMessage, KvRecord, RingStateWire } from '../protocol/kv.ts';
 import { recordBytes } from '../protocol/kv.ts';
 import { ringStateSchema } from '../protocol/kv.ts';
-import type { RingState } from './ring-state.ts';
+import type { RingState, RingTransition } from './ring-state.ts';
 import { transferIncludes } from './ring-state.ts';
 import type { Replica } from './replica.ts';
 import { chunk, type Stabilizer } from './stabilizer.ts';
@@ -51,6 +51,14 @@ export class RingSync {
   #pushTurn = 0;
   /** What the store holds of the state, to write it only when it changed. */
   #kept: string | undefined;
+  /**
+   * This peer knows a ring state it did not make up: kept from an earlier life, seeded, or heard
+   * from another peer. Until then it announces nothing (a stamp drawn from nothing could jump
+   * ahead of changes in progress).
+   */
+  #heard = false;
+  /** The keys held were checked against the ring once it was known (handoffs are not kept). */
+  #stabilized = false;
 
   constructor(context: KvContext, state: RingState, replica: Replica, stabilizer: Stabilizer, seed: readonly PeerId[] | undefined) {
     this.#context = context;
@@ -63,7 +71,9 @@ export class RingSync {
       const parsed = ringStateSchema.safeParse(safeJson(kept));
       if (parsed.success) state.merge(parsed.data);
     }
-    if (seed !== undefined && seed.length > 0) state.seed(seed);
+    // A seed names the peers a cluster started with; a peer outside it learns the ring from them.
+    if (seed !== undefined && seed.includes(context.id)) state.seed(seed);
+    this.#heard = !state.isEmpty;
   }
 
   get leaving(): boolean {
@@ -90,6 +100,11 @@ export class RingSync {
   merge(state: RingStateWire, now: Tick): boolean {
     const before = this.#snapshot();
     const changed = this.#state.merge(state);
+    if (state.entries.length > 0 && !this.#heard) {
+      this.#heard = true;
+      this.#afterChange(now, false, before);
+      return true;
+    }
     if (!changed.entries && !changed.caughtUp) return false;
     this.#afterChange(now, false, before);
     return true;
@@ -117,7 +132,7 @@ export class RingSync {
     const entry = this.#state.entry(this.#context.id);
     if (entry === undefined || entry.status === 'removed' || entry.status === 'leaving') return;
     const before = this.#snapshot();
-    this.#state.announce(this.#context.id, entry.status === 'joining' ? 'removed' : 'leaving');
+    this.#takeOut(entry);
     this.#afterChange(now, true, before);
   }
 
@@ -127,9 +142,19 @@ export class RingSync {
     if (entry === undefined) return { ok: false, reason: `${peer} is not in the ring` };
     if (entry.status === 'removed' || entry.status === 'leaving') return { ok: false, reason: `${peer} is already ${entry.status === 'removed' ? 'out of the ring' : 'leaving it'}` };
     const before = this.#snapshot();
-    this.#state.announce(peer, entry.status === 'joining' ? 'removed' : 'leaving');
+    this.#takeOut(entry);
     this.#afterChange(now, true, before);
     return { ok: true };
+  }
+
+  /**
+   * An owner leaves in a transition of its own. A join not yet complete is cancelled instead, at
+   * its own stamp: if it has in fact completed somewhere, the completion wins, and the peer owns
+   * keys (removing it then takes a second removal, as an owner's).
+   */
+  #takeOut(entry: { peer: PeerId; status: string; stamp: number }): void {
+    if (entry.status === 'joining') this.#state.announce(entry.peer, 'removed', entry.stamp);
+    else this.#state.announce(entry.peer, 'leaving');
   }
 
   tick(now: Tick): void {
@@ -169,8 +194,9 @@ export class RingSync {
       const entry = state.entry(me);
       if (state.isEmpty && this.#founder) {
         state.seed([me]);
+        this.#heard = true;
         broadcast = true;
-      } else if (!state.isEmpty && (entry === undefined || entry.status === 'removed')) {
+      } else if (this.#heard && !state.isEmpty && (entry === undefined || entry.status === 'removed')) {
         state.announce(me, 'joining');
         broadcast = true;
       }
@@ -182,11 +208,14 @@ export class RingSync {
       this.#kept = wire;
     }
     const after = this.#snapshot();
-    if (after.ring !== before.ring || after.transition !== before.transition) {
+    // Handoffs live in memory: a restarted peer checks what it holds once it knows the ring again.
+    const firstRing = !this.#stabilized && !state.isEmpty;
+    this.#stabilized ||= firstRing;
+    if (firstRing || after.ring !== before.ring || after.transition !== before.transition) {
       if (after.ring !== before.ring) context.emit({ kind: 'ring.changed', tick: now, peer: me, members: state.ring.peers.length });
       const transition = state.transition;
       if (after.transition !== before.transition && transition !== undefined) {
-        context.emit({ kind: 'log', tick: now, peer: me, text: `ring: ${transition.subject} ${transition.kind === 'join' ? 'joins' : 'leaves'}; ${transition.gainers.length === 0 ? 'no key moves' : `${transition.gainers.join(', ')} take${transition.gainers.length === 1 ? 's' : ''} over key ranges`}` });
+        context.emit({ kind: 'log', tick: now, peer: me, text: `ring: ${describeTransition(transition)}` });
       }
       // Keys this peer no longer holds go to their owners (new co-owners pull what they gain).
       this.#stabilizer.stabilize(undefined, now);
@@ -225,6 +254,11 @@ export class RingSync {
     }
     if (this.#pull?.transition === transition.id) return;
     this.#pull = { transition: transition.id, done: new Set(), parts: new Map(), nextTick: now };
+    // Nothing to pull (the old owners were too few for any write to be acknowledged): caught up.
+    if (this.#state.pullSources(context.id).length === 0) {
+      this.#caughtUp(this.#pull, now);
+      return;
+    }
     this.#askSources(this.#pull, now);
   }
 
@@ -274,13 +308,24 @@ export class RingSync {
     pull.done.add(from);
     pull.parts.delete(from);
     const covered = this.#state.pullSources(context.id).every((group) => group.owners.filter((owner) => pull.done.has(owner)).length >= group.needed);
-    if (!covered) return;
+    if (covered) this.#caughtUp(pull, now);
+  }
+
+  #caughtUp(pull: Pull, now: Tick): void {
+    const context = this.#context;
     const before = this.#snapshot();
     this.#state.markCaughtUp(context.id, pull.transition);
-    context.emit({ kind: 'log', tick: now, peer: context.id, text: `ring: caught up from ${[...pull.done].join(', ')}` });
+    context.emit({ kind: 'log', tick: now, peer: context.id, text: pull.done.size === 0 ? 'ring: nothing to take over' : `ring: caught up from ${[...pull.done].join(', ')}` });
     this.#pull = undefined;
     this.#afterChange(now, true, before);
   }
+}
+
+/** `127.0.0.1:7006 joins; 127.0.0.1:7001 takes over key ranges`. */
+export function describeTransition(transition: RingTransition): string {
+  const changes = [...transition.joining.map((peer) => `${peer} joins`), ...transition.leaving.map((peer) => `${peer} leaves`)].join(', ');
+  const gainers = transition.gainers;
+  return `${changes}; ${gainers.length === 0 ? 'no key moves' : `${gainers.join(', ')} take${gainers.length === 1 ? 's' : ''} over key ranges`}`;
 }
 
 function safeJson(text: string): unknown {

@@ -137,7 +137,8 @@ export const peerInspectionSchema = z.object({
   ring: z
     .object({
       entries: z.array(ringEntrySchema),
-      transition: z.object({ subject: peerIdSchema, kind: z.enum(['join', 'leave']), gainers: z.array(peerIdSchema) }).optional(),
+      /** The ring change in progress: who joins, who leaves (or is removed), who takes over ranges. */
+      transition: z.object({ joining: z.array(peerIdSchema), leaving: z.array(peerIdSchema), gainers: z.array(peerIdSchema) }).optional(),
       /** A hash of the entries: peers with equal fingerprints compute the same owners. */
       fingerprint: z.string().max(32),
       quorum: z.enum(['strict', 'sloppy']),
