@@ -155,7 +155,7 @@ describe("the window's ring", () => {
   test('a join in progress says who joins, how many ranges it takes over and from whom; the share matches the keys that move', () => {
     const [a, b, c, d, e] = ids as [string, string, string, string, string];
     const before = new Ring(KV_DEFAULTS.ring, [a, b, c, d]);
-    const summary = summarizeTransition(before, { subject: e, kind: 'join', gainers: [e] });
+    const summary = summarizeTransition(before, { joining: [e], leaving: [], gainers: [e] });
     expect(summary.after.peers).toEqual(ids);
     // Independently: the share of many keys whose preference list changes is the share of the ring that changes hands.
     const keys = Array.from({ length: 20_000 }, (_, index) => `sample:${index}`);
@@ -164,18 +164,28 @@ describe("the window's ring", () => {
     const losers = new Set(keys.flatMap((key) => before.preferenceList(key).filter((peer) => !summary.after.preferenceList(key).includes(peer))));
     expect(summary.givers).toEqual([...losers].sort());
     const label = (peer: string): string => `#${ids.indexOf(peer) + 1}`;
-    expect(describeTransition(summary, label, false)).toMatch(new RegExp(`^${e.replaceAll('.', '\\.')} \\(#5\\) joining: it takes over \\d+ ranges \\(\\d+% of the ring\\) from #\\d(, #\\d)*( and #\\d)?$`));
+    expect(describeTransition(summary, label, () => false)).toMatch(new RegExp(`^${e.replaceAll('.', '\\.')} \\(#5\\) joining: it takes over \\d+ ranges \\(\\d+% of the ring\\) from #\\d(, #\\d)*( and #\\d)?$`));
   });
 
   test('a leave of a down peer (a removal) says where its ranges go', () => {
     const [a, b, c, d] = ids as [string, string, string, string];
     const before = new Ring(KV_DEFAULTS.ring, [a, b, c, d]);
-    const summary = summarizeTransition(before, { subject: b, kind: 'leave', gainers: [a, c, d] });
+    const summary = summarizeTransition(before, { joining: [], leaving: [b], gainers: [a, c, d] });
     expect(summary.after.peers).toEqual([a, c, d]);
     expect(summary.givers).toEqual([b]);
     const keys = Array.from({ length: 20_000 }, (_, index) => `sample:${index}`);
     expect(Math.abs(summary.share - movedFraction(before, summary.after, keys))).toBeLessThan(0.02);
-    expect(describeTransition(summary, (peer) => `#${ids.indexOf(peer) + 1}`, true)).toMatch(/being removed from the ring \(it is down\): its \d+ ranges \(\d+% of the ring\) go to #1, #3 and #4/);
+    expect(describeTransition(summary, (peer) => `#${ids.indexOf(peer) + 1}`, (peer) => peer === b)).toMatch(/being removed from the ring \(it is down\): its \d+ ranges \(\d+% of the ring\) go to #1, #3 and #4/);
+  });
+
+  test('several changes at once are one transition, named together', () => {
+    const [a, b, c, d, e] = ids as [string, string, string, string, string];
+    const before = new Ring(KV_DEFAULTS.ring, [a, b, c, d]);
+    const summary = summarizeTransition(before, { joining: [e], leaving: [b], gainers: [a, c, d, e] });
+    expect(summary.after.peers).toEqual([a, c, d, e]);
+    const keys = Array.from({ length: 20_000 }, (_, index) => `sample:${index}`);
+    expect(Math.abs(summary.share - movedFraction(before, summary.after, keys))).toBeLessThan(0.02);
+    expect(describeTransition(summary, (peer) => `#${ids.indexOf(peer) + 1}`, () => false)).toMatch(/ \(#5\) joining and .* \(#2\) leaving, in one transition: \d+ ranges \(\d+% of the ring\) change owners, taken over by #1, #3, #4 and #5$/);
   });
 
   test('learns keys from operations, repairs and handoffs in the journal', () => {
@@ -203,10 +213,10 @@ describe("the window's ring", () => {
     const before = new Ring(KV_DEFAULTS.ring, ids.slice(0, 4));
     useClusterStore().peers = peers;
     // Joining: not an owner yet, so nothing has moved.
-    statesAre(everyoneHolds(ids, ringStateOf(ids.slice(0, 4), { entries: [{ peer: ids[4]!, status: 'joining', stamp: 1 }], transition: { subject: ids[4]!, kind: 'join', gainers: [ids[4]!] } })));
+    statesAre(everyoneHolds(ids, ringStateOf(ids.slice(0, 4), { entries: [{ peer: ids[4]!, status: 'joining', stamp: 1 }], transition: { joining: [ids[4]!], leaving: [], gainers: [ids[4]!] } })));
     await nextTick();
     expect(ring.changes).toEqual([]);
-    expect(ring.transition?.subject).toBe(ids[4]);
+    expect(ring.transition?.joining).toEqual([ids[4]]);
     // Every gainer caught up: the joiner is an owner.
     statesAre(everyoneHolds(ids, ringStateOf(ids.slice(0, 4), { entries: [{ peer: ids[4]!, status: 'normal', stamp: 1 }] })));
     await nextTick();
@@ -359,7 +369,7 @@ describe('the Ring view', () => {
   test('shows a transition in progress: who joins, the ranges it takes over, the gainers', async () => {
     runningCluster(ids.slice(0, 4));
     useClusterStore().peers = peers;
-    statesAre(everyoneHolds(ids, ringStateOf(ids.slice(0, 4), { entries: [{ peer: ids[4]!, status: 'joining', stamp: 1 }], transition: { subject: ids[4]!, kind: 'join', gainers: [ids[4]!] } })));
+    statesAre(everyoneHolds(ids, ringStateOf(ids.slice(0, 4), { entries: [{ peer: ids[4]!, status: 'joining', stamp: 1 }], transition: { joining: [ids[4]!], leaving: [], gainers: [ids[4]!] } })));
     const wrapper = mount(RingView);
     await flushPromises();
     const text = wrapper.find('[data-testid="ring-transition"]').text();
@@ -369,7 +379,7 @@ describe('the Ring view', () => {
 
   test('says how many peers hold the ring state it shows while the others catch up', async () => {
     runningCluster();
-    const newer = ringStateOf(ids, { entries: [{ peer: ids[4]!, status: 'leaving', stamp: 3 }], transition: { subject: ids[4]!, kind: 'leave', gainers: ids.slice(0, 4) } });
+    const newer = ringStateOf(ids, { entries: [{ peer: ids[4]!, status: 'leaving', stamp: 3 }], transition: { joining: [], leaving: [ids[4]!], gainers: ids.slice(0, 4) } });
     statesAre({ ...everyoneHolds(ids.slice(0, 3), newer), ...everyoneHolds(ids.slice(3), ringStateOf(ids)) });
     const wrapper = mount(RingView);
     await flushPromises();

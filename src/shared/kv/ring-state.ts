@@ -242,11 +242,15 @@ export class RingState {
     return this.#derived;
   }
 
-  /** A ring of `peers`; with fewer than N of them, each key is on all of them. */
   #ring(peers: readonly PeerId[]): Ring {
-    const replicas = Math.max(1, Math.min(this.#config.replicas, peers.length));
-    return new Ring(replicas === this.#config.replicas ? this.#config : { ...this.#config, replicas }, peers, this.#hashes);
+    return ownersRing(this.#config, peers, this.#hashes);
   }
+}
+
+/** The ring of `peers` as explicit ownership places keys: with fewer than N peers, on all of them. */
+export function ownersRing(config: RingConfig, peers: readonly PeerId[], hashes?: HashCache): Ring {
+  const replicas = Math.max(1, Math.min(config.replicas, peers.length));
+  return new Ring(replicas === config.replicas ? config : { ...config, replicas }, peers, hashes);
 }
 
 /** Every token position of both rings: each key range of either starts after one of them. */

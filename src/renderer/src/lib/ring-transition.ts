@@ -1,6 +1,6 @@
 /**
- * A ring transition in progress, in numbers and words: the ring after it (the joiner added, or
- * the leaver dropped), the key ranges whose owners change, how much of the ring they cover, who
+ * A ring transition in progress, in numbers and words: the ring after it (the joiners added, the
+ * leavers dropped: every pending change runs in one transition), the key ranges whose owners change, how much of the ring they cover, who
  * gives them up and who takes them (the gainers, which pull the keys from the old owners).
  *
  * A key range is the stretch of positions between two consecutive tokens of the two rings
@@ -8,13 +8,15 @@
  */
 import type { RingStateInfo } from '../../../shared/api/bridge.ts';
 import type { HashCache } from '../../../shared/ring/hash.ts';
-import { Ring } from '../../../shared/ring/ring.ts';
+import type { Ring } from '../../../shared/ring/ring.ts';
+import { ownersRing } from '../../../shared/kv/ring-state.ts';
+import { KV_DEFAULTS } from '../../../shared/kv/config.ts';
 
 export type TransitionInfo = NonNullable<RingStateInfo['transition']>;
 
 export interface TransitionSummary {
-  readonly subject: string;
-  readonly kind: 'join' | 'leave';
+  readonly joining: readonly string[];
+  readonly leaving: readonly string[];
   /** Peers that own, after the transition, ranges they do not own before it (they pull them). */
   readonly gainers: readonly string[];
   /** Ranges whose preference list changes. */
@@ -28,8 +30,8 @@ export interface TransitionSummary {
 
 /** The ring `transition` leads to from `before` (the ring keys belong to now). */
 export function ringAfter(before: Ring, transition: TransitionInfo, hashes?: HashCache): Ring {
-  const peers = transition.kind === 'join' ? [...before.peers, transition.subject] : before.peers.filter((peer) => peer !== transition.subject);
-  return new Ring(before.config, peers, hashes);
+  const peers = [...before.peers.filter((peer) => !transition.leaving.includes(peer)), ...transition.joining];
+  return ownersRing(KV_DEFAULTS.ring, peers, hashes);
 }
 
 export function summarizeTransition(before: Ring, transition: TransitionInfo, hashes?: HashCache): TransitionSummary {
@@ -53,8 +55,8 @@ export function summarizeTransition(before: Ring, transition: TransitionInfo, ha
     }
   }
   return {
-    subject: transition.subject,
-    kind: transition.kind,
+    joining: [...transition.joining],
+    leaving: [...transition.leaving],
     gainers: [...transition.gainers].sort(),
     ranges,
     share: covered / before.config.positions,
@@ -71,14 +73,24 @@ function listed(items: readonly string[]): string {
 
 /**
  * `127.0.0.1:7006 (#6) joining: it takes over 182 ranges (18% of the ring) from #1, #3 and #4`;
- * a leave says where its ranges go, a removal (the subject is down) says so too.
+ * a leave says where its ranges go, a removal (the peer is down) says so too; several changes at
+ * once are listed together.
  */
-export function describeTransition(summary: TransitionSummary, label: (peer: string) => string, subjectDown: boolean): string {
-  const subject = label(summary.subject) === summary.subject ? summary.subject : `${summary.subject} (${label(summary.subject)})`;
+export function describeTransition(summary: TransitionSummary, label: (peer: string) => string, isDown: (peer: string) => boolean): string {
+  const name = (peer: string): string => (label(peer) === peer ? peer : `${peer} (${label(peer)})`);
   const ranges = `${summary.ranges.toLocaleString('en-US')} range${summary.ranges === 1 ? '' : 's'} (${Math.round(summary.share * 100)}% of the ring)`;
-  if (summary.kind === 'join') return `${subject} joining: it takes over ${ranges} from ${listed(summary.givers.map(label))}`;
-  const others = summary.gainers.filter((peer) => peer !== summary.subject).map(label);
-  return subjectDown
-    ? `${subject} being removed from the ring (it is down): its ${ranges} go to ${listed(others)}, which pull the keys from the other owners`
-    : `${subject} leaving: its ${ranges} go to ${listed(others)}`;
+  const changing = [...summary.joining, ...summary.leaving];
+  const others = summary.gainers.filter((peer) => !changing.includes(peer)).map(label);
+  if (summary.leaving.length === 0 && summary.joining.length === 1) return `${name(summary.joining[0] as string)} joining: it takes over ${ranges} from ${listed(summary.givers.map(label))}`;
+  if (summary.joining.length === 0 && summary.leaving.length === 1) {
+    const peer = summary.leaving[0] as string;
+    return isDown(peer)
+      ? `${name(peer)} being removed from the ring (it is down): its ${ranges} go to ${listed(others)}, which pull the keys from the other owners`
+      : `${name(peer)} leaving: its ${ranges} go to ${listed(others)}`;
+  }
+  const parts = [
+    ...summary.joining.map((peer) => `${name(peer)} joining`),
+    ...summary.leaving.map((peer) => `${name(peer)} ${isDown(peer) ? 'being removed (down)' : 'leaving'}`),
+  ];
+  return `${listed(parts)}, in one transition: ${ranges} change owners, taken over by ${listed(summary.gainers.map(label))}`;
 }

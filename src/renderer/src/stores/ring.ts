@@ -19,7 +19,8 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import { KV_DEFAULTS } from '../../../shared/kv/config.ts';
 import { HashCache } from '../../../shared/ring/hash.ts';
-import { Ring } from '../../../shared/ring/ring.ts';
+import type { Ring } from '../../../shared/ring/ring.ts';
+import { ownersRing } from '../../../shared/kv/ring-state.ts';
 import { movedFraction, placementStats } from '../../../shared/ring/stats.ts';
 import type { RingStateInfo } from '../../../shared/api/bridge.ts';
 import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
@@ -132,7 +133,8 @@ export const useRingStore = defineStore('ring', () => {
   const runningIds = computed(() => cluster.runningPeers.map((peer) => peer.id));
   const consensus = computed(() => majorityRingState(states.value, runningIds.value));
   const ownersText = computed(() => consensus.value.owners.join(','));
-  const ring = computed(() => new Ring(KV_DEFAULTS.ring, ownersText.value === '' ? [] : ownersText.value.split(','), hashes));
+  // As the peers place keys: with fewer than N owners, each key on all of them.
+  const ring = computed(() => ownersRing(KV_DEFAULTS.ring, ownersText.value === '' ? [] : ownersText.value.split(','), hashes));
   /** Each owner's entry status in the chosen state (`normal`, `leaving`, …), by peer. */
   const statuses = computed(() => new Map((consensus.value.state?.entries ?? []).map((entry) => [entry.peer, entry.status])));
   /** The transition in progress, with the ranges it moves. */
