@@ -19,7 +19,6 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import { KV_DEFAULTS } from '../../../shared/kv/config.ts';
 import { HashCache } from '../../../shared/ring/hash.ts';
-import type { Ring } from '../../../shared/ring/ring.ts';
 import { ownersRing } from '../../../shared/kv/ring-state.ts';
 import { movedFraction, placementStats } from '../../../shared/ring/stats.ts';
 import type { RingStateInfo } from '../../../shared/api/bridge.ts';
