@@ -95,10 +95,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .option('--seed <text>', 'seed the peer\'s random choices (default: random)')
     .option('--data <dir>', 'keep the store (SQLite) in this folder (default: ringside-data/HOST-PORT here)')
     .option('--memory', 'keep the store in memory only: a restart comes back empty')
+    .option('--ring-seed <addresses>', 'the peers a cluster starts with, this one among them (comma-separated): they own keys from the start, with no ring change', collectAddresses, [])
     .addOption(new Option('--quorum <mode>', 'strict: R and W of the key\'s N owners; sloppy: stand-ins for dead owners (hinted handoff)').choices(['strict', 'sloppy']).default('strict'))
-    .action(async (options: { listen: { host: string; port: number }; join: string[]; protocol: 'swim' | 'gossip'; tickMs: number; secretFile?: string; redisPort: number; redis: boolean; seed?: string; data?: string; memory?: boolean; quorum: 'strict' | 'sloppy' }) => {
+    .action(async (options: { listen: { host: string; port: number }; join: string[]; protocol: 'swim' | 'gossip'; tickMs: number; secretFile?: string; redisPort: number; redis: boolean; seed?: string; data?: string; memory?: boolean; quorum: 'strict' | 'sloppy'; ringSeed: string[] }) => {
       if (options.data !== undefined && options.memory) usage('--data and --memory contradict each other: choose one');
-      status = await peerCommand({ ...options, redisPort: options.redis ? options.redisPort : false }, io);
+      const { ringSeed, ...rest } = options;
+      status = await peerCommand({ ...rest, ...(ringSeed.length > 0 ? { ringSeed } : {}), redisPort: options.redis ? options.redisPort : false }, io);
     });
 
   addP2pCommands(program, io, (value) => {

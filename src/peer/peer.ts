@@ -40,6 +40,8 @@ export interface PeerOptions {
   /** Seeds the peer's random streams (gossip targets, fault draws); default: random. */
   readonly seed?: string | undefined;
   readonly kv?: Partial<KvConfig>;
+  /** The peers a cluster starts with, this one among them: they own keys from the start. */
+  readonly ringSeed?: readonly string[] | undefined;
   readonly swim?: Partial<SwimConfig>;
   readonly gossip?: Partial<GossipConfig>;
   /**
@@ -106,6 +108,7 @@ export class PeerProcess {
       generation: this.#lastTick,
       messageBytesMax: KV_MESSAGE_BYTES_MAX_DEFAULT,
       store: disk ?? new MemoryStore(),
+      ...(options.ringSeed ? { ringSeed: options.ringSeed } : {}),
       ...(options.kv ? { kv: options.kv } : {}),
       ...(options.swim ? { swim: options.swim } : {}),
       ...(options.gossip ? { gossip: options.gossip } : {}),

@@ -106,7 +106,7 @@ export class WsTransport {
         maxPayload: Math.max(options.messageBytesMax + 1024, CONTROL_FRAME_BYTES_MAX),
       });
       server.once('error', (error: NodeJS.ErrnoException) => {
-        reject(new Error(options.describeListenError?.(error) ?? listenError(error, options.host, options.port)));
+        reject(Object.assign(new Error(options.describeListenError?.(error) ?? listenError(error, options.host, options.port)), { code: error.code }));
       });
       server.once('listening', () => {
         const address = server.address();

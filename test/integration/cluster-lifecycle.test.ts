@@ -51,6 +51,11 @@ describe('a five-peer cluster of real processes', () => {
     expect(new Set(peers.map((peer) => peer.redisPort)).size).toBe(5);
     const ids = peers.map((peer) => peer.id);
     await waitFor('every peer to see all five alive', () => converged(manager, ids), { timeoutMs: 30_000, describe: () => viewTable(manager) });
+    // Started whole: each peer was told the others, so the ring has all five from the start, with no ring change.
+    for (const [, state] of await manager.ringStates()) {
+      expect(state.entries.map((entry) => [entry.peer, entry.status, entry.stamp])).toEqual([...ids].sort().map((id) => [id, 'normal', 0]));
+      expect(state.transition).toBeUndefined();
+    }
   });
 
   it('writes 200 keys through the Redis front, survives a SIGKILL, restores three live replicas once the dead peer is removed, and marks a graceful stop as left', async () => {

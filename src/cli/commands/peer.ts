@@ -11,6 +11,7 @@ import { PeerProcess } from '../../peer/peer.ts';
 import { loadSecret, SecretError } from '../../peer/secret.ts';
 import { EXIT_WITH_PARENT_ENV } from '../../main/cluster/spawn.ts';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from '../io.ts';
+import { EXIT_PORT_IN_USE } from '../../peer/dht/launch.ts';
 
 /** The store could not be written (EX_IOERR): the peer stopped before acknowledging more. */
 export const EXIT_STORE_FAILED = 74;
@@ -29,6 +30,8 @@ export interface PeerCommandOptions {
   /** Keep the store in memory (lost when the peer ends). */
   readonly memory?: boolean;
   readonly quorum?: 'strict' | 'sloppy';
+  /** The peers a cluster starts with (this one among them): they own keys from the start. */
+  readonly ringSeed?: readonly string[];
 }
 
 /** Where a peer keeps its store when not told: a folder per address under the current one. */
@@ -50,6 +53,7 @@ export async function peerCommand(options: PeerCommandOptions, io: CliIo, signal
       secret,
       seed: options.seed,
       dataFolder: options.memory ? undefined : (options.data ?? defaultDataFolder),
+      ...(options.ringSeed ? { ringSeed: options.ringSeed } : {}),
       ...(options.quorum ? { kv: { quorum: options.quorum } } : {}),
       log: (line) => io.err(`${line}\n`),
     });
@@ -57,7 +61,8 @@ export async function peerCommand(options: PeerCommandOptions, io: CliIo, signal
   } catch (error) {
     if (error instanceof SecretError || error instanceof Error) {
       io.err(`error: ${error.message}\n`);
-      return EXIT_USAGE;
+      // A manager that picked the port tells this apart, and picks another.
+      return (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? EXIT_PORT_IN_USE : EXIT_USAGE;
     }
     throw error;
   }

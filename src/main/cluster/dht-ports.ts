@@ -27,7 +27,7 @@ export async function freePortBase(host: string, identities: readonly number[] =
     const free = await Promise.all(identities.map((identity) => portIsFree(host, base + identity)));
     if (free.every(Boolean)) return base;
   }
-  throw new Error(`no block of ${IDENTITY_COUNT} free ports found on ${host} between ${BASE_MIN} and ${BASE_MAX + IDENTITY_COUNT} after ${ATTEMPTS_MAX} tries`);
+  throw new Error(`no block of ${identities.length} free ports found on ${host} between ${BASE_MIN} and ${BASE_MAX + IDENTITY_COUNT} after ${ATTEMPTS_MAX} tries`);
 }
 
 export function portIsFree(host: string, port: number): Promise<boolean> {

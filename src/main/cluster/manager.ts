@@ -35,6 +35,7 @@ import { DhtOperations } from './dht-operations.ts';
 import { DhtRing, nextConsoleLine, type DhtSettings } from './dht-ring.ts';
 import { SessionJournal } from './journal.ts';
 import { PeerClient } from './peer-client.ts';
+import { freePortBase } from './dht-ports.ts';
 import { SessionFolder } from './session-folder.ts';
 import { DEFAULT_PEER_ENTRY, spawnPeer, SpawnError } from './spawn.ts';
 
@@ -292,6 +293,7 @@ export class ClusterManager {
     if (!Number.isInteger(count) || count < 1 || count > 256) throw new ClusterError('start between 1 and 256 peers');
     if (this.#kind === 'dht') return this.#startDht(count, options.identities);
     if (options.identities !== undefined) throw new ClusterError('identities are for circular DHT peers: this is a key-value cluster');
+    if (this.runningPeers().length === 0 && count > 1) return this.#startSeededKv(count);
     const started: PeerSummary[] = [];
     if (this.runningPeers().length === 0) {
       started.push(await this.addPeer());
@@ -747,8 +749,45 @@ export class ClusterManager {
     for (const listener of this.#listeners) listener(peers);
   }
 
-  #spawnKv(number: number, port: number, introducers: readonly string[], redisPort = 0): Promise<PeerRecord> {
+  /**
+   * A new key-value cluster of `count` peers, whole from the start: their ports are picked first,
+   * and each peer is told the others (`--ring-seed`), so they own keys at once with no ring change
+   * to wait for. A port another program takes meanwhile means picking again (up to three times).
+   */
+  async #startSeededKv(count: number): Promise<PeerSummary[]> {
+    const numbers = Array.from({ length: count }, () => this.#nextNumber++);
+    const offsets = Array.from({ length: count }, (_, index) => index);
+    for (let attempt = 1; ; attempt++) {
+      const base = await freePortBase(this.host, offsets);
+      const ids = offsets.map((offset) => `${this.host.includes(':') ? `[${this.host}]` : this.host}:${base + offset}`);
+      const spawned: PeerRecord[] = [];
+      let failure: unknown;
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < count && failure === undefined) {
+          const index = next++;
+          try {
+            spawned.push(await this.#spawnKv(numbers[index] as number, base + index, index === 0 ? [] : [ids[0] as string], 0, ids));
+          } catch (error) {
+            failure ??= error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(count, SPAWNS_AT_ONCE) }, worker));
+      if (failure === undefined) return spawned.sort((a, b) => a.number - b.number).map(summary);
+      // None of them is kept: a cluster seeded with a peer that never ran would miss an owner.
+      await Promise.all(spawned.map((record) => this.kill(record.id)));
+      for (const record of spawned) this.#peers.delete(record.id);
+      this.#changed();
+      const portTaken = failure instanceof SpawnError && failure.exitCode === EXIT_PORT_IN_USE;
+      if (!portTaken || attempt >= PORT_BASE_ATTEMPTS_MAX) throw failure instanceof ClusterError ? failure : new ClusterError((failure as Error).message);
+      this.#record({ kind: 'log', tick: this.#tick(), peer: 'manager', text: `${(failure as Error).message}: starting the cluster on other ports` });
+    }
+  }
+
+  #spawnKv(number: number, port: number, introducers: readonly string[], redisPort = 0, ringSeed?: readonly string[]): Promise<PeerRecord> {
     const args = ['--listen', `${this.host}:${port}`, '--protocol', this.protocol, '--tick-ms', String(this.tickMs)];
+    if (ringSeed !== undefined) args.push('--ring-seed', ringSeed.join(','));
     for (const introducer of introducers) args.push('--join', introducer);
     if (this.#options.redis === false) args.push('--no-redis');
     else args.push('--redis-port', String(redisPort));
