@@ -151,7 +151,10 @@ describe('the ring state', () => {
     ring.completeIfDone();
     ring.announce('p3:1', 'leaving');
     expect(ring.transition?.after.preferenceList('k').sort()).toEqual(['p1:1', 'p2:1']);
-    expect(ring.transition?.gainers).toEqual([]);
+    // Fewer owners after than before: each that stays must hold every acknowledged write, so each
+    // pulls from one more old owner (itself counts as one).
+    expect(ring.transition?.gainers).toEqual(['p1:1', 'p2:1']);
+    for (const group of ring.pullSources('p1:1')) expect(group).toEqual({ owners: expect.arrayContaining(['p1:1', 'p2:1', 'p3:1']), needed: 2 });
   });
 
   it('fingerprints entries only: a catch-up record does not change which rings a request is fenced on', () => {

@@ -20,7 +20,9 @@
  * them, and no read quorum of `before` can be formed without one of them. It then records that it
  * has caught up; once every gainer has, every pending entry takes its final status (normal,
  * removed) with its own stamp, and `after` is the ring. Every peer derives that completion from
- * the state alone.
+ * the state alone. Where a range has fewer owners after than before (a ring shrinking below N),
+ * every owner after it pulls: each must hold every acknowledged write, since a read quorum of the
+ * fewer owners may miss the ones that left.
  *
  * Why reads ask both rings: peers do not all see a transition end at the same moment. A peer that
  * has seen it reads and writes `after` only; one that has not reads both, so it meets the other's
@@ -209,9 +211,11 @@ export class RingState {
     const seen = new Set<string>();
     const sources: PullSources[] = [];
     for (const position of mergedPositions(transition.before, transition.after)) {
-      if (!transition.after.preferenceListAt(position).includes(gainer)) continue;
+      const next = transition.after.preferenceListAt(position);
+      if (!next.includes(gainer)) continue;
       const owners = transition.before.preferenceListAt(position);
-      if (owners.includes(gainer)) continue;
+      if (!gains(gainer, owners, next)) continue;
+      // A staying owner (of a range that shrinks) is a source of its own: `needed` counts it.
       const needed = owners.length - this.#smallerQuorum + 1;
       const label = owners.join(' ');
       if (needed <= 0 || seen.has(label)) continue;
@@ -270,12 +274,24 @@ function gainersOf(before: Ring, after: Ring): PeerId[] {
   const gainers = new Set<PeerId>();
   for (const position of mergedPositions(before, after)) {
     const owners = before.preferenceListAt(position);
-    for (const peer of after.preferenceListAt(position)) if (!owners.includes(peer)) gainers.add(peer);
+    const next = after.preferenceListAt(position);
+    for (const peer of next) if (gains(peer, owners, next)) gainers.add(peer);
   }
   return [...gainers].sort();
 }
 
+/**
+ * True when `peer`, an owner of a range after a transition, must pull it: it did not own it
+ * before; or the range has fewer owners after than before, so a write acknowledged by W of the old
+ * owners may be on fewer than W of the new ones unless every one of them pulls.
+ */
+function gains(peer: PeerId, owners: readonly PeerId[], next: readonly PeerId[]): boolean {
+  return !owners.includes(peer) || next.length < owners.length;
+}
+
 /** True when `source` is to send `key` to `gainer` in `transition`: the gainer's, once the source's. */
 export function transferIncludes(transition: RingTransition, source: PeerId, gainer: PeerId, key: string): boolean {
-  return transition.after.owns(gainer, key) && !transition.before.owns(gainer, key) && transition.before.owns(source, key);
+  if (source === gainer || !transition.before.owns(source, key)) return false;
+  const next = transition.after.preferenceList(key);
+  return next.includes(gainer) && gains(gainer, transition.before.preferenceList(key), next);
 }

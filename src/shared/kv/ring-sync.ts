@@ -46,6 +46,8 @@ export class RingSync {
   #founder = false;
   /** This peer is leaving: it must not rejoin when its entry is removed. */
   #leaving = false;
+  /** Another peer has sent a state in which this leaving peer is removed. */
+  #removalConfirmed = false;
   #pull: Pull | undefined;
   #nextPushTick = 0;
   #pushTurn = 0;
@@ -80,9 +82,16 @@ export class RingSync {
     return this.#leaving;
   }
 
-  /** True once this peer's leave has ended: its ranges are with their new owners. */
+  /**
+   * True once this peer's leave has ended (its ranges are with their new owners) and another peer
+   * has shown it knows: a leaver that said goodbye before anyone heard would stay an owner, gone,
+   * in every other peer's ring.
+   */
   get leaveComplete(): boolean {
-    return this.#leaving && (this.#state.entry(this.#context.id)?.status ?? 'removed') === 'removed';
+    if (!this.#leaving || (this.#state.entry(this.#context.id)?.status ?? 'removed') !== 'removed') return false;
+    // Heard; or nobody to tell: no one else in the ring, and no other member running (a removed
+    // peer still running may hold an older state that counts this one as an owner).
+    return this.#removalConfirmed || (this.#livePeers().length === 0 && this.#state.entries().every((entry) => entry.peer === this.#context.id || entry.status === 'removed'));
   }
 
   /** The membership protocol let this peer in; with no introducers it may found the ring. */
@@ -99,6 +108,9 @@ export class RingSync {
   /** Takes another peer's state; acts on what changed. True if this peer's state changed. */
   merge(state: RingStateWire, now: Tick): boolean {
     const before = this.#snapshot();
+    // Heard: another peer holds this very removal (not an older one still travelling).
+    const mine = this.#state.entry(this.#context.id);
+    if (this.#leaving && mine?.status === 'removed' && state.entries.some((entry) => entry.peer === mine.peer && entry.status === 'removed' && entry.stamp === mine.stamp)) this.#removalConfirmed = true;
     const changed = this.#state.merge(state);
     if (state.entries.length > 0 && !this.#heard) {
       this.#heard = true;
@@ -114,7 +126,8 @@ export class RingSync {
     switch (message.type) {
       case 'kv.ring': {
         this.merge(message.state, now);
-        if (message.reply && !sameState(message.state, this.#state.toWire())) this.#context.send(from, { type: 'kv.ring', state: this.#state.toWire(), reply: false });
+        // Push-pull: the sender learns what this peer knows (a leaver learns it was heard).
+        if (message.reply) this.#context.send(from, { type: 'kv.ring', state: this.#state.toWire(), reply: false });
         return;
       }
       case 'kv.transfer':
@@ -163,8 +176,10 @@ export class RingSync {
       this.#nextPushTick = now + context.config.ringSyncIntervalTicks;
       const peers = this.#livePeers();
       if (peers.length > 0 && !this.#state.isEmpty) {
-        const target = peers[this.#pushTurn++ % peers.length] as PeerId;
-        context.send(target, { type: 'kv.ring', state: this.#state.toWire(), reply: true });
+        // A leaver waiting to be heard asks everyone; otherwise one peer in turn.
+        const targets = this.#leaving && !this.#removalConfirmed ? peers : [peers[this.#pushTurn++ % peers.length] as PeerId];
+        const wire = this.#state.toWire();
+        for (const target of targets) context.send(target, { type: 'kv.ring', state: wire, reply: true });
       }
       // A lone founder whose introducers never came, or a member nobody has told: act on what is known.
       this.#afterChange(now, false);
@@ -253,13 +268,20 @@ export class RingSync {
       return;
     }
     if (this.#pull?.transition === transition.id) return;
-    this.#pull = { transition: transition.id, done: new Set(), parts: new Map(), nextTick: now };
-    // Nothing to pull (the old owners were too few for any write to be acknowledged): caught up.
-    if (this.#state.pullSources(context.id).length === 0) {
+    // A staying owner that must pull (a shrinking range) is one source already: what it holds.
+    this.#pull = { transition: transition.id, done: new Set([context.id]), parts: new Map(), nextTick: now };
+    // Nothing to pull (the old owners were too few for any write to be acknowledged), or nothing
+    // but what this staying owner holds itself: caught up at once.
+    if (this.#covered(this.#pull)) {
       this.#caughtUp(this.#pull, now);
       return;
     }
     this.#askSources(this.#pull, now);
+  }
+
+  /** Enough old owners of every range this peer gains have sent it all they hold. */
+  #covered(pull: Pull): boolean {
+    return this.#state.pullSources(this.#context.id).every((group) => group.owners.filter((owner) => pull.done.has(owner)).length >= group.needed);
   }
 
   /** Asks every old owner not yet done (and reachable) for the ranges; again after a while. */
@@ -307,15 +329,15 @@ export class RingSync {
     if (parts.received.size < parts.total) return;
     pull.done.add(from);
     pull.parts.delete(from);
-    const covered = this.#state.pullSources(context.id).every((group) => group.owners.filter((owner) => pull.done.has(owner)).length >= group.needed);
-    if (covered) this.#caughtUp(pull, now);
+    if (this.#covered(pull)) this.#caughtUp(pull, now);
   }
 
   #caughtUp(pull: Pull, now: Tick): void {
     const context = this.#context;
     const before = this.#snapshot();
     this.#state.markCaughtUp(context.id, pull.transition);
-    context.emit({ kind: 'log', tick: now, peer: context.id, text: pull.done.size === 0 ? 'ring: nothing to take over' : `ring: caught up from ${[...pull.done].join(', ')}` });
+    const from = [...pull.done].filter((peer) => peer !== context.id);
+    context.emit({ kind: 'log', tick: now, peer: context.id, text: from.length === 0 ? 'ring: nothing to take over' : `ring: caught up from ${from.join(', ')}` });
     this.#pull = undefined;
     this.#afterChange(now, true, before);
   }
@@ -334,12 +356,4 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-/** True when two states hold the same entries and catch-ups (whatever the order). */
-function sameState(a: RingStateWire, b: RingStateWire): boolean {
-  if (a.entries.length !== b.entries.length || a.caughtUp.length !== b.caughtUp.length) return false;
-  const text = (state: RingStateWire): string =>
-    [...state.entries.map((entry) => `${entry.peer}|${entry.status}|${entry.stamp}`).sort(), ...state.caughtUp.map((entry) => `${entry.peer}|${entry.transition}|${entry.stamp}`).sort()].join(';');
-  return text(a) === text(b);
 }

@@ -162,19 +162,29 @@ export class Stabilizer {
     const record = context.store.get(key);
     if (handoff === undefined || record === undefined || compareVersions(record.version, version) !== 0) return;
     handoff.acknowledged.add(owner);
+    this.#completeIfAcknowledged(key, handoff, now);
+  }
+
+  /**
+   * Lets go of a key once every owner it has now has acknowledged the version held (owners change
+   * with the ring: those that acknowledged under a larger set may be all that is left). True if
+   * the handoff is over (done, or this peer owns the key after all).
+   */
+  #completeIfAcknowledged(key: string, handoff: Handoff, now: Tick): boolean {
+    const context = this.#context;
     const owners = context.ownership.allOwners(key);
-    if (owners.length === 0) return; // no ring to hand off to: keep it
+    if (owners.length === 0) return false; // no ring to hand off to: keep it
     if (owners.includes(context.id)) {
       this.#handoffs.delete(key);
-      return;
+      return true;
     }
-    if (owners.every((peer) => handoff.acknowledged.has(peer))) {
-      this.#handoffs.delete(key);
-      context.store.delete(key);
-      this.#tombstoneHolders.delete(key);
-      context.counters.recordsHandedOff++;
-      context.emit({ kind: 'store.dropped', tick: now, peer: context.id, key, reason: 'handed-off' });
-    }
+    if (!owners.every((peer) => handoff.acknowledged.has(peer))) return false;
+    this.#handoffs.delete(key);
+    context.store.delete(key);
+    this.#tombstoneHolders.delete(key);
+    context.counters.recordsHandedOff++;
+    context.emit({ kind: 'store.dropped', tick: now, peer: context.id, key, reason: 'handed-off' });
+    return true;
   }
 
   /** A version stamped further ahead than clocks drift is refused, counted and journaled. */
@@ -209,13 +219,14 @@ export class Stabilizer {
     const context = this.#context;
     if (this.#handoffs.size === 0 || !context.ownership.ring.placesKeys) return;
     const batches = new Batches();
-    for (const [key, handoff] of this.#handoffs) {
+    for (const [key, handoff] of [...this.#handoffs]) {
       const record = context.store.get(key);
-      const owners = context.ownership.allOwners(key);
-      if (record === undefined || owners.includes(context.id)) {
+      if (record === undefined) {
         this.#handoffs.delete(key);
         continue;
       }
+      if (this.#completeIfAcknowledged(key, handoff, now)) continue;
+      const owners = context.ownership.allOwners(key);
       if (now < handoff.nextTick) continue;
       handoff.attempts++;
       handoff.nextTick = now + context.config.stabilizeIntervalTicks * Math.min(HANDOFF_BACKOFF_MAX, 2 ** (handoff.attempts - 1));
