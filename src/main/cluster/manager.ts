@@ -122,6 +122,8 @@ interface PeerRecord {
 
 /** Peers started at once by `start`: about one per core. */
 const SPAWNS_AT_ONCE = Math.max(2, availableParallelism());
+/** How long a ring change waits for the one in progress to end. */
+const RING_SETTLE_WAIT_MS = 30_000;
 /** How long a graceful stop may take before the peer is killed. */
 const STOP_TIMEOUT_MS = 10_000;
 /** How long adding a DHT peer waits for its join to be accepted before it answers anyway. */
@@ -299,19 +301,9 @@ export class ClusterManager {
       started.push(await this.addPeer());
       count--;
     }
-    // A peer takes a few hundred ms of CPU to start: start a few at a time (one per core), so
-    // thirty of them on a small machine each still say they are ready within the timeout.
-    const numbers = Array.from({ length: count }, () => this.#nextNumber++);
-    const more: PeerSummary[] = new Array(count);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < count) {
-        const index = next++;
-        more[index] = summary(await this.#spawnKv(numbers[index] as number, 0, this.#introducers()));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(count, SPAWNS_AT_ONCE) }, worker));
-    return [...started, ...more];
+    // Peers added to a running ring join it one after the other: one ring change at a time.
+    for (let index = 0; index < count; index++) started.push(await this.addPeer());
+    return started;
   }
 
   /**
@@ -323,14 +315,39 @@ export class ClusterManager {
   async addPeer(options: { identity?: number | undefined; via?: string | undefined } = {}): Promise<PeerSummary> {
     if (this.#kind === 'dht') return this.#joinDht(options.identity, options.via);
     if (options.identity !== undefined || options.via !== undefined) throw new ClusterError('identity and via are for circular DHT peers: this is a key-value cluster');
+    await this.#oneRingChangeAtATime();
     const number = this.#nextNumber++;
     return summary(await this.#spawnKv(number, 0, this.#introducers()));
   }
 
-  /** A graceful stop: the peer leaves the group, hands off its keys and exits. */
-  async stop(id: string): Promise<void> {
+  /**
+   * Key-value ring changes are made one at a time: this waits (up to 30 s) until the running
+   * peers agree on the ring state with no transition in progress. The ring state is not agreed by
+   * consensus, and two changes announced at once by peers that have not heard each other can race.
+   */
+  async #oneRingChangeAtATime(timeoutMs = RING_SETTLE_WAIT_MS): Promise<void> {
+    if (this.#kind !== 'kv') return;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const states = [...(await this.ringStates()).values()];
+      if (states.every((state) => state.transition === undefined) && new Set(states.map((state) => state.fingerprint)).size <= 1) return;
+      if (Date.now() > deadline) {
+        this.#record({ kind: 'log', tick: this.#tick(), peer: 'manager', text: `a ring change is still in progress after ${timeoutMs / 1000} s: making the next one anyway` });
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
+   * A graceful stop: the peer leaves the ring and the group, hands off its keys and exits. One key-value
+   * ring change at a time: it waits for a change in progress to end (`alongside`: stopping many at
+   * once, the whole cluster going, it does not).
+   */
+  async stop(id: string, options: { alongside?: boolean } = {}): Promise<void> {
     const record = this.#managed(id, 'stop');
     if (record.child === undefined || record.exited === undefined) return;
+    if (options.alongside !== true && record.identity === undefined) await this.#oneRingChangeAtATime();
     if (record.state === 'paused') this.resume(id);
     record.expecting = 'leave';
     this.#setState(record, 'leaving');
@@ -496,6 +513,7 @@ export class ClusterManager {
     }
     const through = via ?? this.runningPeers().find((peer) => peer.id !== id)?.id;
     if (through === undefined) throw new ClusterError('no running peer to ask');
+    await this.#oneRingChangeAtATime();
     await this.#client(through).request({ type: 'remove', peer: id });
     this.#record({ kind: 'log', tick: this.#tick(), peer: through, text: `removing ${id} from the ring: its key ranges go to the others` });
   }
@@ -546,7 +564,7 @@ export class ClusterManager {
       live.map(async (record) => {
         if (graceful) {
           const timer = setTimeout(() => record.child?.kill('SIGKILL'), options.timeoutMs ?? STOP_TIMEOUT_MS);
-          await this.stop(record.id).catch(() => record.child?.kill('SIGKILL'));
+          await this.stop(record.id, { alongside: true }).catch(() => record.child?.kill('SIGKILL'));
           clearTimeout(timer);
         } else await this.kill(record.id);
       }),

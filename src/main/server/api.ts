@@ -51,7 +51,7 @@ const handlers: Handlers = {
     return manager.start(command.peers, { identities: command.identities });
   },
   'cluster.stop': async ({ manager }) => {
-    await Promise.all(manager.peers().filter((peer) => peer.managed && ['running', 'paused', 'starting'].includes(peer.state)).map((peer) => manager.stop(peer.id)));
+    await Promise.all(manager.peers().filter((peer) => peer.managed && ['running', 'paused', 'starting'].includes(peer.state)).map((peer) => manager.stop(peer.id, { alongside: true })));
     return manager.peers();
   },
   'peer.add': ({ manager }, command) => manager.addPeer({ identity: command.identity, via: command.via }),
