@@ -2,7 +2,8 @@
  * `ringside peer`: one peer in the foreground. It prints one ready line on standard output
  * (`ringside-peer ready {json}`: id, pid, ports) so a parent can wait for it; log lines go to
  * standard error. SIGTERM, SIGINT or a control `leave` stops it gracefully (exit 0); a second
- * signal stops it at once.
+ * signal stops it at once. It exits 2 on a usage error, 3 when its port is in use, 74 when its
+ * store cannot be written.
  */
 import { join } from 'node:path';
 import type { MembershipProtocol } from '../../shared/membership/types.ts';
