@@ -1,14 +1,27 @@
 /**
  * The shared secret peers and control clients prove they know (see the handshake in
- * `shared/protocol/control.ts`): from a file, from RINGSIDE_SECRET, or, for peers that listen on
- * loopback only, a built-in development secret (anyone on this machine could then connect).
+ * `shared/protocol/control.ts`). There is no public default: a secret comes from a file
+ * (`--secret-file`), from RINGSIDE_SECRET, or from this user's **secret registry**, a folder
+ * only this user can read (mode 0700; each file 0600):
+ *
+ *   $RINGSIDE_RUNTIME_DIR, else $XDG_RUNTIME_DIR/ringside, else <tmpdir>/ringside-<uid>
+ *
+ * Every peer records the secret it runs with there, under its address (`peer-HOST_PORT.secret`),
+ * and removes it when it stops; a cluster manager keeps its session's secret there too. So on
+ * this machine `ringside get --via ADDRESS`, or a peer started by hand with `--join ADDRESS`,
+ * finds the secret of the peer it names, and another user's programs cannot. A peer started by
+ * hand on loopback with no secret and nothing to join makes a fresh random one (and says so);
+ * a peer listening on any other address needs one given explicitly.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const SECRET_ENV = 'RINGSIDE_SECRET';
+/** Overrides where this user's secret registry lives (tests use a folder of their own). */
+export const RUNTIME_DIR_ENV = 'RINGSIDE_RUNTIME_DIR';
 export const SECRET_LENGTH_MIN = 16;
-/** Loopback without a secret: every Ringside on this machine shares this one. */
-export const LOOPBACK_DEFAULT_SECRET = 'ringside-loopback-development-secret';
 
 export class SecretError extends Error {
   override readonly name = 'SecretError';
@@ -17,25 +30,132 @@ export class SecretError extends Error {
 export interface Secret {
   readonly secret: string;
   /** Where it came from, for one log line. */
-  readonly source: 'file' | 'environment' | 'loopback default';
+  readonly source: 'file' | 'environment' | 'registry' | 'generated';
+  /** The file it came from or was kept in, if any. */
+  readonly path?: string | undefined;
 }
 
-export function loadSecret(file: string | undefined, host: string, env: NodeJS.ProcessEnv = process.env): Secret {
-  if (file !== undefined) {
-    let text: string;
-    try {
-      if (statSync(file).isDirectory()) throw new SecretError(`--secret-file ${file} is a folder, not a file`);
-      text = readFileSync(file, 'utf8').trim();
-    } catch (error) {
-      if (error instanceof SecretError) throw error;
-      throw new SecretError(`cannot read the secret file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
-    }
-    return { secret: checked(text, `the secret in ${file}`), source: 'file' };
+/** A fresh random secret: 192 bits, hex. */
+export function generateSecret(): string {
+  return randomBytes(24).toString('hex');
+}
+
+/** This user's secret registry, made (0700) if need be; refused if someone else could read it. */
+export function runtimeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const xdg = env['XDG_RUNTIME_DIR'];
+  const dir = env[RUNTIME_DIR_ENV] || (xdg ? join(xdg, 'ringside') : join(tmpdir(), `ringside-${uid ?? 'user'}`));
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new SecretError(`cannot make the secret registry ${dir}: ${(error as Error).message}`);
   }
+  const stat = lstatSync(dir);
+  if (!stat.isDirectory()) throw new SecretError(`the secret registry ${dir} is not a folder`);
+  if (uid !== undefined && stat.uid !== uid) throw new SecretError(`the secret registry ${dir} belongs to another user: set ${RUNTIME_DIR_ENV} to a folder of yours`);
+  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** Writes `secret` to `path`, readable by this user only (0600), replacing what was there. */
+export function writeSecretFile(path: string, secret: string): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  const fd = openSync(temporary, 'w', 0o600);
+  try {
+    writeSync(fd, `${secret}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, path);
+}
+
+/** Reads a secret file (trimmed, long enough). */
+export function readSecretFile(path: string, option = '--secret-file'): string {
+  let text: string;
+  try {
+    if (statSync(path).isDirectory()) throw new SecretError(`${option} ${path} is a folder, not a file`);
+    text = readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    if (error instanceof SecretError) throw error;
+    throw new SecretError(`cannot read the secret file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+  return checked(text, `the secret in ${path}`);
+}
+
+/** The registry file of one peer address (`HOST:PORT`, `[v6]:PORT`) or any other name. */
+export function registryPath(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(runtimeDir(env), `${name.replace(/[^A-Za-z0-9.-]/g, '_')}.secret`);
+}
+
+export function peerRegistryName(address: string): string {
+  return `peer-${address}`;
+}
+
+/** Records the secret a peer at `address` runs with; returns the file, or undefined when it cannot (said by the caller). */
+export function registerSecret(name: string, secret: string, env: NodeJS.ProcessEnv = process.env): string {
+  const path = registryPath(name, env);
+  writeSecretFile(path, secret);
+  return path;
+}
+
+export function unregisterSecret(name: string, env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    unlinkSync(registryPath(name, env));
+  } catch {
+    // Gone already, or no registry: nothing to remove.
+  }
+}
+
+/** The registered secret of the first of `names` that has one. */
+export function lookupSecret(names: readonly string[], env: NodeJS.ProcessEnv = process.env): Secret | undefined {
+  for (const name of names) {
+    let path: string;
+    try {
+      path = registryPath(name, env);
+    } catch {
+      return undefined;
+    }
+    try {
+      return { secret: readSecretFile(path), source: 'registry', path };
+    } catch {
+      // Not registered (or unreadable): try the next.
+    }
+  }
+  return undefined;
+}
+
+/** An explicit secret: the file, else the environment. */
+export function explicitSecret(file: string | undefined, env: NodeJS.ProcessEnv = process.env): Secret | undefined {
+  if (file !== undefined) return { secret: readSecretFile(file), source: 'file', path: file };
   const fromEnv = env[SECRET_ENV];
   if (fromEnv !== undefined && fromEnv !== '') return { secret: checked(fromEnv, SECRET_ENV), source: 'environment' };
-  if (isLoopback(host)) return { secret: LOOPBACK_DEFAULT_SECRET, source: 'loopback default' };
-  throw new SecretError(`a peer listening on ${host} (not loopback) needs a shared secret: --secret-file FILE or ${SECRET_ENV}`);
+  return undefined;
+}
+
+/**
+ * A peer's secret: given (file, environment), else the registered secret of a peer it joins
+ * through (`registryNames`; none registered is an error), else, starting a group on loopback,
+ * a fresh random one.
+ */
+export function peerSecret(options: { file?: string | undefined; host: string; registryNames?: readonly string[] }, env: NodeJS.ProcessEnv = process.env): Secret {
+  const names = options.registryNames ?? [];
+  const given = explicitSecret(options.file, env) ?? lookupSecret(names, env);
+  if (given !== undefined) return given;
+  if (names.length > 0) {
+    throw new SecretError(`no secret for the group to join: none of its peers is registered in this user's secret registry; give the group's secret with --secret-file FILE or ${SECRET_ENV}`);
+  }
+  if (isLoopback(options.host)) return { secret: generateSecret(), source: 'generated' };
+  throw new SecretError(`a peer listening on ${options.host} (not loopback) needs a shared secret: --secret-file FILE or ${SECRET_ENV}`);
+}
+
+/** A control client's secret for the peer at `address`: given, else registered, else a clear error. */
+export function clientSecret(file: string | undefined, address: string, env: NodeJS.ProcessEnv = process.env): Secret {
+  const secret = explicitSecret(file, env) ?? lookupSecret([peerRegistryName(address)], env);
+  if (secret !== undefined) return secret;
+  throw new SecretError(
+    `no secret for ${address}: no peer of yours on this machine registered one; give the cluster's secret with --secret-file FILE or ${SECRET_ENV} (\`ringside cluster\` and \`ringside serve\` print where theirs is)`,
+  );
 }
 
 function checked(secret: string, what: string): string {

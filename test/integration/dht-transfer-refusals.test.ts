@@ -11,11 +11,11 @@ import type { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DhtPeerProcess } from '../../src/peer/dht/peer-process.ts';
 import { dial } from '../../src/peer/handshake.ts';
-import { LOOPBACK_DEFAULT_SECRET } from '../../src/peer/secret.ts';
+import { generateSecret } from '../../src/peer/secret.ts';
 import { WsTransport } from '../../src/peer/transport.ts';
 import { freePortBase } from '../support/p2p-peers.ts';
 
-const secret = LOOPBACK_DEFAULT_SECRET;
+const secret = generateSecret();
 let folder: string;
 let portBase: number;
 let peer: DhtPeerProcess;

@@ -15,7 +15,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterManager } from '../../main/cluster/manager.ts';
 import { runRealCheck } from '../../main/check/real-check.ts';
-import { loadSecret } from '../../peer/secret.ts';
+import { givenSecret } from './cluster.ts';
 import { formatReport } from '../../shared/check/format-report.ts';
 import { historyToJepsenEdn, historyToPorcupineJson, howToCheckExport, KNOSSOS_ALL_KEYS_SCRIPT } from '../../shared/check/history-export.ts';
 import { describeSchedule, nemesisSchedule } from '../../shared/check/nemesis.ts';
@@ -51,7 +51,7 @@ export async function checkCommand(options: CheckCommandOptions, io: CliIo, sign
       quorum: spec.quorum,
       messages: false,
       ...(options.storage ? { storage: options.storage } : {}),
-      secret: loadSecret(options.secretFile, '127.0.0.1').secret,
+      ...givenSecret(options.secretFile),
     });
     const abort = new AbortController();
     const onSignal = (): void => {
@@ -157,3 +157,4 @@ function writeRun(folder: string, run: CheckRun): string[] {
   for (const [name, text] of files) writeFileSync(join(folder, name), text);
   return files.map(([name]) => name);
 }
+

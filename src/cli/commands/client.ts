@@ -6,7 +6,8 @@
 import { PeerClient } from '../../main/cluster/peer-client.ts';
 import { kvResultSchema, memberViewSchema, type KvResultWire } from '../../shared/protocol/control.ts';
 import type { KvOperation } from '../../shared/protocol/kv.ts';
-import { loadSecret } from '../../peer/secret.ts';
+import { dial, HandshakeError } from '../../peer/handshake.ts';
+import { clientSecret, generateSecret, SecretError } from '../../peer/secret.ts';
 import { EXIT_FAILED, EXIT_OK, type CliIo } from '../io.ts';
 
 export interface ClientOptions {
@@ -17,8 +18,22 @@ export interface ClientOptions {
 async function withClient<T>(options: ClientOptions, io: CliIo, use: (client: PeerClient) => Promise<T>): Promise<T | undefined> {
   let client: PeerClient | undefined;
   try {
-    const host = options.via.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
-    client = await PeerClient.connect(options.via, loadSecret(options.secretFile, host).secret);
+    let secret: string;
+    try {
+      secret = clientSecret(options.secretFile, options.via).secret;
+    } catch (error) {
+      // No secret known: say first whether anything listens there at all (a dial with a
+      // throwaway secret fails either way, and tells which).
+      if (!(error instanceof SecretError)) throw error;
+      await dial(options.via, { secret: generateSecret(), role: 'control', maxPayload: 4096 }).then(
+        ({ socket }) => socket.terminate(),
+        (failure: unknown) => {
+          if (failure instanceof HandshakeError && failure.kind === 'unreachable') throw failure;
+        },
+      );
+      throw error;
+    }
+    client = await PeerClient.connect(options.via, secret);
     return await use(client);
   } catch (error) {
     io.err(`error: ${(error as Error).message}\n`);

@@ -6,7 +6,7 @@
 import { ClusterManager, type PeerSummary } from '../../main/cluster/manager.ts';
 import { ApiServer } from '../../main/server/server.ts';
 import type { MembershipProtocol } from '../../shared/membership/types.ts';
-import { loadSecret } from '../../peer/secret.ts';
+import { explicitSecret } from '../../peer/secret.ts';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from '../io.ts';
 
 export interface ClusterCommandOptions {
@@ -34,7 +34,7 @@ async function startCluster(options: ClusterCommandOptions, io: CliIo): Promise<
     manager = new ClusterManager({
       protocol: options.protocol,
       tickMs: options.tickMs,
-      secret: loadSecret(options.secretFile, '127.0.0.1').secret,
+      ...givenSecret(options.secretFile),
       journalPath: options.journal,
       ...(options.quorum ? { quorum: options.quorum } : {}),
       ...(options.memory ? { storage: 'memory' as const } : {}),
@@ -55,8 +55,19 @@ async function startCluster(options: ClusterCommandOptions, io: CliIo): Promise<
     await manager.shutdown({ graceful: false });
     return undefined;
   }
+  io.err(
+    manager.secretFile !== undefined
+      ? `the cluster's secret: ${manager.secretFile} (only you can read it; \`ringside get --via PEER\` finds it, other programs take --secret-file)\n`
+      : `the cluster's secret: the one given (${options.secretFile !== undefined ? options.secretFile : 'RINGSIDE_SECRET'})\n`,
+  );
   manager.onPeerDied((peer, reason) => io.err(`peer ${peer.number} (${peer.id}) died unexpectedly: ${reason}\n`));
   return manager;
+}
+
+/** A secret given with --secret-file or RINGSIDE_SECRET; otherwise the manager makes a fresh one. */
+export function givenSecret(file: string | undefined): { secret?: string } {
+  const given = explicitSecret(file);
+  return given === undefined ? {} : { secret: given.secret };
 }
 
 /** Resolves on the first SIGINT/SIGTERM after stopping every peer; a second one kills them. */

@@ -13,13 +13,12 @@
  * demo's peers talk only to each other.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { EXIT_WITH_PARENT_ENV, forEachLine } from '../../main/cluster/spawn.ts';
-import { loadSecret, SECRET_ENV } from '../../peer/secret.ts';
+import { explicitSecret, generateSecret, SECRET_ENV } from '../../peer/secret.ts';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from '../io.ts';
 import type { P2pOptions } from './p2p.ts';
 import { DEMO_HELP, parseDemoLine } from './p2p-demo-line.ts';
@@ -52,7 +51,7 @@ export async function p2pDemoCommand(options: DemoOptions, io: CliIo, input: Nod
     io.err(`error: --dir ${options.dir} is not a folder\n`);
     return EXIT_USAGE;
   }
-  const secret = options.secretFile !== undefined || process.env[SECRET_ENV] ? loadSecret(options.secretFile, options.host).secret : randomBytes(24).toString('hex');
+  const secret = explicitSecret(options.secretFile)?.secret ?? generateSecret();
   const children = new Map<number, ChildProcess>();
 
   const startPeer = (peer: number, args: readonly string[]): void => {

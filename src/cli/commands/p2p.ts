@@ -17,7 +17,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EXIT_WITH_PARENT_ENV } from '../../main/cluster/spawn.ts';
 import { DhtPeerProcess } from '../../peer/dht/peer-process.ts';
-import { loadSecret, SecretError } from '../../peer/secret.ts';
+import { explicitSecret, generateSecret, isLoopback, lookupSecret, registerSecret, SECRET_ENV, SecretError, type Secret } from '../../peer/secret.ts';
 import { listenError } from '../../peer/transport.ts';
 import { ticksFromSeconds } from '../../shared/dht/config.ts';
 import type { DhtCommand } from '../../shared/dht/commands.ts';
@@ -62,7 +62,7 @@ export async function p2pPeerCommand(
   }
   let peer: DhtPeerProcess;
   try {
-    const { secret, source } = loadSecret(options.secretFile, options.host);
+    const { secret, source } = ringSecret(start, options);
     const port = options.portBase + start.identity;
     peer = await DhtPeerProcess.start({
       identity: start.identity,
@@ -80,7 +80,15 @@ export async function p2pPeerCommand(
           ? `port ${port} on ${options.host} is in use (is peer ${start.identity} running already?): stop that, or give every peer another --port-base`
           : listenError(error, options.host, port, '--port-base'),
     });
-    if (source === 'loopback default' && !withParent) io.err('note: no --secret-file or RINGSIDE_SECRET: using the loopback development secret\n');
+    if (source !== 'file' && source !== 'environment' && !withParent) {
+      let kept = '';
+      try {
+        kept = `, kept in ${registerSecret(dhtRegistryName(options), secret)} (only you can read it) for the ring's other peers`;
+      } catch (error) {
+        kept = ` (not recorded: ${(error as Error).message}; the ring's other peers need it as --secret-file)`;
+      }
+      io.err(source === 'generated' ? `note: no --secret-file or ${SECRET_ENV}: a fresh secret for this ring${kept}\n` : `note: the ring's secret, from this user's secret registry\n`);
+    }
   } catch (error) {
     io.err(`error: ${(error as Error).message}\n`);
     return error instanceof SecretError ? EXIT_USAGE : EXIT_FAILED;
@@ -114,6 +122,25 @@ export async function p2pPeerCommand(
       resolveStatus(status);
     };
   });
+}
+
+/** This user's registry names a hand-started ring by its host and port base. */
+function dhtRegistryName(options: P2pOptions): string {
+  return `dht-${options.host}-${options.portBase}`;
+}
+
+/**
+ * The ring's secret: given, else the one its first peer recorded in this user's registry (a peer
+ * joining needs it; the first peer of a ring on loopback makes one), else an error.
+ */
+function ringSecret(start: P2pStart, options: P2pOptions): Secret {
+  const given = explicitSecret(options.secretFile) ?? lookupSecret([dhtRegistryName(options)]);
+  if (given !== undefined) return given;
+  if (start.start.type === 'dht.join') {
+    throw new SecretError(`no secret for the ring on ${options.host} with port base ${options.portBase}: start its first peer on this machine first, or give the ring's secret with --secret-file FILE or ${SECRET_ENV}`);
+  }
+  if (!isLoopback(options.host)) throw new SecretError(`a peer listening on ${options.host} (not loopback) needs a shared secret: --secret-file FILE or ${SECRET_ENV}`);
+  return { secret: generateSecret(), source: 'generated' };
 }
 
 function describeStart(start: P2pStart): string {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { MembershipProtocol } from '../../shared/membership/types.ts';
 import { formatReadyLine } from '../../shared/protocol/control.ts';
 import { PeerProcess } from '../../peer/peer.ts';
-import { loadSecret, SecretError } from '../../peer/secret.ts';
+import { peerRegistryName, peerSecret, registerSecret, SecretError, unregisterSecret } from '../../peer/secret.ts';
 import { EXIT_WITH_PARENT_ENV } from '../../main/cluster/spawn.ts';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from '../io.ts';
 import { EXIT_PORT_IN_USE } from '../../peer/dht/launch.ts';
@@ -35,6 +35,16 @@ export interface PeerCommandOptions {
   readonly ringSeed?: readonly string[];
 }
 
+/** Records the peer's secret under its address in this user's registry; a failure is said, not fatal. */
+function register(id: string, secret: string, io: CliIo): string | undefined {
+  try {
+    return registerSecret(peerRegistryName(id), secret);
+  } catch (error) {
+    io.err(`note: cannot record the secret in this user's secret registry (${(error as Error).message}); clients need --secret-file\n`);
+    return undefined;
+  }
+}
+
 /** Where a peer keeps its store when not told: a folder per address under the current one. */
 export function defaultDataFolder(id: string): string {
   return join('ringside-data', id.replace(/[^A-Za-z0-9.-]/g, '-'));
@@ -42,8 +52,9 @@ export function defaultDataFolder(id: string): string {
 
 export async function peerCommand(options: PeerCommandOptions, io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
   let peer: PeerProcess;
+  let registered: string | undefined;
   try {
-    const { secret, source } = loadSecret(options.secretFile, options.listen.host);
+    const { secret, source } = peerSecret({ file: options.secretFile, host: options.listen.host, registryNames: options.join.map(peerRegistryName) });
     peer = await PeerProcess.start({
       host: options.listen.host,
       port: options.listen.port,
@@ -58,7 +69,9 @@ export async function peerCommand(options: PeerCommandOptions, io: CliIo, signal
       ...(options.quorum ? { kv: { quorum: options.quorum } } : {}),
       log: (line) => io.err(`${line}\n`),
     });
-    if (source === 'loopback default') io.err('note: no --secret-file or RINGSIDE_SECRET: using the loopback development secret\n');
+    registered = register(peer.id, secret, io);
+    if (source === 'generated') io.err(`note: no --secret-file, RINGSIDE_SECRET or peer to join: a fresh secret for this group${registered ? `, kept in ${registered} (only you can read it); peers joining through ${peer.id} and \`ringside get --via ${peer.id}\` find it there` : ''}\n`);
+    else if (source === 'registry') io.err(`note: the secret of the peer joined through, found in this user's secret registry\n`);
   } catch (error) {
     if (error instanceof SecretError || error instanceof Error) {
       io.err(`error: ${error.message}\n`);
@@ -95,6 +108,7 @@ export async function peerCommand(options: PeerCommandOptions, io: CliIo, signal
       process.stdin.resume();
     }
     peer.onStopped = () => {
+      if (registered !== undefined) unregisterSecret(peerRegistryName(peer.id));
       signals.off('SIGTERM', onSignal);
       signals.off('SIGINT', onSignal);
       process.stdin.destroy();

@@ -31,6 +31,7 @@ import { freeIdentity, initStarts, newRingIdentities, type InitStart } from '../
 import { isIdentity } from '../../shared/protocol/dht.ts';
 import type { DhtStart } from '../../shared/protocol/control.ts';
 import { EXIT_PORT_IN_USE } from '../../peer/dht/launch.ts';
+import { generateSecret, registerSecret, unregisterSecret } from '../../peer/secret.ts';
 import { DhtOperations } from './dht-operations.ts';
 import { DhtRing, nextConsoleLine, type DhtSettings } from './dht-ring.ts';
 import { SessionJournal } from './journal.ts';
@@ -146,6 +147,9 @@ export class ClusterManager {
   readonly #kvData: SessionFolder;
   readonly host: string;
   readonly secret: string;
+  /** Where this session's own secret is kept for `--secret-file` (mode 0600); undefined when it was given. */
+  readonly secretFile: string | undefined;
+  readonly #secretName: string;
   readonly #options: ClusterOptions;
   readonly #peers = new Map<string, PeerRecord>();
   readonly #listeners = new Set<(peers: PeerSummary[]) => void>();
@@ -163,7 +167,10 @@ export class ClusterManager {
     this.#protocol = options.protocol ?? 'swim';
     this.#tickMs = options.tickMs ?? 100;
     this.host = options.host ?? '127.0.0.1';
-    this.secret = options.secret ?? randomBytes(24).toString('hex');
+    this.secret = options.secret ?? generateSecret();
+    // A secret of its own is kept where this user's clients find it (0600, removed at shutdown).
+    this.#secretName = `session-${process.pid}-${randomBytes(4).toString('hex')}`;
+    if (options.secret === undefined) this.secretFile = keepSessionSecret(this.#secretName, this.secret);
     this.journal = new SessionJournal({ path: options.journalPath, ...(options.journalWindow ? { windowMax: options.journalWindow } : {}) });
     this.#kind = options.kind ?? 'kv';
     this.#dhtSettings = { pingIntervalSeconds: options.dht?.pingIntervalSeconds ?? DHT_PING_INTERVAL_SECONDS_DEFAULT, fingers: options.dht?.fingers ?? false };
@@ -573,6 +580,7 @@ export class ClusterManager {
     this.journal.close();
     this.#ring.folders.close();
     this.#kvData.close();
+    if (this.secretFile !== undefined) unregisterSecret(this.#secretName);
     process.off('exit', this.#onProcessExit);
   }
 
@@ -916,4 +924,13 @@ function summary(record: PeerRecord): PeerSummary {
     startedAt: record.startedAt,
     ...(record.identity !== undefined ? { identity: record.identity } : {}),
   };
+}
+
+/** The session's secret file in this user's secret registry, or undefined (and nothing kept) when it cannot be written. */
+function keepSessionSecret(name: string, secret: string): string | undefined {
+  try {
+    return registerSecret(name, secret);
+  } catch {
+    return undefined;
+  }
 }

@@ -10,7 +10,7 @@
  */
 import { statSync } from 'node:fs';
 import { formatReadyLine } from '../../shared/protocol/control.ts';
-import { loadSecret } from '../secret.ts';
+import { explicitSecret, SECRET_ENV, SecretError } from '../secret.ts';
 import { listenError } from '../transport.ts';
 import { EXIT_PORT_IN_USE, parseDhtLaunch } from './launch.ts';
 import { DhtPeerProcess } from './peer-process.ts';
@@ -43,7 +43,7 @@ export async function runManagedDhtPeer(args: readonly string[], io: ManagedIo, 
       portBase: launch.portBase,
       tickMs: launch.tickMs,
       config: { pingIntervalTicks: launch.pingIntervalTicks, fingers: launch.fingers },
-      secret: loadSecret(undefined, launch.host).secret,
+      secret: managedSecret(),
       folder: launch.folder,
       control: true,
       onLine: () => undefined,
@@ -78,4 +78,11 @@ export async function runManagedDhtPeer(args: readonly string[], io: ManagedIo, 
       resolve(status);
     };
   });
+}
+
+/** A managed peer's secret comes from its manager, in the environment. */
+function managedSecret(): string {
+  const given = explicitSecret(undefined);
+  if (given === undefined) throw new SecretError(`a managed peer needs its manager's secret in ${SECRET_ENV}`);
+  return given.secret;
 }
