@@ -280,25 +280,28 @@ export class RespRequestParser {
     this.#state = 'failed';
   }
 
-  /** Reads up to `terminator` (consumed, not returned); undefined when it has not arrived yet. */
+  /**
+   * Reads up to `terminator` (consumed, not returned); undefined when it has not arrived yet.
+   * A line of more than `bytesMax` bytes, not counting a '\r' before a '\n', is refused.
+   */
   #readLine(terminator: number, bytesMax: number, tooBig: string): Buffer | undefined {
     const chunk = this.#chunk;
     const found = chunk.indexOf(terminator, this.#offset);
     const end = found === -1 ? chunk.length : found;
-    if (this.#line.length + (end - this.#offset) > bytesMax) {
-      this.#fail(`ERR ${tooBig}`);
-      return undefined;
-    }
     const piece = chunk.subarray(this.#offset, end);
     this.#consume(end - this.#offset);
     if (found === -1) {
+      if (this.#line.length + piece.length > bytesMax) return this.#fail(`ERR ${tooBig}`);
       this.#line.append(piece);
       return undefined;
     }
     this.#consume(1);
-    if (this.#line.length === 0) return piece;
-    this.#line.append(piece);
-    const line = this.#line.take();
+    let line = piece;
+    if (this.#line.length > 0) {
+      this.#line.append(piece);
+      line = this.#line.take();
+    }
+    if (line.length - (terminator === LF && line[line.length - 1] === CR ? 1 : 0) > bytesMax) return this.#fail(`ERR ${tooBig}`);
     return line;
   }
 
