@@ -90,14 +90,16 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .addOption(new Option('--protocol <name>', 'membership protocol').choices([...MEMBERSHIP_PROTOCOLS]).default('swim'))
     .option('--tick-ms <ms>', 'length of one protocol tick', parseTickMs, 100)
     .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, or a development secret on loopback)')
-    .option('--redis-port <port>', 'port of the Redis-protocol front, on the --listen host (0: any free port)', parsePort, 0)
+    .option('--redis-port <port>', 'port of the Redis-protocol front (0: any free port)', parsePort, 0)
+    .option('--redis-host <host>', 'where the Redis-protocol front listens; not loopback: clients must AUTH, with the cluster secret unless a Redis password is given', '127.0.0.1')
+    .option('--redis-password-file <file>', 'file holding the password Redis clients send with AUTH (default: RINGSIDE_REDIS_PASSWORD; else none on loopback, the cluster secret elsewhere)')
     .option('--no-redis', 'no Redis-protocol front')
     .option('--seed <text>', 'seed the peer\'s random choices (default: random)')
     .option('--data <dir>', 'keep the store (SQLite) in this folder (default: ringside-data/HOST-PORT here)')
     .option('--memory', 'keep the store in memory only: a restart comes back empty')
     .option('--ring-seed <addresses>', 'the peers a cluster starts with, this one among them (comma-separated): they own keys from the start, with no ring change', collectAddresses, [])
     .addOption(new Option('--quorum <mode>', 'strict: R and W of the key\'s N owners; sloppy: stand-ins for dead owners (hinted handoff)').choices(['strict', 'sloppy']).default('strict'))
-    .action(async (options: { listen: { host: string; port: number }; join: string[]; protocol: 'swim' | 'gossip'; tickMs: number; secretFile?: string; redisPort: number; redis: boolean; seed?: string; data?: string; memory?: boolean; quorum: 'strict' | 'sloppy'; ringSeed: string[] }) => {
+    .action(async (options: { listen: { host: string; port: number }; join: string[]; protocol: 'swim' | 'gossip'; tickMs: number; secretFile?: string; redisPort: number; redisHost: string; redisPasswordFile?: string; redis: boolean; seed?: string; data?: string; memory?: boolean; quorum: 'strict' | 'sloppy'; ringSeed: string[] }) => {
       if (options.data !== undefined && options.memory) usage('--data and --memory contradict each other: choose one');
       const { ringSeed, ...rest } = options;
       status = await peerCommand({ ...rest, ...(ringSeed.length > 0 ? { ringSeed } : {}), redisPort: options.redis ? options.redisPort : false }, io);

@@ -32,6 +32,10 @@ export interface PeerOptions {
   readonly port: number;
   /** The Redis front's port (0: any free one); undefined: no Redis front. */
   readonly redisPort?: number | undefined;
+  /** Where the Redis front listens; default 127.0.0.1 (not `host`: it is a door of its own). */
+  readonly redisHost?: string | undefined;
+  /** The password Redis clients send with AUTH; undefined: none. */
+  readonly redisPassword?: string | undefined;
   /** Peers to join through (their addresses); none: start a group. */
   readonly join: readonly string[];
   readonly protocol: MembershipProtocol;
@@ -163,9 +167,9 @@ export class PeerProcess {
         get replicas() {
           return started.peer?.machine.config.ring.replicas ?? 3;
         },
-      });
+      }, { password: options.redisPassword });
       try {
-        await redis.listen(options.host, options.redisPort);
+        await redis.listen(options.redisHost ?? '127.0.0.1', options.redisPort);
       } catch (error) {
         await transport.close();
         disk?.close();

@@ -8,15 +8,20 @@
  *   EXISTS k [k …]    read each; how many exist
  *   PING [msg], ECHO msg, INFO [section], SELECT 0, QUIT, and the handshake commands clients
  *   send on connecting (CLIENT, HELLO 2, COMMAND, CONFIG GET), answered as Redis would.
+ *   AUTH [default] password, HELLO 2 AUTH default password: Redis 6's `default` user. With a
+ *   password set, every other command gets `-NOAUTH` until one of them succeeds.
  *
  * Anything else gets Redis's own `-ERR unknown command` reply; a quorum that cannot be reached
- * gets `-NOQUORUM …`. Requests are parsed with redis-parser (NodeRedis's RESP parser); inline
- * commands (`PING` typed into telnet) work too. Replies go back in request order (pipelining).
+ * gets `-NOQUORUM …`. Requests are parsed as redis-server parses them (`redis-request.ts`:
+ * multibulk, and inline commands such as `PING` typed into telnet), with bounds on what one
+ * connection, and all of them together, may make this process hold. Replies go back in request
+ * order (pipelining).
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import Parser from 'redis-parser';
 import type { RedisCounters } from '../shared/protocol/control.ts';
 import { keySchema, type KvFailure, type KvOperation } from '../shared/protocol/kv.ts';
+import { passwordMatches } from './redis-auth.ts';
+import { RequestBudget, RespRequestParser } from './redis-request.ts';
 import { listenError } from './transport.ts';
 
 export interface KvAnswer {
@@ -37,8 +42,18 @@ export interface RedisBackend {
   readonly replicas: number;
 }
 
-/** Bytes of one request not yet parsed, at most: a 1 MiB value and room for the rest. */
-const REQUEST_BYTES_MAX = 4 * 1_048_576;
+/**
+ * Client connections at once (Redis's `maxclients`, 10,000 there): each may hold a request of
+ * up to 4 MiB in progress and 16 MiB of unread replies, so fewer, for a peer that is one of
+ * several processes on a laptop. More are told `-ERR max number of clients reached` and closed.
+ */
+export const CLIENTS_MAX = 1000;
+/**
+ * Bytes of partly received requests all connections together may hold: sixteen 4 MiB requests
+ * arriving at once, or sixty-four 1 MiB values. The connection whose bytes would go past it gets
+ * an error and is closed, so slow or hostile clients cannot add up to gigabytes.
+ */
+export const PENDING_REQUEST_BYTES_MAX = 64 * 1_048_576;
 /** Replies owed to one connection before it is paused (pipelining back-pressure). */
 const PENDING_MAX = 1024;
 /** Reply bytes a client has not read yet before its requests are no longer read. */
@@ -48,16 +63,61 @@ const OK = Buffer.from('+OK\r\n');
 const NIL = Buffer.from('$-1\r\n');
 const PONG = Buffer.from('+PONG\r\n');
 const EMPTY_ARRAY = Buffer.from('*0\r\n');
+const DEFAULT_USER = Buffer.from('default');
+const WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
+const NOAUTH = Buffer.from('-NOAUTH Authentication required.\r\n');
+const MAX_CLIENTS_REACHED = Buffer.from('-ERR max number of clients reached\r\n');
+
+/**
+ * The commands here and Redis's arity for each (n: exactly n parts with the name; -n: at least
+ * n), checked before authentication, as Redis does; each command narrows it further.
+ */
+const ARITY: Readonly<Record<string, number>> = {
+  auth: -2,
+  client: -2,
+  command: -1,
+  config: -2,
+  del: -2,
+  echo: 2,
+  exists: -2,
+  get: 2,
+  hello: -1,
+  info: -1,
+  ping: -1,
+  quit: -1,
+  select: 2,
+  set: -3,
+};
+/** What a client may send before it authenticates (Redis's CMD_NO_AUTH). */
+const NO_AUTH = new Set(['auth', 'hello', 'quit']);
+
+export interface RedisFrontOptions {
+  /** The `default` user's password; undefined: none (clients need not authenticate). */
+  readonly password?: string | undefined;
+  readonly clientsMax?: number;
+  readonly pendingRequestBytesMax?: number;
+}
+
+/** One connection's state that commands change. */
+interface Session {
+  authenticated: boolean;
+}
 
 export class RedisFront {
   readonly counters: RedisCounters = { connections: 0, commands: 0, errors: 0, protocolErrors: 0 };
   readonly #server: Server;
   readonly #backend: RedisBackend;
   readonly #sockets = new Set<Socket>();
+  readonly #password: string | undefined;
+  readonly #clientsMax: number;
+  readonly #budget: RequestBudget;
   port = 0;
 
-  constructor(backend: RedisBackend) {
+  constructor(backend: RedisBackend, options: RedisFrontOptions = {}) {
     this.#backend = backend;
+    this.#password = options.password;
+    this.#clientsMax = options.clientsMax ?? CLIENTS_MAX;
+    this.#budget = new RequestBudget(options.pendingRequestBytesMax ?? PENDING_REQUEST_BYTES_MAX);
     this.#server = createServer({ noDelay: true }, (socket) => this.#connection(socket));
   }
 
@@ -73,19 +133,37 @@ export class RedisFront {
     });
   }
 
+  /** Whether clients must authenticate (never the password itself). */
+  get requiresPassword(): boolean {
+    return this.#password !== undefined;
+  }
+
+  /** Bytes of partly received requests held now, all connections together. */
+  get pendingRequestBytes(): number {
+    return this.#budget.bytesHeld;
+  }
+
   close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 
   #connection(socket: Socket): void {
+    if (this.#sockets.size >= this.#clientsMax) {
+      socket.on('error', () => undefined);
+      socket.end(MAX_CLIENTS_REACHED, () => socket.destroy());
+      return;
+    }
     this.counters.connections++;
     this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
+    const session: Session = { authenticated: this.#password === undefined };
+    const parser = new RespRequestParser({ budget: this.#budget, authenticated: session.authenticated });
+    socket.on('close', () => {
+      this.#sockets.delete(socket);
+      parser.close();
+    });
     socket.on('error', () => undefined);
     const replies: { data: Buffer | undefined }[] = [];
-    let unparsed = 0;
-    let inline = '';
     let closing = false;
 
     const flush = (): void => {
@@ -112,85 +190,50 @@ export class RedisFront {
       else reply.then((data: Buffer) => (slot.data = data), (error: Error) => (slot.data = errorReply(`ERR ${error.message}`))).finally(flush);
       if (replies.length >= PENDING_MAX) socket.pause();
     };
-    // Called from inside the parser's callbacks too: it only marks the connection; the parser
-    // is reset once `execute` has returned (resetting it mid-parse breaks its loop).
-    const protocolError = (detail: string): void => {
-      if (closing) return;
-      this.counters.protocolErrors++;
-      answer(errorReply(`ERR Protocol error: ${detail}`));
-      closing = true;
-      flush();
-    };
-    const parser = new Parser({
-      returnBuffers: true,
-      returnReply: (request: unknown) => {
-        unparsed = 0;
-        if (closing) return;
-        if (!Array.isArray(request) || request.length === 0 || !request.every((part) => part instanceof Buffer)) {
-          protocolError('expected an array of bulk strings');
-          return;
-        }
-        const command = this.#command(request as Buffer[]);
-        if (command === 'quit') {
-          answer(OK);
-          closing = true;
-        } else answer(command);
-      },
-      returnError: () => protocolError('unexpected error reply from a client'),
-      returnFatalError: (error: Error) => protocolError(error.message.replace(/\r?\n/g, ' ').slice(0, 120)),
-    });
 
     socket.on('data', (chunk: Buffer) => {
       if (closing) return;
-      // Inline commands: a line of words, when no RESP request is half-read.
-      if (inline !== '' || (parser.buffer === null && chunk[0] !== 0x2a /* '*' */)) {
-        inline += chunk.toString('latin1');
-        if (inline.length > REQUEST_BYTES_MAX) return protocolError('too big inline request');
-        let end: number;
-        while (!closing && (end = inline.indexOf('\n')) >= 0) {
-          const line = inline.slice(0, end).replace(/\r$/, '');
-          inline = inline.slice(end + 1);
-          const words = line.trim().split(/\s+/).filter((word) => word !== '');
-          if (words.length === 0) continue;
-          const command = this.#command(words.map((word) => Buffer.from(word, 'latin1')));
-          if (command === 'quit') {
-            answer(OK);
-            closing = true;
-          } else answer(command);
-        }
-        flush();
-        return;
-      }
-      if (parser.buffer === null && unparsed === 0) {
-        // redis-parser trusts its input (it parses servers' replies): check a new request's
-        // header here, as Redis does, so garbage gets an error rather than a wait.
-        const end = chunk.indexOf('\r\n');
-        if (end === -1 ? chunk.length > 16 : !/^\*\d{1,7}$/.test(chunk.toString('latin1', 0, end))) {
-          protocolError('invalid multibulk length');
-          return;
+      parser.push(chunk);
+      // One request at a time: an AUTH lifts the parser's unauthenticated limits for the rest.
+      for (let request = parser.next(); request !== undefined; request = parser.next()) {
+        const command = this.#command(request, session);
+        parser.authenticated = session.authenticated;
+        answer(command === 'quit' ? OK : command);
+        if (command === 'quit') {
+          closing = true;
+          parser.close();
+          break;
         }
       }
-      unparsed += chunk.length;
-      if (unparsed > REQUEST_BYTES_MAX) {
-        protocolError(`a request larger than ${REQUEST_BYTES_MAX} bytes`);
-        return;
+      if (parser.error !== undefined && !closing) {
+        // As Redis: the replies owed, this error, then the connection closes.
+        this.counters.protocolErrors++;
+        answer(errorReply(parser.error, 'latin1'));
+        closing = true;
       }
-      try {
-        parser.execute(chunk);
-      } catch (error) {
-        // redis-parser recurses into nested arrays: a deep one overflows the stack.
-        protocolError(error instanceof RangeError ? 'too deeply nested' : 'unparsable request');
-      }
-      if (closing) parser.reset();
       flush();
     });
   }
 
   /** One command: its reply now, later (a quorum operation), or 'quit'. */
-  #command(parts: Buffer[]): Buffer | Promise<Buffer> | 'quit' {
+  #command(parts: Buffer[], session: Session): Buffer | Promise<Buffer> | 'quit' {
     this.counters.commands++;
     const name = (parts[0] as Buffer).toString('latin1').toLowerCase();
     const args = parts.slice(1);
+    // Redis's order: an unknown command, then a wrong arity, then authentication.
+    const redisArity = ARITY[name];
+    if (redisArity === undefined) {
+      const preview = args
+        .slice(0, 3)
+        .map((arg) => `'${arg.toString('latin1').slice(0, 64)}' `)
+        .join('');
+      return this.#error(`ERR unknown command '${name.slice(0, 64)}', with args beginning with: ${preview}`);
+    }
+    if (redisArity > 0 ? parts.length !== redisArity : parts.length < -redisArity) return this.#error(`ERR wrong number of arguments for '${name}' command`);
+    if (!session.authenticated && !NO_AUTH.has(name)) {
+      this.counters.errors++;
+      return NOAUTH;
+    }
     const arity = (min: number, max = min): Buffer | undefined => {
       if (args.length >= min && args.length <= max) return undefined;
       this.counters.errors++;
@@ -215,11 +258,10 @@ export class RedisFront {
         return arity(0, 1) ?? bulk(Buffer.from(this.#info(args[0]?.toString('latin1').toLowerCase())));
       case 'select':
         return arity(1) ?? (args[0]?.toString() === '0' ? OK : this.#error('ERR DB index is out of range'));
-      case 'hello': {
-        const version = args[0]?.toString();
-        if (version !== undefined && version !== '2') return this.#error('NOPROTO this server speaks RESP2 only');
-        return array(['server', 'ringside', 'version', '7.0.0', 'proto', 2, 'mode', 'cluster', 'role', 'master', 'modules', []]);
-      }
+      case 'auth':
+        return this.#auth(args, session);
+      case 'hello':
+        return this.#hello(args, session);
       case 'client':
         // CLIENT SETNAME / SETINFO and friends, sent by client libraries on connecting.
         return args[0]?.toString().toLowerCase() === 'id' ? integer(this.counters.connections) : OK;
@@ -233,14 +275,58 @@ export class RedisFront {
         if (parameter === 'appendonly') return array(['appendonly', 'no']);
         return EMPTY_ARRAY;
       }
-      default: {
-        const preview = args
-          .slice(0, 3)
-          .map((arg) => `'${arg.toString('latin1').slice(0, 64)}' `)
-          .join('');
-        return this.#error(`ERR unknown command '${name.slice(0, 64)}', with args beginning with: ${preview}`);
-      }
+      default:
+        return this.#error(`ERR unknown command '${name.slice(0, 64)}'`);
     }
+  }
+
+  /** AUTH password, or AUTH username password (Redis 6): only the user `default` exists. */
+  #auth(args: Buffer[], session: Session): Buffer {
+    if (args.length > 2) return this.#error('ERR syntax error');
+    if (args.length === 1 && this.#password === undefined) {
+      return this.#error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
+    }
+    const [user, password] = args.length === 1 ? [DEFAULT_USER, args[0] as Buffer] : [args[0] as Buffer, args[1] as Buffer];
+    if (!this.#authenticate(user, password)) return this.#error(WRONGPASS);
+    session.authenticated = true;
+    return OK;
+  }
+
+  /** HELLO [2 [AUTH username password] [SETNAME name]]: RESP2 only. */
+  #hello(args: Buffer[], session: Session): Buffer {
+    const version = args[0]?.toString('latin1');
+    if (version !== undefined) {
+      if (!/^(?:0|-?[1-9]\d{0,18})$/.test(version)) return this.#error('ERR Protocol version is not an integer or out of range');
+      if (version !== '2' && version !== '3') return this.#error('NOPROTO unsupported protocol version');
+      // Refused before AUTH is tried: an error reply changes nothing.
+      if (version === '3') return this.#error('NOPROTO this server speaks RESP2 only');
+    }
+    let credentials: [Buffer, Buffer] | undefined;
+    for (let index = 1; index < args.length; index++) {
+      const option = (args[index] as Buffer).toString('latin1');
+      const more = args.length - 1 - index;
+      if (option.toLowerCase() === 'auth' && more >= 2) {
+        credentials = [args[index + 1] as Buffer, args[index + 2] as Buffer];
+        index += 2;
+      } else if (option.toLowerCase() === 'setname' && more >= 1) index++;
+      else return this.#error(`ERR Syntax error in HELLO option '${option.slice(0, 64)}'`);
+    }
+    if (credentials !== undefined) {
+      if (!this.#authenticate(...credentials)) return this.#error(WRONGPASS);
+      session.authenticated = true;
+    }
+    if (!session.authenticated) {
+      return this.#error(
+        'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time',
+      );
+    }
+    return array(['server', 'ringside', 'version', '7.0.0', 'proto', 2, 'mode', 'cluster', 'role', 'master', 'modules', []]);
+  }
+
+  /** Redis's `default` user: any password when none is set (`nopass`), else the one set. */
+  #authenticate(user: Buffer, password: Buffer): boolean {
+    const passwordOk = this.#password === undefined || passwordMatches(this.#password, password);
+    return user.equals(DEFAULT_USER) && passwordOk;
   }
 
   #error(text: string): Buffer {
@@ -330,7 +416,7 @@ export class RedisFront {
     const sections: string[] = [];
     const want = (name: string): boolean => section === undefined || section === 'all' || section === 'everything' || section === 'default' || section === name;
     if (want('server')) sections.push(`# Server\r\nredis_version:7.0.0\r\nringside_version:1\r\nredis_mode:cluster\r\nprocess_id:${process.pid}\r\ntcp_port:${this.port}\r\n`);
-    if (want('clients')) sections.push(`# Clients\r\nconnected_clients:${this.#sockets.size}\r\n`);
+    if (want('clients')) sections.push(`# Clients\r\nconnected_clients:${this.#sockets.size}\r\nmaxclients:${this.#clientsMax}\r\n`);
     if (want('stats')) {
       sections.push(`# Stats\r\ntotal_connections_received:${this.counters.connections}\r\ntotal_commands_processed:${this.counters.commands}\r\ntotal_error_replies:${this.counters.errors}\r\nprotocol_errors:${this.counters.protocolErrors}\r\n`);
     }
@@ -347,8 +433,9 @@ function integer(value: number): Buffer {
   return Buffer.from(`:${value}\r\n`);
 }
 
-function errorReply(text: string): Buffer {
-  return Buffer.from(`-${text.replace(/[\r\n]+/g, ' ')}\r\n`);
+/** `latin1`: the text holds a client's bytes one for one (as Redis echoes them). */
+function errorReply(text: string, encoding: BufferEncoding = 'utf8'): Buffer {
+  return Buffer.from(`-${text.replace(/[\r\n]+/g, ' ')}\r\n`, encoding);
 }
 
 type Resp = string | number | readonly Resp[];

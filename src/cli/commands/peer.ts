@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import type { MembershipProtocol } from '../../shared/membership/types.ts';
 import { formatReadyLine } from '../../shared/protocol/control.ts';
 import { PeerProcess } from '../../peer/peer.ts';
+import { describeRedisPassword, loadRedisPassword, type RedisPassword } from '../../peer/redis-auth.ts';
 import { peerRegistryName, peerSecret, registerSecret, SecretError, unregisterSecret } from '../../peer/secret.ts';
 import { EXIT_WITH_PARENT_ENV } from '../../main/cluster/spawn.ts';
+import { exitWithin } from '../../peer/parent-gone.ts';
 import { EXIT_OK, EXIT_USAGE, type CliIo } from '../io.ts';
 import { EXIT_PORT_IN_USE } from '../../peer/dht/launch.ts';
 
@@ -24,6 +26,13 @@ export interface PeerCommandOptions {
   readonly tickMs: number;
   readonly secretFile?: string;
   readonly redisPort: number | false;
+  /** Where the Redis front listens; default 127.0.0.1. */
+  readonly redisHost?: string;
+  /**
+   * The Redis password's file; default RINGSIDE_REDIS_PASSWORD, else none on loopback and the
+   * cluster secret elsewhere (`peer/redis-auth.ts`).
+   */
+  readonly redisPasswordFile?: string;
   readonly seed?: string;
   readonly verbose?: boolean;
   /** The store's folder; default `ringside-data/<host>-<port>` in the current folder. */
@@ -53,12 +62,17 @@ export function defaultDataFolder(id: string): string {
 export async function peerCommand(options: PeerCommandOptions, io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
   let peer: PeerProcess;
   let registered: string | undefined;
+  const redisHost = options.redisHost ?? '127.0.0.1';
+  let redisPassword: RedisPassword = { password: undefined, source: 'none' };
   try {
     const { secret, source } = peerSecret({ file: options.secretFile, host: options.listen.host, registryNames: options.join.map(peerRegistryName) });
+    if (options.redisPort !== false) redisPassword = loadRedisPassword(options.redisPasswordFile, redisHost, secret);
     peer = await PeerProcess.start({
       host: options.listen.host,
       port: options.listen.port,
       redisPort: options.redisPort === false ? undefined : options.redisPort,
+      redisHost,
+      redisPassword: redisPassword.password,
       join: options.join,
       protocol: options.protocol,
       tickMs: options.tickMs,
@@ -83,7 +97,7 @@ export async function peerCommand(options: PeerCommandOptions, io: CliIo, signal
   io.out(`${formatReadyLine(peer.readyInfo())}\n`);
   const inspection = peer.inspect(0);
   io.err(
-    `peer ${peer.id} (${options.protocol}, ${options.tickMs} ms ticks, ${inspection.ring?.quorum ?? 'strict'} quorums, store ${options.memory ? 'in memory' : `in ${options.data ?? defaultDataFolder(peer.id)}`}, ${inspection.recordsTotal} keys kept) ${options.join.length > 0 ? `joining through ${options.join.join(', ')}` : 'started a group'}; Redis front ${peer.redis ? `on port ${peer.redis.port}` : 'off'}\n`,
+    `peer ${peer.id} (${options.protocol}, ${options.tickMs} ms ticks, ${inspection.ring?.quorum ?? 'strict'} quorums, store ${options.memory ? 'in memory' : `in ${options.data ?? defaultDataFolder(peer.id)}`}, ${inspection.recordsTotal} keys kept) ${options.join.length > 0 ? `joining through ${options.join.join(', ')}` : 'started a group'}; Redis front ${peer.redis ? `on ${redisHost}:${peer.redis.port} (${describeRedisPassword(redisPassword.source, registered)})` : 'off'}\n`,
   );
   return new Promise((resolve) => {
     let signalled = false;
@@ -103,8 +117,12 @@ export async function peerCommand(options: PeerCommandOptions, io: CliIo, signal
       // Spawned by a cluster manager: when it is gone (its end of standard input closes), leave.
       process.stdout.on('error', () => undefined);
       process.stderr.on('error', () => undefined);
-      process.stdin.on('end', () => onSignal('the parent process ended'));
-      process.stdin.on('error', () => onSignal('the parent process ended'));
+      const parentGone = (): void => {
+        exitWithin();
+        onSignal('the parent process ended');
+      };
+      process.stdin.once('end', parentGone);
+      process.stdin.once('error', parentGone);
       process.stdin.resume();
     }
     peer.onStopped = () => {

@@ -7,7 +7,7 @@
  * so the file starts with `131`, an empty line, and has no newline after the last entry. The
  * graders cut lines on single spaces: field 2 is the observer, field 3 the bracketed tick.
  */
-import type { JournalEvent } from './events.ts';
+import { shownValue, type JournalEvent } from './events.ts';
 
 export const DBG_LOG_MAGIC = (['C', 'S', '4', '2', '5'] as const)
   .reduce((sum, character) => sum + character.charCodeAt(0), 0)
@@ -33,15 +33,17 @@ export function dbgText(event: JournalEvent): string | undefined {
 
 /**
  * `coordinator: create success at time 100, transID=7, key=abc12, value=value7`; reads that fail
- * and deletes carry no value, as in the original Log.cpp.
+ * and deletes carry no value, as in the original Log.cpp. Journals keep a value's first
+ * `VALUE_PREVIEW_CHARS` characters: a longer value is written as its preview and `…` (the
+ * classroom's values, `value0` to `value99`, are always whole).
  */
 function kvText(
   role: 'coordinator' | 'server',
-  event: { op: string; ok: boolean; tick: number; transaction: number; key: string; value?: string | undefined },
+  event: { op: string; ok: boolean; tick: number; transaction: number; key: string; value?: string | undefined; preview?: string | undefined; truncated?: true | undefined },
 ): string {
   const line = `${role}: ${event.op} ${event.ok ? 'success' : 'fail'} at time ${event.tick}, transID=${event.transaction}, key=${event.key}`;
   const withValue = event.op === 'create' || event.op === 'update' || event.op === 'put' || (event.op === 'read' && event.ok);
-  return withValue ? `${line}, value=${event.value ?? ''}` : line;
+  return withValue ? `${line}, value=${shownValue(event)}` : line;
 }
 
 /** One entry as it follows its leading newline: ` ADDRESS [TICK] TEXT`. */

@@ -5,10 +5,17 @@
  * fault events. Every event carries the tick it happened at. `peer` is the peer where it was
  * observed; for member events `subject` is the member it is about. Kinds are part of the
  * exported file format: add new ones, never rename or reuse one.
+ *
+ * A key-value event never carries the value itself (it may be 1 MiB, and the journal keeps
+ * every event in memory for a while and on disk for good): it carries the value's `size` in
+ * bytes, its `version`, and a `preview` of its first `VALUE_PREVIEW_CHARS` characters, with
+ * `truncated` set when that is not the whole value. Journals written before (issue 12) carry the
+ * whole `value` instead; the schema still accepts them, and `summarizeValue` turns an old event
+ * into a new one.
  */
 import { z } from 'zod';
 import { fileNameSchema, HOPS_MAX, identitySchema } from '../protocol/dht.ts';
-import { keySchema, kvFailureSchema, kvOperationSchema } from '../protocol/kv.ts';
+import { keySchema, kvFailureSchema, kvOperationSchema, utf8Bytes, versionSchema, type Version } from '../protocol/kv.ts';
 import { peerIdSchema } from '../protocol/peer-id.ts';
 
 const tick = z.number().int().nonnegative();
@@ -51,6 +58,23 @@ const memberFields = {
   heartbeat: z.number().int().nonnegative().optional(),
 };
 
+/** Characters of a value a journal event keeps: enough to recognise it, never the whole of a large one. */
+export const VALUE_PREVIEW_CHARS = 64;
+
+/** What an event says about a value (read, or written): never the value itself. */
+const valueSummaryFields = {
+  /** The value's size in bytes: UTF-8, or the decoded bytes when it is binary. */
+  size: z.number().int().nonnegative().optional(),
+  /** Its first `VALUE_PREVIEW_CHARS` characters (of the base64 text when binary). */
+  preview: z.string().optional(),
+  /** The preview is not the whole value. */
+  truncated: z.literal(true).optional(),
+  /** The value is binary (the preview is base64). */
+  binary: z.literal(true).optional(),
+  /** The record's version: the one written, or the one a read found. */
+  version: versionSchema.optional(),
+};
+
 /** What a replica's and a coordinator's view of one operation share (the dbg.log line's fields). */
 const kvOutcomeFields = {
   tick,
@@ -58,7 +82,9 @@ const kvOutcomeFields = {
   transaction: z.number().int().nonnegative(),
   op: kvOperationSchema,
   key: keySchema,
+  /** The whole value: journals written before issue 12 only (read them; never write it). */
   value: z.string().optional(),
+  ...valueSummaryFields,
   ok: z.boolean(),
   reason: kvFailureSchema.optional(),
 };
@@ -195,4 +221,56 @@ export type MemberEventKind = MemberEvent['kind'];
 
 export function isMemberEvent(event: JournalEvent): event is MemberEvent {
   return event.kind.startsWith('member.');
+}
+
+export interface ValueSummary {
+  readonly size: number;
+  readonly preview: string;
+  readonly truncated?: true;
+  readonly binary?: true;
+  readonly version?: Version;
+}
+
+/**
+ * The fields a key-value event carries for `value`: its size, a preview and its version; none
+ * when there is no value (a delete, a read that found nothing).
+ */
+export function summarizeValue(value: string | undefined, binary?: boolean, version?: Version): Partial<ValueSummary> {
+  if (value === undefined) return version === undefined ? {} : { version };
+  let preview = value.length > VALUE_PREVIEW_CHARS ? value.slice(0, VALUE_PREVIEW_CHARS) : value;
+  // Never cut a character in two: a lone surrogate would not survive every JSON reader.
+  const last = preview.charCodeAt(preview.length - 1);
+  if (preview.length < value.length && last >= 0xd800 && last <= 0xdbff) preview = preview.slice(0, -1);
+  return {
+    size: binary === true ? base64Bytes(value) : utf8Bytes(value),
+    preview,
+    ...(preview.length < value.length ? { truncated: true as const } : {}),
+    ...(binary === true ? { binary: true as const } : {}),
+    ...(version === undefined ? {} : { version }),
+  };
+}
+
+/** A base64 text's decoded length, padding counted. */
+function base64Bytes(text: string): number {
+  const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
+  return Math.floor((text.length * 3) / 4) - padding;
+}
+
+/**
+ * The event as events are written now: an old event's whole `value` becomes its size and
+ * preview. Events without one come back as they are (the same object).
+ */
+export function withoutValue(event: JournalEvent): JournalEvent {
+  if ((event.kind !== 'kv.replica' && event.kind !== 'kv.result') || event.value === undefined) return event;
+  const { value, ...rest } = event;
+  return { ...rest, ...summarizeValue(value, event.binary === true, event.version) } as JournalEvent;
+}
+
+/**
+ * A value as the text formats print it: the whole value when the event knows it (an old journal,
+ * or a short value whose preview is all of it), else the preview and an ellipsis.
+ */
+export function shownValue(event: { value?: string | undefined; preview?: string | undefined; truncated?: true | undefined }): string {
+  if (event.value !== undefined) return event.value;
+  return `${event.preview ?? ''}${event.truncated === true ? '…' : ''}`;
 }

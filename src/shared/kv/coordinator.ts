@@ -38,6 +38,7 @@
  * the replica's state, which is merged before the round is sent again.
  */
 import type { PeerId, Tick } from '../machine.ts';
+import { summarizeValue } from '../journal/events.ts';
 import { compareVersions, keySchema, kvOperationSchema, type KvFailure, type KvRecord, type Version } from '../protocol/kv.ts';
 import type { Replica, Request } from './replica.ts';
 import { writesValue } from './replica.ts';
@@ -430,7 +431,10 @@ export class Coordinator {
     const shown = transaction.shownRound ?? (transaction.attempts > 0 ? transaction.round : undefined);
     const replicas = shown === undefined ? [] : shown.targets.map((peer) => ({ peer, ok: shown.answers.get(peer)?.ok }));
     const latencyTicks = now - transaction.startTick;
-    context.emit({ kind: 'kv.result', tick: now, peer: context.id, transaction: command.transaction, op: command.op, key: command.key, value, ok, reason, latencyTicks, replicas });
+    // A read that found a tombstone says which delete it saw.
+    const version = ok ? (read ? newest?.version : transaction.version) : read && reason === 'missing' ? newest?.version : undefined;
+    // The journal gets the value's size and a preview; the whole value goes only to the client.
+    context.emit({ kind: 'kv.result', tick: now, peer: context.id, transaction: command.transaction, op: command.op, key: command.key, ...summarizeValue(value, binary === true, version), ok, reason, latencyTicks, replicas });
     context.reply({
       type: 'kv.result',
       transaction: command.transaction,
@@ -439,8 +443,7 @@ export class Coordinator {
       ok,
       value,
       binary,
-      // A read that found a tombstone says which delete it saw.
-      version: ok ? (read ? newest?.version : transaction.version) : read && reason === 'missing' ? newest?.version : undefined,
+      version,
       reason,
       latencyTicks,
       replicas,

@@ -12,6 +12,7 @@
  *   durable before sending it).
  */
 import type { Tick } from '../machine.ts';
+import { summarizeValue } from '../journal/events.ts';
 import { compareVersions, isNewer, type KvMessage, type KvRecord } from '../protocol/kv.ts';
 import type { KvContext, ReplicaAnswer } from './types.ts';
 
@@ -49,11 +50,15 @@ export class Replica {
       answer = request.blind ? this.#applyBlind(request, stored, now) : this.#applyConditional(request, stored, now);
     }
     const live = answer.record !== undefined && answer.record.deleted !== true;
-    const value = request.op === 'read' ? (live ? answer.record?.value : undefined) : request.op === 'delete' ? undefined : request.value;
+    const read = request.op === 'read';
+    const value = read ? (live ? answer.record?.value : undefined) : request.op === 'delete' ? undefined : request.value;
+    const binary = read ? answer.record?.binary === true : request.binary === true;
+    const version = read ? (live ? answer.record?.version : undefined) : answer.ok ? request.version : undefined;
     // A read under quorum conditions answers ok whatever it holds; the journal says found or missing.
-    const journaledOk = request.op === 'read' && request.blind ? live : answer.ok;
-    const reason = request.op === 'read' && request.blind && !live ? 'missing' : answer.reason;
-    context.emit({ kind: 'kv.replica', tick: now, peer: context.id, transaction: request.transaction, op: request.op, key: request.key, value, ok: journaledOk, reason });
+    const journaledOk = read && request.blind ? live : answer.ok;
+    const reason = read && request.blind && !live ? 'missing' : answer.reason;
+    // The journal gets the value's size and a preview, never the value (it may be 1 MiB).
+    context.emit({ kind: 'kv.replica', tick: now, peer: context.id, transaction: request.transaction, op: request.op, key: request.key, ...summarizeValue(value, binary, version), ok: journaledOk, reason });
     return answer;
   }
 
