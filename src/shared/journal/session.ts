@@ -3,9 +3,15 @@
  * manager received them, each with a sequence number and the wall-clock time it happened.
  * Saved as NDJSON (one entry per line); exported as the classroom dbg.log, a plain-text log,
  * or a ShiViz log (vector clocks, for a space-time diagram).
+ *
+ * Every format is written one entry at a time (`sessionWriter`), so a journal of any size is
+ * exported as a stream: the caller feeds entries in journal order and writes out each piece
+ * of text as it comes. None needs a first pass over the journal: dbg.log counts ticks from the
+ * first entry's, ShiViz's vector clocks are built forward (and its log has no header: the
+ * regular expression is given to ShiViz apart), and the others are a line per entry.
  */
 import { z } from 'zod';
-import { formatDbgLog } from './dbg-log.ts';
+import { DBG_LOG_MAGIC, dbgEntry, dbgText } from './dbg-log.ts';
 import { journalEventSchema, type JournalEvent } from './events.ts';
 
 export const sessionEntrySchema = z.object({
@@ -82,10 +88,12 @@ export function formatNdjsonLine(entry: SessionEntry): string {
 }
 
 /** `2026-11-21T10:00:00.123Z  127.0.0.1:7101  removed 127.0.0.1:7103: failed` per line. */
+export function formatTextLine(entry: SessionEntry): string {
+  return `${isoTime(entry.at)}  ${eventPeer(entry.event)}  ${describeEvent(entry.event)}\n`;
+}
+
 export function formatTextLog(entries: Iterable<SessionEntry>): string {
-  const lines: string[] = [];
-  for (const entry of entries) lines.push(`${isoTime(entry.at)}  ${eventPeer(entry.event)}  ${describeEvent(entry.event)}\n`);
-  return lines.join('');
+  return writeWhole(sessionWriter('text'), entries);
 }
 
 /** Milliseconds since the epoch as ISO 8601 UTC (the core reads no clock, so no `Date`). */
@@ -114,13 +122,7 @@ export function isoTime(ms: number): string {
  * them from the session's first event, so its times read like the classroom's.
  */
 export function formatSessionDbgLog(entries: Iterable<SessionEntry>): string {
-  let origin: number | undefined;
-  const events: JournalEvent[] = [];
-  for (const entry of entries) {
-    origin ??= entry.event.tick;
-    events.push({ ...entry.event, tick: Math.max(0, entry.event.tick - origin) } as JournalEvent);
-  }
-  return formatDbgLog(events);
+  return writeWhole(sessionWriter('dbg'), entries);
 }
 
 /**
@@ -130,12 +132,66 @@ export function formatSessionDbgLog(entries: Iterable<SessionEntry>): string {
 export const SHIVIZ_REGEX = '(?<host>\\S*) (?<clock>{.*})\\n(?<event>.*)';
 
 /**
+ * Sends a ShiViz log remembers per directed link and message type, waiting for their delivery;
+ * past it the oldest is taken as lost (a peer that crashed, a dropped message). This bounds a
+ * streaming export's memory however long the journal.
+ */
+export const SHIVIZ_IN_FLIGHT_PER_LINK_MAX = 10_000;
+
+/**
  * A ShiViz log: each peer's events with vector clocks. A delivery is matched with the oldest
  * unmatched send of the same type on the same directed link (WebSockets keep each link's order),
  * so the diagram draws an arrow from send to receive. Events of the cluster (faults) are left
  * out: they happen at no host.
  */
 export function formatShiVizLog(entries: Iterable<SessionEntry>): string {
+  return writeWhole(sessionWriter('shiviz'), entries);
+}
+
+/**
+ * One export format, written an entry at a time: `head`, then `entry(e)` for each entry in
+ * journal order, then `end()`. A writer keeps what the format must remember (dbg.log's first
+ * tick, ShiViz's clocks and unmatched sends), never the entries.
+ */
+export interface SessionWriter {
+  /** What comes before the first entry. */
+  readonly head: string;
+  /** What one entry adds ('' when the format leaves it out). */
+  entry(entry: SessionEntry): string;
+  /** What comes after the last entry. */
+  end(): string;
+}
+
+export function sessionWriter(format: ExportFormat): SessionWriter {
+  switch (format) {
+    case 'ndjson':
+      return { head: '', entry: formatNdjsonLine, end: () => '' };
+    case 'text':
+      return { head: '', entry: formatTextLine, end: () => '' };
+    case 'dbg':
+      return dbgWriter();
+    case 'shiviz':
+      return shiVizWriter();
+  }
+}
+
+/** dbg.log as `formatDbgLog` writes it: the magic line, then a newline and each entry's text. */
+function dbgWriter(): SessionWriter {
+  let origin: number | undefined;
+  return {
+    head: `${DBG_LOG_MAGIC}\n`,
+    entry({ event }) {
+      origin ??= event.tick;
+      const tick = Math.max(0, event.tick - origin);
+      if (!('peer' in event)) return '';
+      const text = dbgText({ ...event, tick } as JournalEvent);
+      return text === undefined ? '' : `\n${dbgEntry(event.peer, tick, text)}`;
+    },
+    end: () => '',
+  };
+}
+
+function shiVizWriter(): SessionWriter {
   const clocks = new Map<string, Record<string, number>>();
   const inFlight = new Map<string, Record<string, number>[]>();
   const clockOf = (host: string): Record<string, number> => {
@@ -146,28 +202,39 @@ export function formatShiVizLog(entries: Iterable<SessionEntry>): string {
     }
     return clock;
   };
-  const lines: string[] = [];
-  for (const { event } of entries) {
-    if (!('peer' in event)) continue;
-    const host = event.peer;
-    const clock = clockOf(host);
-    if (event.kind === 'message.delivered') {
-      const sent = inFlight.get(`${event.from}>${host}>${event.type}`)?.shift();
-      if (sent !== undefined) for (const [peer, time] of Object.entries(sent)) clock[peer] = Math.max(clock[peer] ?? 0, time);
-    }
-    clock[host] = (clock[host] ?? 0) + 1;
-    if (event.kind === 'message.sent') {
-      const key = `${host}>${event.to}>${event.type}`;
-      let queue = inFlight.get(key);
-      if (queue === undefined) {
-        queue = [];
-        inFlight.set(key, queue);
+  return {
+    head: '',
+    entry({ event }) {
+      if (!('peer' in event)) return '';
+      const host = event.peer;
+      const clock = clockOf(host);
+      if (event.kind === 'message.delivered') {
+        const sent = inFlight.get(`${event.from}>${host}>${event.type}`)?.shift();
+        if (sent !== undefined) for (const [peer, time] of Object.entries(sent)) clock[peer] = Math.max(clock[peer] ?? 0, time);
       }
-      queue.push({ ...clock });
-    }
-    lines.push(`${host} ${JSON.stringify(clock)}\n${describeEvent(event).replace(/\n/g, ' ')}\n`);
-  }
-  return lines.join('');
+      clock[host] = (clock[host] ?? 0) + 1;
+      if (event.kind === 'message.sent') {
+        const key = `${host}>${event.to}>${event.type}`;
+        let queue = inFlight.get(key);
+        if (queue === undefined) {
+          queue = [];
+          inFlight.set(key, queue);
+        }
+        if (queue.length >= SHIVIZ_IN_FLIGHT_PER_LINK_MAX) queue.shift();
+        queue.push({ ...clock });
+      }
+      return `${host} ${JSON.stringify(clock)}\n${describeEvent(event).replace(/\n/g, ' ')}\n`;
+    },
+    end: () => '',
+  };
+}
+
+/** A writer's whole output for `entries`: what a streaming export writes, in one string. */
+function writeWhole(writer: SessionWriter, entries: Iterable<SessionEntry>): string {
+  const parts = [writer.head];
+  for (const entry of entries) parts.push(writer.entry(entry));
+  parts.push(writer.end());
+  return parts.join('');
 }
 
 export interface ParsedJournal {
@@ -177,46 +244,46 @@ export interface ParsedJournal {
   readonly refusedCount: number;
 }
 
-/** Reads an NDJSON journal; bad lines are counted and reported, never fatal. */
+/** Bad lines a journal reader reports, at most: it counts them all. */
+export const REFUSED_LINES_KEPT = 20;
+
+/** One NDJSON line as a journal entry, or why it is none. Blank lines are neither (undefined). */
+export function parseJournalLine(text: string): { entry: SessionEntry } | { reason: string } | undefined {
+  const line = text.trim();
+  if (line === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { reason: 'not JSON' };
+  }
+  const parsed = sessionEntrySchema.safeParse(value);
+  if (!parsed.success) return { reason: parsed.error.issues[0]?.message ?? 'not a journal entry' };
+  return { entry: parsed.data };
+}
+
+/** Reads an NDJSON journal held whole in memory; bad lines are counted and reported, never fatal. */
 export function parseJournal(text: string): ParsedJournal {
   const entries: SessionEntry[] = [];
   const refused: { line: number; reason: string }[] = [];
   let refusedCount = 0;
   const lines = text.split('\n');
   for (let index = 0; index < lines.length; index++) {
-    const line = (lines[index] as string).trim();
-    if (line === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      refusedCount++;
-      if (refused.length < 20) refused.push({ line: index + 1, reason: 'not JSON' });
+    const parsed = parseJournalLine(lines[index] as string);
+    if (parsed === undefined) continue;
+    if ('entry' in parsed) {
+      entries.push(parsed.entry);
       continue;
     }
-    const parsed = sessionEntrySchema.safeParse(value);
-    if (!parsed.success) {
-      refusedCount++;
-      if (refused.length < 20) refused.push({ line: index + 1, reason: parsed.error.issues[0]?.message ?? 'not a journal entry' });
-      continue;
-    }
-    entries.push(parsed.data);
+    refusedCount++;
+    if (refused.length < REFUSED_LINES_KEPT) refused.push({ line: index + 1, reason: parsed.reason });
   }
   return { entries, refused, refusedCount };
 }
 
 /** A session in one of the export formats. */
-export function formatSession(entries: readonly SessionEntry[], format: ExportFormat): string {
-  switch (format) {
-    case 'ndjson':
-      return entries.map(formatNdjsonLine).join('');
-    case 'dbg':
-      return formatSessionDbgLog(entries);
-    case 'text':
-      return formatTextLog(entries);
-    case 'shiviz':
-      return formatShiVizLog(entries);
-  }
+export function formatSession(entries: Iterable<SessionEntry>, format: ExportFormat): string {
+  return writeWhole(sessionWriter(format), entries);
 }
 
 /** The file name an export is saved under by default. */
