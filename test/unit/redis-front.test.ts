@@ -3,7 +3,7 @@
  * malformed requests, its connection limits, and Redis 6 authentication (AUTH, HELLO AUTH).
  */
 import { connect } from 'node:net';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisFront, type RedisBackend, type RedisFrontOptions } from '../../src/peer/redis.ts';
 import { encodeRequest } from '../../src/peer/redis-request.ts';
