@@ -169,12 +169,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   program
     .command('journal')
     .description('read a saved session journal (NDJSON) and print or write it as text, dbg.log or ShiViz')
-    .argument('<file>', 'the journal, as `--journal` or an export wrote it')
+    .argument('<file...>', 'the journal, as `--journal` or an export wrote it; a journal kept in parts: its parts, oldest first (FILE.1 FILE.2 … FILE)')
     .addOption(new Option('--format <format>', 'what to write').choices([...EXPORT_FORMATS]).default('text'))
     .option('--out <file>', 'write to this file instead of standard output')
-    .action((file: string, options: { format: ExportFormat; out?: string }) => {
+    .action(async (files: string[], options: { format: ExportFormat; out?: string }) => {
       if (options.out !== undefined) checkOutputPath(options.out);
-      status = journalCommand(file, options, io);
+      status = await journalCommand(files, options, io);
     });
 
   try {

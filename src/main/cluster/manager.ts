@@ -66,7 +66,12 @@ export interface ClusterOptions {
   readonly secret?: string;
   /** Record the journal to this NDJSON file as it happens. */
   readonly journalPath?: string | undefined;
+  /** Entries the journal keeps in memory at most (default 200,000). */
   readonly journalWindow?: number;
+  /** Bytes the journal keeps in memory at most, as estimated (default 64 MiB): with `journalWindow`, the journal's share of the manager's memory. */
+  readonly journalWindowBytes?: number | undefined;
+  /** With `journalPath`: what the recorded journal keeps on disk at most, in parts (default: no cap). */
+  readonly journalMaxBytes?: number | undefined;
   /** Journal every message sent, delivered and dropped (default true). */
   readonly messages?: boolean;
   /** Give every peer a Redis-protocol front (default true). */
@@ -171,7 +176,7 @@ export class ClusterManager {
     // A secret of its own is kept where this user's clients find it (0600, removed at shutdown).
     this.#secretName = `session-${process.pid}-${randomBytes(4).toString('hex')}`;
     if (options.secret === undefined) this.secretFile = keepSessionSecret(this.#secretName, this.secret);
-    this.journal = new SessionJournal({ path: options.journalPath, ...(options.journalWindow ? { windowMax: options.journalWindow } : {}) });
+    this.journal = new SessionJournal({ path: options.journalPath, windowMax: options.journalWindow, windowBytesMax: options.journalWindowBytes, maxBytes: options.journalMaxBytes });
     this.#kind = options.kind ?? 'kv';
     this.#dhtSettings = { pingIntervalSeconds: options.dht?.pingIntervalSeconds ?? DHT_PING_INTERVAL_SECONDS_DEFAULT, fingers: options.dht?.fingers ?? false };
     this.#ring = new DhtRing({ host: this.host, portBase: options.dht?.portBase, folder: options.dht?.folder });

@@ -2,15 +2,19 @@
  * Saving the session journal: the native save dialog asks where (starting in the folder of the
  * last save), the main process writes the file. The window learns where it went, or that the
  * user cancelled.
+ *
+ * The file is written as a stream from the recorded journal (`SessionJournal.exportStream`), at
+ * the disk's pace: a journal of any size is saved in bounded memory, and the main process goes
+ * on answering the window meanwhile.
  */
-import { writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { dialog, type BrowserWindow, type FileFilter } from 'electron';
 import { z } from 'zod';
 import type { ExportOutcome } from '../../shared/api/bridge.ts';
 import { EXPORT_FORMATS, exportFileName, type ExportFormat } from '../../shared/journal/session.ts';
 import type { ApiContext } from '../server/api.ts';
-import { runApiCommand } from '../server/api.ts';
 
 const exportFormatSchema = z.enum(EXPORT_FORMATS);
 
@@ -38,9 +42,9 @@ export function createJournalExporter(context: ApiContext): JournalExporter {
     const choice = owner === null ? await dialog.showSaveDialog(options) : await dialog.showSaveDialog(owner, options);
     if (choice.canceled || choice.filePath === undefined || choice.filePath === '') return { cancelled: true };
     // Exported after the user chose, so the file holds everything up to the moment they saved.
-    const text = await runApiCommand(context, { type: 'journal.export', format: parsed.data });
+    const body = context.manager.journal.exportStream(parsed.data);
     try {
-      await writeFile(choice.filePath, text, 'utf8');
+      await pipeline(body, createWriteStream(choice.filePath));
     } catch (error) {
       throw new Error(`exportJournal: cannot save the file (${(error as Error).message})`, { cause: error });
     }

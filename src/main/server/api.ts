@@ -2,9 +2,10 @@
  * The cluster API's commands, carried out on a cluster manager: one dispatcher behind every
  * transport (the web server's HTTP and WebSocket routes, the Electron IPC bridge).
  */
-import type { ApiCommand, SessionInfo } from '../../shared/api/cluster-api.ts';
+import type { ApiCommand, JournalInfo, SessionInfo } from '../../shared/api/cluster-api.ts';
 import { API_VERSION } from '../../shared/api/cluster-api.ts';
 import type { ApiCommandType, ApiResult } from '../../shared/api/bridge.ts';
+import type { SessionJournal } from '../cluster/journal.ts';
 import type { ClusterManager } from '../cluster/manager.ts';
 import { checkSessionOf } from '../check/check-session.ts';
 
@@ -26,18 +27,35 @@ export function sessionInfo({ manager, startedAt }: ApiContext): SessionInfo {
     storage: { kind: manager.storage.kind, ...(manager.storage.folder !== undefined ? { folder: manager.storage.folder } : {}) },
     startedAt,
     peers: manager.peers(),
-    journal: {
-      entries: journal.size,
-      bytesWritten: journal.bytesWritten,
-      ...(journal.path !== undefined ? { path: journal.path } : {}),
-      ...(journal.writeError !== undefined ? { writeError: journal.writeError } : {}),
-    },
+    journal: journalInfo(journal),
     dht: {
       pingIntervalSeconds: dht.pingIntervalSeconds,
       fingers: dht.fingers,
       ...(places.portBase !== undefined ? { portBase: places.portBase } : {}),
       ...(places.folder !== undefined ? { folder: places.folder } : {}),
     },
+  };
+}
+
+/** The journal's size in memory and on disk, for the window's status. */
+export function journalInfo(journal: SessionJournal): JournalInfo {
+  const recording = journal.recording;
+  return {
+    entries: journal.size,
+    bytesWritten: journal.bytesWritten,
+    ...(journal.path !== undefined ? { path: journal.path } : {}),
+    ...(journal.writeError !== undefined ? { writeError: journal.writeError } : {}),
+    window: journal.window,
+    ...(recording === undefined
+      ? {}
+      : {
+          bytesOnDisk: recording.bytes,
+          parts: recording.parts,
+          ...(recording.maxBytes === undefined ? {} : { maxBytes: recording.maxBytes }),
+          partsDropped: recording.partsDropped,
+          bytesDropped: recording.bytesDropped,
+          entriesDropped: recording.entriesDropped,
+        }),
   };
 }
 
@@ -87,7 +105,8 @@ const handlers: Handlers = {
   'faults.get': ({ manager }) => manager.faults,
   kv: ({ manager }, command) => manager.operate(command.op, command.key, command.value, command.via),
   'journal.entries': ({ manager }, command) => manager.journal.entriesAfter(command.since, command.limit),
-  'journal.export': ({ manager }, command) => manager.journal.export(command.format),
+  // One string at most 64 MiB long; larger sessions stream from /api/export/FORMAT.
+  'journal.export': ({ manager }, command) => manager.journal.exportText(command.format),
   'dht.inspect': ({ manager }, command) => manager.dht.inspect(command.peer),
   'dht.ring': ({ manager }) => manager.dht.ring(),
   'dht.type': ({ manager }, command) => manager.dht.type(command.peer, command.line),

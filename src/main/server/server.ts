@@ -4,7 +4,7 @@
  *   GET  /?token=T                       the window (the built renderer), or a page saying how to build it
  *   GET  /api/session?token=T            session info (JSON)
  *   POST /api?token=T                    one command (JSON body: an ApiCommand) → { ok, result | error }
- *   GET  /api/export/FORMAT?token=T      the session as a download: ndjson, dbg, text or shiviz
+ *   GET  /api/export/FORMAT?token=T      the session as a download: ndjson, dbg, text or shiviz (streamed)
  *   WS   /api/ws?token=T                 requests and replies, and the event stream, batched
  *
  * A request without the token gets 401; a Host header other than this server's gets 403 (DNS
@@ -18,10 +18,11 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { apiCommandSchema, apiRequestSchema } from '../../shared/api/cluster-api.ts';
-import { EXPORT_FORMATS, exportFileName, type ExportFormat } from '../../shared/journal/session.ts';
+import { EXPORT_FORMATS } from '../../shared/journal/session.ts';
 import { EventFeed } from '../cluster/feed.ts';
 import { listenError, rawText } from '../../peer/transport.ts';
 import { runApiCommand, sessionInfo, type ApiContext } from './api.ts';
+import { isExportFormat, sendExport } from './export-route.ts';
 
 export const DEFAULT_RENDERER_ROOT = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
 /** Entries kept for one slow client; older ones are dropped and counted. */
@@ -119,15 +120,10 @@ export class ApiServer {
     if (url.pathname === '/api/session' && request.method === 'GET') return send(response, 200, sessionInfo(this.#context));
     const exportMatch = /^\/api\/export\/([a-z]+)$/.exec(url.pathname);
     if (exportMatch !== null && request.method === 'GET') {
-      const format = exportMatch[1] as ExportFormat;
-      if (!EXPORT_FORMATS.includes(format)) return send(response, 404, { ok: false, error: `no export format ${format} (formats: ${EXPORT_FORMATS.join(', ')})` });
-      const body = this.#context.manager.journal.export(format);
-      response.writeHead(200, {
-        'content-type': format === 'ndjson' ? 'application/x-ndjson' : 'text/plain; charset=utf-8',
-        'content-disposition': `attachment; filename="${exportFileName(format)}"`,
-      });
-      response.end(body);
-      return;
+      const format = exportMatch[1] as string;
+      if (!isExportFormat(format)) return send(response, 404, { ok: false, error: `no export format ${format} (formats: ${EXPORT_FORMATS.join(', ')})` });
+      // Streamed from the recorded journal at the client's pace (export-route.ts).
+      return sendExport(this.#context.manager.journal, format, response);
     }
     if (url.pathname === '/api' && request.method === 'POST') {
       const body = await readBody(request);

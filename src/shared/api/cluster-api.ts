@@ -78,6 +78,32 @@ export const CLUSTER_SETTINGS_DEFAULTS: ClusterSettings = { protocol: 'swim', ti
 /** A circular DHT cluster's ping interval unless one is chosen: quick enough to watch, slow enough to read. */
 export const DHT_PING_INTERVAL_SECONDS_DEFAULT = 5;
 
+/**
+ * The session journal's size: in the manager's memory (the window the views load from, bounded
+ * by entries and bytes) and on disk (with a cap, in parts, the oldest dropped first). The fields
+ * after `writeError` are always sent; optional only for sessions of older servers.
+ */
+export const journalInfoSchema = z.object({
+  /** Entries ever recorded. */
+  entries: z.number().int(),
+  path: z.string().optional(),
+  /** Bytes this session wrote to disk (dropped parts included). */
+  bytesWritten: z.number().int(),
+  writeError: z.string().optional(),
+  /** Entries in the manager's memory window, their estimated bytes, and the window's bounds. */
+  window: z.object({ entries: z.number().int(), bytes: z.number().int(), entriesMax: z.number().int(), bytesMax: z.number().int() }).optional(),
+  /** Bytes on disk now (every part kept) and in how many parts. */
+  bytesOnDisk: z.number().int().optional(),
+  parts: z.number().int().optional(),
+  /** The size cap on disk, when there is one (`--journal-max-mb`). */
+  maxBytes: z.number().int().optional(),
+  /** What rotation has deleted to stay under the cap. */
+  partsDropped: z.number().int().optional(),
+  bytesDropped: z.number().int().optional(),
+  entriesDropped: z.number().int().optional(),
+});
+export type JournalInfo = z.infer<typeof journalInfoSchema>;
+
 export const sessionInfoSchema = z.object({
   api: z.literal(API_VERSION),
   /**
@@ -93,7 +119,7 @@ export const sessionInfoSchema = z.object({
   storage: z.object({ kind: z.enum(['disk', 'memory']), folder: z.string().optional() }).optional(),
   startedAt: z.number(),
   peers: z.array(peerSummarySchema),
-  journal: z.object({ entries: z.number().int(), path: z.string().optional(), bytesWritten: z.number().int(), writeError: z.string().optional() }),
+  journal: journalInfoSchema,
   /** The circular DHT's settings (new peers use them), where its peers listen and keep their files. Always sent (optional as `kind`). */
   dht: z
     .object({
@@ -172,6 +198,10 @@ export const apiCommandSchema = z.discriminatedUnion('type', [
   }),
   /** Entries of the journal's memory window after `since` (a seq), at most `limit`. */
   z.object({ type: z.literal('journal.entries'), since: z.number().int().min(-1).default(-1), limit: z.number().int().min(1).max(100_000).default(10_000) }),
+  /**
+   * The whole session in one format, as one string: at most 64 MiB of it (past that the answer
+   * is an error that says to download it from `/api/export/FORMAT`, which streams any size).
+   */
   z.object({ type: z.literal('journal.export'), format: z.enum(EXPORT_FORMATS) }),
 
   // The circular DHT (a cluster of kind `dht`). Quit is `peer.stop`, the classroom's kill `peer.kill`.
