@@ -122,8 +122,8 @@ export class RespRequestParser {
   /** A header or inline line received in pieces. */
   readonly #line = new GrowingBuffer(INLINE_BYTES_MAX);
   /** The current multibulk request's elements, back to back, and where each one ends. */
-  #data: GrowingBuffer;
-  #ends: number[] = [];
+  readonly #data: GrowingBuffer;
+  readonly #ends: number[] = [];
   #elementsDeclared = 0;
   #bulkBytes = 0;
   #crlfSeen = 0;
@@ -198,24 +198,17 @@ export class RespRequestParser {
           break; // an empty line: no request, as in Redis
         }
         case 'count': {
-          const line = this.#readLine(CR, INLINE_BYTES_MAX, 'Protocol error: too big mbulk count string');
-          if (line === undefined) break;
-          const count = parseInteger(line.subarray(1));
-          if (count === undefined || count > this.limits.elementsMax) return this.#fail('ERR Protocol error: invalid multibulk length');
+          const count = this.#readHeader('Protocol error: too big mbulk count string');
+          if (count === undefined) break;
+          if (Number.isNaN(count) || count > this.limits.elementsMax) return this.#fail('ERR Protocol error: invalid multibulk length');
           if (count > this.limits.unauthenticatedElementsMax && !this.authenticated) return this.#fail('ERR Protocol error: unauthenticated multibulk length');
           this.#elementsDeclared = count;
           // `*0` and `*-1` are no request at all: Redis reads past them without a reply.
-          this.#afterLineFeed = count <= 0 ? 'start' : 'bulk-header';
-          this.#state = 'line-feed';
+          this.#lineFeed(count <= 0 ? 'start' : 'bulk-header');
           break;
         }
         case 'line-feed':
-          // Redis skips this byte unread; one that is not '\n' is refused here.
-          if (chunk[this.#offset] !== LF) return this.#fail(this.#afterLineFeed === 'bulk-data' ? 'ERR Protocol error: invalid bulk length' : 'ERR Protocol error: invalid multibulk length');
-          this.#consume(1);
-          this.#state = this.#afterLineFeed;
-          if (this.#state === 'start') this.#end();
-          else if (this.#state === 'bulk-data' && this.#bulkBytes === 0) this.#state = 'bulk-end';
+          this.#lineFeed(this.#afterLineFeed);
           break;
         case 'bulk-header': {
           // Redis checks the '$' once the whole line is in; refusing at the first byte answers
@@ -223,33 +216,35 @@ export class RespRequestParser {
           if (this.#line.length === 0 && chunk[this.#offset] !== 0x24 /* '$' */) {
             return this.#fail(`ERR Protocol error: expected '$', got '${String.fromCharCode(chunk[this.#offset] as number)}'`);
           }
-          const line = this.#readLine(CR, INLINE_BYTES_MAX, 'Protocol error: too big bulk count string');
-          if (line === undefined) break;
-          const length = parseInteger(line.subarray(1));
-          if (length === undefined || length < 0 || length > this.limits.requestBytesMax) return this.#fail('ERR Protocol error: invalid bulk length');
+          const length = this.#readHeader('Protocol error: too big bulk count string');
+          if (length === undefined) break;
+          if (Number.isNaN(length) || length < 0 || length > this.limits.requestBytesMax) return this.#fail('ERR Protocol error: invalid bulk length');
           if (length > this.limits.unauthenticatedBulkBytesMax && !this.authenticated) return this.#fail('ERR Protocol error: unauthenticated bulk length');
           this.#bulkBytes = length;
           // Refused now rather than after megabytes: the declared length alone is too much.
           if (this.#requestBytes + 1 + this.#bulkBytes + 2 > this.limits.requestBytesMax) return this.#failTooBig();
-          this.#afterLineFeed = 'bulk-data';
-          this.#state = 'line-feed';
+          this.#lineFeed('bulk-data');
           break;
         }
         case 'bulk-data': {
           const element = this.#ends.length === 0 ? 0 : (this.#ends[this.#ends.length - 1] as number);
           const wanted = this.#bulkBytes - (this.#data.length - element);
           const take = Math.min(wanted, chunk.length - this.#offset);
-          this.#data.append(chunk.subarray(this.#offset, this.#offset + take));
+          this.#data.append(chunk, this.#offset, this.#offset + take);
           this.#consume(take);
           if (take === wanted) this.#state = 'bulk-end';
           break;
         }
-        case 'bulk-end':
+        case 'bulk-end': {
           // Redis skips these two bytes unread (`$4\r\nPINGxx` runs PING); refusing anything
           // but CRLF is stricter, and catches a client whose lengths are wrong.
-          if (chunk[this.#offset] !== (this.#crlfSeen === 0 ? CR : LF)) return this.#fail('ERR Protocol error: expected CRLF after bulk data');
-          this.#consume(1);
-          if (++this.#crlfSeen < 2) break;
+          const both = this.#crlfSeen === 0 && this.#offset + 1 < chunk.length;
+          if (chunk[this.#offset] !== (this.#crlfSeen === 0 ? CR : LF) || (both && chunk[this.#offset + 1] !== LF)) {
+            return this.#fail('ERR Protocol error: expected CRLF after bulk data');
+          }
+          this.#consume(both ? 2 : 1);
+          this.#crlfSeen += both ? 2 : 1;
+          if (this.#crlfSeen < 2) break;
           this.#crlfSeen = 0;
           this.#ends.push(this.#data.length);
           if (this.#ends.length < this.#elementsDeclared) {
@@ -257,10 +252,12 @@ export class RespRequestParser {
             break;
           }
           return this.#request();
+        }
         case 'failed':
           return undefined;
       }
-      if (this.#state !== 'failed' && this.#requestBytes > this.limits.requestBytesMax) return this.#failTooBig();
+      // (The helpers above may have failed: TypeScript cannot see that they change the state.)
+      if ((this.#state as State) !== 'failed' && this.#requestBytes > this.limits.requestBytesMax) return this.#failTooBig();
     }
     // Every byte pushed is parsed: what the request in progress holds is charged to the budget.
     this.#chunk = EMPTY;
@@ -281,24 +278,61 @@ export class RespRequestParser {
   }
 
   /**
+   * A count or length line (`*N`, `$N`) up to its '\r': its number, NaN when it is not one, or
+   * undefined when the '\r' has not arrived yet (or the line is too long: then `error` is set).
+   */
+  #readHeader(tooBig: string): number | undefined {
+    const chunk = this.#chunk;
+    const found = this.#line.length === 0 ? chunk.indexOf(CR, this.#offset) : -1;
+    if (found === -1 || found - this.#offset > INLINE_BYTES_MAX) {
+      const line = this.#readLine(CR, INLINE_BYTES_MAX, tooBig);
+      return line === undefined ? undefined : (parseInteger(line, 1, line.length) ?? Number.NaN);
+    }
+    // The whole line is in this chunk: read in place.
+    const value = parseInteger(chunk, this.#offset + 1, found);
+    this.#consume(found + 1 - this.#offset);
+    return value ?? Number.NaN;
+  }
+
+  /** The '\n' after a count or a length, then `next`: now if it has arrived, else later. */
+  #lineFeed(next: State): void {
+    const chunk = this.#chunk;
+    if (this.#offset >= chunk.length) {
+      this.#state = 'line-feed';
+      this.#afterLineFeed = next;
+      return;
+    }
+    // Redis skips this byte unread; one that is not '\n' is refused here.
+    if (chunk[this.#offset] !== LF) {
+      this.#fail(next === 'bulk-data' ? 'ERR Protocol error: invalid bulk length' : 'ERR Protocol error: invalid multibulk length');
+      return;
+    }
+    this.#consume(1);
+    this.#state = next;
+    if (next === 'start') this.#end();
+    else if (next === 'bulk-data' && this.#bulkBytes === 0) this.#state = 'bulk-end';
+  }
+
+  /**
    * Reads up to `terminator` (consumed, not returned); undefined when it has not arrived yet.
    * A line of more than `bytesMax` bytes, not counting a '\r' before a '\n', is refused.
    */
   #readLine(terminator: number, bytesMax: number, tooBig: string): Buffer | undefined {
     const chunk = this.#chunk;
-    const found = chunk.indexOf(terminator, this.#offset);
+    const start = this.#offset;
+    const found = chunk.indexOf(terminator, start);
     const end = found === -1 ? chunk.length : found;
-    const piece = chunk.subarray(this.#offset, end);
-    this.#consume(end - this.#offset);
+    this.#consume(end - start);
     if (found === -1) {
-      if (this.#line.length + piece.length > bytesMax) return this.#fail(`ERR ${tooBig}`);
-      this.#line.append(piece);
+      if (this.#line.length + (end - start) > bytesMax) return this.#fail(`ERR ${tooBig}`);
+      this.#line.append(chunk, start, end);
       return undefined;
     }
     this.#consume(1);
-    let line = piece;
-    if (this.#line.length > 0) {
-      this.#line.append(piece);
+    let line: Buffer;
+    if (this.#line.length === 0) line = chunk.subarray(start, end);
+    else {
+      this.#line.append(chunk, start, end);
       line = this.#line.take();
     }
     if (line.length - (terminator === LF && line[line.length - 1] === CR ? 1 : 0) > bytesMax) return this.#fail(`ERR ${tooBig}`);
@@ -332,9 +366,10 @@ export class RespRequestParser {
     if (this.#charged > 0) this.#budget.give(this.#charged);
     this.#charged = 0;
     this.#requestBytes = 0;
-    this.#line.take();
-    this.#data = new GrowingBuffer(this.limits.requestBytesMax);
-    this.#ends = [];
+    if (this.#line.capacity > 0) this.#line.take();
+    // Elements handed out keep the old buffer: the next request starts a new one.
+    if (this.#data.capacity > 0) this.#data.take();
+    this.#ends.length = 0;
     this.#elementsDeclared = 0;
     this.#crlfSeen = 0;
   }
@@ -382,15 +417,16 @@ class GrowingBuffer {
     return this.#buffer.length;
   }
 
-  append(data: Buffer): void {
-    if (data.length === 0) return;
-    const needed = this.length + data.length;
+  /** Appends `source[start, end)`. */
+  append(source: Buffer, start: number, end: number): void {
+    if (end <= start) return;
+    const needed = this.length + (end - start);
     if (needed > this.#buffer.length) {
       const grown = Buffer.allocUnsafe(Math.max(needed, Math.min(2 * this.#buffer.length, this.#capacityMax), GrowingBuffer.CAPACITY_MIN));
       this.#buffer.copy(grown, 0, 0, this.length);
       this.#buffer = grown;
     }
-    data.copy(this.#buffer, this.length);
+    source.copy(this.#buffer, this.length, start, end);
     this.length = needed;
   }
 
@@ -407,20 +443,21 @@ class GrowingBuffer {
  * Redis's string2ll: an optional '-', then digits without leading zeros, within 64 bits. Past
  * 2^53 the number returned is not exact, but it is beyond every limit here all the same.
  */
-function parseInteger(text: Buffer): number | undefined {
-  if (text.length === 0 || text.length >= 21) return undefined;
-  const negative = text[0] === 0x2d; /* '-' */
-  const first = negative ? 1 : 0;
-  if (text.length === 1 && text[0] === 0x30) return 0;
+function parseInteger(text: Buffer, start: number, end: number): number | undefined {
+  const length = end - start;
+  if (length <= 0 || length >= 21) return undefined;
+  const negative = text[start] === 0x2d; /* '-' */
+  const first = negative ? start + 1 : start;
+  if (length === 1 && text[start] === 0x30) return 0;
+  if (first === end) return undefined;
   let value = 0;
-  for (let index = first; index < text.length; index++) {
+  for (let index = first; index < end; index++) {
     const digit = (text[index] as number) - 0x30;
     if (digit < 0 || digit > 9 || (digit === 0 && index === first)) return undefined;
     value = value * 10 + digit;
   }
-  if (text.length === first) return undefined;
-  if (text.length - first >= 19) {
-    const exact = BigInt(text.toString('latin1'));
+  if (end - first >= 19) {
+    const exact = BigInt(text.toString('latin1', start, end));
     if (exact < -(2n ** 63n) || exact >= 2n ** 63n) return undefined;
   }
   return negative ? -value : value;
