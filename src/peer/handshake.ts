@@ -21,6 +21,11 @@ export class HandshakeError extends Error {
   }
 }
 
+/** Dialing `wss://`: the certificate authorities to trust (PEM); default: the system's. */
+export interface TlsClientOptions {
+  readonly ca?: string | undefined;
+}
+
 export interface DialOptions {
   readonly secret: string;
   readonly role: ConnectionRole;
@@ -29,6 +34,8 @@ export interface DialOptions {
   /** The peer id the other side must introduce itself as (a peer dials a peer by its id). */
   readonly expect?: string | undefined;
   readonly maxPayload: number;
+  /** Dial `wss://` (the peer serves TLS), trusting `ca`. */
+  readonly tls?: TlsClientOptions | undefined;
 }
 
 /** Opens an authenticated connection to `address`; resolves with the socket and the peer's id. */
@@ -36,7 +43,12 @@ export function dial(address: string, options: DialOptions): Promise<{ socket: W
   return new Promise((resolve, reject) => {
     let socket: WebSocket;
     try {
-      socket = new WebSocket(`ws://${address}/`, { perMessageDeflate: false, maxPayload: options.maxPayload, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
+      socket = new WebSocket(`${options.tls === undefined ? 'ws' : 'wss'}://${address}/`, {
+        perMessageDeflate: false,
+        maxPayload: options.maxPayload,
+        handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+        ...(options.tls?.ca !== undefined ? { ca: options.tls.ca } : {}),
+      });
     } catch (error) {
       reject(new HandshakeError(`cannot reach ${address}: ${(error as Error).message}`, 'unreachable'));
       return;

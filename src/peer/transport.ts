@@ -7,8 +7,11 @@
  * by the smaller id and close the other, so they agree without talking about it.
  */
 import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { networkInterfaces } from 'node:os';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { dial, HANDSHAKE_TIMEOUT_MS, type HandshakeError } from './handshake.ts';
+import { dial, HANDSHAKE_TIMEOUT_MS, type HandshakeError, type TlsClientOptions } from './handshake.ts';
 import type { DropReason, RejectReason } from '../shared/journal/events.ts';
 import {
   authProof,
@@ -28,11 +31,33 @@ const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 2000;
 /** How often `drained` looks again. */
 const DRAIN_POLL_MS = 5;
+/**
+ * Before the handshake completes a connection may send one frame of at most this many bytes (the
+ * auth frame is about 300): a stranger cannot make a peer hold more than this per connection.
+ */
+export const HANDSHAKE_FRAME_BYTES_MAX = 4096;
+/**
+ * Connections still in their handshake, at most; more are closed at once. With the frame bound
+ * and the HTTP header bound (16 KiB), strangers can make a peer hold about 1.3 MB at most.
+ */
+export const UNAUTHENTICATED_CONNECTIONS_MAX = 64;
+/** The HTTP upgrade request must arrive within this time. */
+const UPGRADE_HEADERS_TIMEOUT_MS = 5000;
+
+/** A peer port served over TLS (`wss://`): its certificate and key, in PEM. */
+export interface TlsServerOptions {
+  readonly cert: string;
+  readonly key: string;
+}
 
 export interface TransportOptions {
   readonly host: string;
   readonly port: number;
+  /** The host other peers dial (default `host`); never 0.0.0.0 or :: (see `advertisedHost`). */
+  readonly advertise?: string | undefined;
   readonly secret: string;
+  /** Serve `wss://` with this certificate, and dial peers with `tlsClient`. */
+  readonly tls?: (TlsServerOptions & TlsClientOptions) | undefined;
   /** The largest protocol message accepted (larger frames close the connection). */
   readonly messageBytesMax: number;
   /** A protocol message from an authenticated peer. */
@@ -84,35 +109,47 @@ export class WsTransport {
   };
   readonly #options: TransportOptions;
   readonly #server: WebSocketServer;
+  readonly #http: HttpServer;
   readonly #links = new Map<string, Link>();
   readonly #sockets = new Set<WebSocket>();
+  #unauthenticated = 0;
   #closed = false;
 
-  private constructor(options: TransportOptions, server: WebSocketServer, port: number) {
+  private constructor(options: TransportOptions, http: HttpServer, server: WebSocketServer, port: number) {
     this.#options = options;
+    this.#http = http;
     this.#server = server;
     this.port = port;
-    this.id = `${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+    const host = options.advertise ?? options.host;
+    this.id = `${host.includes(':') ? `[${host}]` : host}:${port}`;
     server.on('connection', (socket, request) => this.#accept(socket, `${request.socket.remoteAddress ?? 'unknown'}:${request.socket.remotePort ?? 0}`));
   }
 
   /** Listens on `host:port` (0: any free port). Rejects with a clear message if it cannot. */
   static listen(options: TransportOptions): Promise<WsTransport> {
     return new Promise((resolve, reject) => {
+      // Strangers get little time and little room before the upgrade (Node's header limit is 16 KiB).
+      const limits = { headersTimeout: UPGRADE_HEADERS_TIMEOUT_MS, requestTimeout: UPGRADE_HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1000 };
+      const http = options.tls === undefined ? createHttpServer(limits) : createHttpsServer({ ...limits, cert: options.tls.cert, key: options.tls.key });
+      http.on('request', (_request, response) => {
+        response.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+        response.end('a Ringside peer: connect with a WebSocket and the handshake\n');
+      });
+      http.on('tlsClientError', (_error, socket) => socket.destroy());
       const server = new WebSocketServer({
-        host: options.host,
-        port: options.port,
+        server: http,
         perMessageDeflate: false,
         maxPayload: Math.max(options.messageBytesMax + 1024, CONTROL_FRAME_BYTES_MAX),
       });
-      server.once('error', (error: NodeJS.ErrnoException) => {
+      server.on('error', () => undefined);
+      http.once('error', (error: NodeJS.ErrnoException) => {
         reject(Object.assign(new Error(options.describeListenError?.(error) ?? listenError(error, options.host, options.port)), { code: error.code }));
       });
-      server.once('listening', () => {
-        const address = server.address();
+      http.listen(options.port, options.host, () => {
+        const address = http.address();
         const port = typeof address === 'object' && address !== null ? address.port : options.port;
-        server.on('error', () => undefined);
-        resolve(new WsTransport(options, server, port));
+        http.on('error', () => undefined);
+        resolve(new WsTransport(options, http, server, port));
       });
     });
   }
@@ -178,7 +215,9 @@ export class WsTransport {
   close(): Promise<void> {
     this.#closed = true;
     for (const socket of this.#sockets) socket.terminate();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    this.#server.close();
+    this.#http.closeAllConnections();
+    return new Promise((resolve) => this.#http.close(() => resolve()));
   }
 
   // ------------------------------------------------------------------------------------------
@@ -208,7 +247,26 @@ export class WsTransport {
       socket.terminate();
       return;
     }
+    if (this.#unauthenticated >= UNAUTHENTICATED_CONNECTIONS_MAX) {
+      this.counters.connectionsRefused++;
+      this.#refuse(remote, 'unauthenticated', `more than ${UNAUTHENTICATED_CONNECTIONS_MAX} connections in their handshake; connection closed`);
+      socket.terminate();
+      return;
+    }
+    this.#unauthenticated++;
+    let handshaking = true;
+    const handshakeEnded = (): void => {
+      if (!handshaking) return;
+      handshaking = false;
+      this.#unauthenticated--;
+    };
+    // Until the handshake completes, one small frame only (see HANDSHAKE_FRAME_BYTES_MAX).
+    const payloadLimit = setMaxPayload(socket, HANDSHAKE_FRAME_BYTES_MAX);
     this.#track(socket, remote);
+    // A stranger's oversized frame: drop the connection rather than read (and discard) the rest.
+    socket.once('error', () => {
+      if (handshaking) socket.terminate();
+    });
     const nonce = randomBytes(16).toString('hex');
     const timer = setTimeout(() => {
       this.counters.connectionsRefused++;
@@ -218,6 +276,7 @@ export class WsTransport {
     socket.send(JSON.stringify({ t: 'hello', v: CONTROL_PROTOCOL_VERSION, peer: this.id, nonce }));
     socket.once('message', (data, isBinary) => {
       clearTimeout(timer);
+      handshakeEnded();
       const auth = authSchema.safeParse(parseJson(data, isBinary));
       const expected = auth.success ? authProof(this.#options.secret, nonce, auth.data.nonce, auth.data.role, auth.data.id) : '';
       if (!auth.success || !sameProof(auth.data.proof, expected) || (auth.data.role !== 'control' && auth.data.id === undefined)) {
@@ -227,19 +286,23 @@ export class WsTransport {
         return;
       }
       this.counters.connectionsAccepted++;
+      setMaxPayload(socket, payloadLimit);
       socket.send(JSON.stringify({ t: 'welcome', proof: welcomeProof(this.#options.secret, nonce, auth.data.nonce, this.id) }));
       if (auth.data.role === 'control') this.#options.onControl(controlChannel(socket));
       else if (auth.data.role === 'peer') this.#open(auth.data.id as string, socket, auth.data.id as string);
       else if (this.#options.onFile !== undefined) this.#options.onFile(auth.data.id as string, socket);
       else socket.close(4000, 'no file transfers here');
     });
-    socket.on('close', () => clearTimeout(timer));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      handshakeEnded();
+    });
   }
 
   /** An outbound connection to a peer, whose id is its address. */
   #dial(to: string, link: Link): void {
     link.dialing = true;
-    dial(to, { secret: this.#options.secret, role: 'peer', id: this.id, expect: to, maxPayload: this.#options.messageBytesMax + 1024 }).then(
+    dial(to, { secret: this.#options.secret, role: 'peer', id: this.id, expect: to, maxPayload: this.#options.messageBytesMax + 1024, tls: this.#options.tls }).then(
       ({ socket }) => {
         link.dialing = false;
         if (this.#closed) {
@@ -307,6 +370,19 @@ export class WsTransport {
   }
 }
 
+/**
+ * Sets the largest frame a connection accepts from now on; returns the previous limit. `ws` has
+ * no public way to change it per connection, so this sets its receiver's field (checked by the
+ * hostile-input tests: an oversized handshake frame closes the connection with 1009).
+ */
+function setMaxPayload(socket: WebSocket, bytes: number): number {
+  const receiver = (socket as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+  if (receiver === undefined || typeof receiver._maxPayload !== 'number') return bytes;
+  const previous = receiver._maxPayload;
+  receiver._maxPayload = bytes;
+  return previous;
+}
+
 function controlChannel(socket: WebSocket): ControlChannel {
   return {
     send: (text) => {
@@ -348,4 +424,28 @@ export function listenError(error: NodeJS.ErrnoException, host: string, port: nu
     default:
       return `cannot listen on ${host}:${port}: ${error.message}`;
   }
+}
+
+/** True for the addresses that mean "every interface": no peer can dial them. */
+export function isUnspecified(host: string): boolean {
+  return host === '0.0.0.0' || host === '::' || host === '[::]' || host === '';
+}
+
+/**
+ * The host a peer listening on `listen` tells others to dial: `advertise` when given; else the
+ * listen host itself; for 0.0.0.0 or ::, this machine's first external IPv4 address (then IPv6).
+ * Never an unspecified address: a peer that cannot tell says so.
+ */
+export function advertisedHost(listen: string, advertise?: string, interfaces = networkInterfaces()): string {
+  if (advertise !== undefined) {
+    if (isUnspecified(advertise)) throw new Error(`--advertise ${advertise} is not an address other peers can dial: give this machine's address`);
+    return advertise;
+  }
+  if (!isUnspecified(listen)) return listen;
+  const external = Object.values(interfaces)
+    .flat()
+    .filter((entry) => entry !== undefined && !entry.internal);
+  const chosen = external.find((entry) => entry?.family === 'IPv4') ?? external.find((entry) => entry?.family === 'IPv6' && !entry.address.startsWith('fe80'));
+  if (chosen === undefined) throw new Error(`listening on ${listen}, but this machine has no external address to advertise: give one with --advertise HOST`);
+  return chosen.address;
 }
