@@ -5,7 +5,7 @@
  */
 import type { WebSocket } from 'ws';
 import { controlFrameSchema, CONTROL_FRAME_BYTES_MAX, type ControlCommandInput, type DhtControlCommandInput, type StampedEvent } from '../../shared/protocol/control.ts';
-import { dial } from '../../peer/handshake.ts';
+import { dial, type TlsClientOptions } from '../../peer/handshake.ts';
 import { rawText } from '../../peer/transport.ts';
 
 /** A request a peer does not answer within this long fails (quorum operations take ≤ 1 s). */
@@ -41,9 +41,9 @@ export class PeerClient {
   }
 
   /** Connects to the peer at `address` (HOST:PORT) and proves the shared secret. */
-  static async connect(address: string, secret: string): Promise<PeerClient> {
+  static async connect(address: string, secret: string, tls?: TlsClientOptions): Promise<PeerClient> {
     try {
-      const { socket, peer } = await dial(address, { secret, role: 'control', maxPayload: 64 * 1_048_576 });
+      const { socket, peer } = await dial(address, { secret, role: 'control', maxPayload: 64 * 1_048_576, tls });
       socket.on('error', () => undefined);
       return new PeerClient(socket, peer);
     } catch (error) {
