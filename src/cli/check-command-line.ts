@@ -100,7 +100,7 @@ export function addCheckCommand(program: Command, io: CliIo, setStatus: (status:
     .option('--skew <ticks>', 'simulated runs: each peer\'s clock runs up to this many ticks ahead', wholeNumber('--skew', 0, 10_000), 0)
     .option('--memory', 'real runs: peers keep their stores in memory (a killed peer comes back empty)')
     .option('--out <dir>', 'write the history, the report and exports for Knossos, elle-cli and Porcupine in this folder')
-    .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, or the loopback development secret)')
+    .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, else a fresh random one)')
     .action(async (flags: CheckFlags, command: Command) => {
       if (flags.seeds !== undefined && command.getOptionValueSource('seed') === 'cli') usage('--seed runs one seed and --seeds a range: give one of them');
       if (flags.seeds !== undefined && !flags.sim) usage('--seeds sweeps simulated runs: add --sim (a real run takes its full duration)');

@@ -22,7 +22,7 @@ import { addCheckCommand } from './check-command-line.ts';
 import { simCommand } from './commands/sim.ts';
 import { checkOutputPath, FileError } from './files.ts';
 import { EXIT_OK, EXIT_USAGE, processIo, type CliIo } from './io.ts';
-import { parseAddress, parseDelay, parsePeerAddress, parsePeerCount, parsePort, parseServePeerCount, parseSeed, parseSeedRange, parseTickMs } from './parse.ts';
+import { parseAddress, parseDelay, parseMegabytes, parsePeerAddress, parsePeerCount, parsePort, parseServePeerCount, parseSeed, parseSeedRange, parseTickMs } from './parse.ts';
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   let status = EXIT_OK;
@@ -89,7 +89,11 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .option('--join <host:port>', 'a peer to join through (repeat or comma-separate for several); none: start a group', collectAddresses, [])
     .addOption(new Option('--protocol <name>', 'membership protocol').choices([...MEMBERSHIP_PROTOCOLS]).default('swim'))
     .option('--tick-ms <ms>', 'length of one protocol tick', parseTickMs, 100)
-    .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, or a development secret on loopback)')
+    .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET; else, joining, the secret this user\'s peer recorded; else, on loopback, a fresh one)')
+    .option('--advertise <host>', 'the address other peers dial (needed, or guessed from the interfaces, when --listen is 0.0.0.0 or ::)')
+    .option('--tls-cert <file>', 'serve peer links over TLS (wss://) with this certificate (PEM); every peer of the group must')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--tls-ca <file>', 'trust this certificate authority when dialing peers (default: --tls-cert itself, for one self-signed certificate)')
     .option('--redis-port <port>', 'port of the Redis-protocol front (0: any free port)', parsePort, 0)
     .option('--redis-host <host>', 'where the Redis-protocol front listens; not loopback: clients must AUTH, with the cluster secret unless a Redis password is given', '127.0.0.1')
     .option('--redis-password-file <file>', 'file holding the password Redis clients send with AUTH (default: RINGSIDE_REDIS_PASSWORD; else none on loopback, the cluster secret elsewhere)')
@@ -99,7 +103,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     .option('--memory', 'keep the store in memory only: a restart comes back empty')
     .option('--ring-seed <addresses>', 'the peers a cluster starts with, this one among them (comma-separated): they own keys from the start, with no ring change', collectAddresses, [])
     .addOption(new Option('--quorum <mode>', 'strict: R and W of the key\'s N owners; sloppy: stand-ins for dead owners (hinted handoff)').choices(['strict', 'sloppy']).default('strict'))
-    .action(async (options: { listen: { host: string; port: number }; join: string[]; protocol: 'swim' | 'gossip'; tickMs: number; secretFile?: string; redisPort: number; redisHost: string; redisPasswordFile?: string; redis: boolean; seed?: string; data?: string; memory?: boolean; quorum: 'strict' | 'sloppy'; ringSeed: string[] }) => {
+    .action(async (options: { listen: { host: string; port: number }; join: string[]; protocol: 'swim' | 'gossip'; tickMs: number; secretFile?: string; advertise?: string; tlsCert?: string; tlsKey?: string; tlsCa?: string; redisPort: number; redisHost: string; redisPasswordFile?: string; redis: boolean; seed?: string; data?: string; memory?: boolean; quorum: 'strict' | 'sloppy'; ringSeed: string[] }) => {
       if (options.data !== undefined && options.memory) usage('--data and --memory contradict each other: choose one');
       const { ringSeed, ...rest } = options;
       status = await peerCommand({ ...rest, ...(ringSeed.length > 0 ? { ringSeed } : {}), redisPort: options.redis ? options.redisPort : false }, io);
@@ -118,12 +122,15 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       .addOption(new Option('--protocol <name>', 'membership protocol').choices([...MEMBERSHIP_PROTOCOLS]).default('swim'))
       .option('--tick-ms <ms>', 'length of one protocol tick', parseTickMs, 100)
       .option('--journal <file>', 'record the session journal (NDJSON) to this file as it happens')
-      .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, or the loopback development secret)')
+      .option('--journal-max-mb <mb>', 'with --journal: keep at most this much on disk, in parts (FILE.1, FILE.2, …; the oldest part goes first)', parseMegabytes)
+      .option('--journal-window-mb <mb>', 'the journal the manager keeps in memory for the window, at most (default 64)', parseMegabytes)
+      .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, else a fresh random one, kept 0600 where this user\'s clients find it)')
       .addOption(new Option('--quorum <mode>', 'strict: R and W of the key\'s N owners; sloppy: stand-ins for dead owners (hinted handoff)').choices(['strict', 'sloppy']).default('strict'))
       .option('--data <dir>', 'keep the peers\' stores here, a folder per peer (default: a temporary folder removed when the cluster stops)')
       .option('--memory', 'keep the stores in memory: a restarted peer comes back empty');
-  const checkStorage = (options: { data?: string; memory?: boolean }): void => {
+  const checkStorage = (options: { data?: string; memory?: boolean; journal?: string; journalMaxMb?: number }): void => {
     if (options.data !== undefined && options.memory) usage('--data and --memory contradict each other: choose one');
+    if (options.journalMaxMb !== undefined && options.journal === undefined) usage('--journal-max-mb caps the recorded journal: give --journal FILE too');
   };
   clusterOptions(program.command('cluster').description('start a cluster of real peers in the foreground with a live status; Ctrl-C stops them')).action(
     async (options: ClusterCommandOptions) => {
@@ -148,21 +155,22 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
   const viaOptions = (command: Command): Command =>
     command
       .requiredOption('--via <host:port>', 'the peer to ask (its WebSocket address, as `ringside cluster` prints it)', parsePeerAddress)
-      .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, or the loopback development secret)');
+      .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, else the one the peer recorded for this user)')
+      .option('--tls-ca <file>', 'the peer serves TLS (wss://): trust this certificate authority');
   viaOptions(program.command('put').description('write KEY = VALUE through a peer (a quorum write)').argument('<key>').argument('<value>')).action(
-    async (key: string, value: string, options: { via: string; secretFile?: string }) => {
+    async (key: string, value: string, options: { via: string; secretFile?: string; tlsCa?: string }) => {
       status = await kvCommand('put', key, value, options, io);
     },
   );
   viaOptions(program.command('get').description('read KEY through a peer (a quorum read); prints the value').argument('<key>')).action(
-    async (key: string, options: { via: string; secretFile?: string }) => {
+    async (key: string, options: { via: string; secretFile?: string; tlsCa?: string }) => {
       status = await kvCommand('read', key, undefined, options, io);
     },
   );
-  viaOptions(program.command('del').description('delete KEY through a peer (a quorum write)').argument('<key>')).action(async (key: string, options: { via: string; secretFile?: string }) => {
+  viaOptions(program.command('del').description('delete KEY through a peer (a quorum write)').argument('<key>')).action(async (key: string, options: { via: string; secretFile?: string; tlsCa?: string }) => {
     status = await kvCommand('delete', key, undefined, options, io);
   });
-  viaOptions(program.command('members').description('what a peer believes about the group')).action(async (options: { via: string; secretFile?: string }) => {
+  viaOptions(program.command('members').description('what a peer believes about the group')).action(async (options: { via: string; secretFile?: string; tlsCa?: string }) => {
     status = await membersCommand(options, io);
   });
 

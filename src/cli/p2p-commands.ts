@@ -73,5 +73,5 @@ function peerOptions(command: Command): Command {
     .option('--dir <folder>', 'working folder: files held (NNNN.ext) and received (received_NNNN.ext)', '.')
     .option('--tick-ms <ms>', 'length of one protocol tick', parseTickMs, 100)
     .option('--fingers', 'beyond the classroom: Chord finger tables, so Store and Request take O(log N) hops (every peer of a ring should have it)')
-    .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET, or the loopback development secret)');
+    .option('--secret-file <file>', 'file holding the shared secret (default: RINGSIDE_SECRET; else the ring\'s, recorded for this user by its first peer; else a fresh one)');
 }

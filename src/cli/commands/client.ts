@@ -8,11 +8,14 @@ import { kvResultSchema, memberViewSchema, type KvResultWire } from '../../share
 import type { KvOperation } from '../../shared/protocol/kv.ts';
 import { dial, HandshakeError } from '../../peer/handshake.ts';
 import { clientSecret, generateSecret, SecretError } from '../../peer/secret.ts';
+import { readPem } from '../../peer/tls.ts';
 import { EXIT_FAILED, EXIT_OK, type CliIo } from '../io.ts';
 
 export interface ClientOptions {
   readonly via: string;
   readonly secretFile?: string;
+  /** The peer serves TLS: trust this certificate authority (a PEM file). */
+  readonly tlsCa?: string | undefined;
 }
 
 async function withClient<T>(options: ClientOptions, io: CliIo, use: (client: PeerClient) => Promise<T>): Promise<T | undefined> {
@@ -25,7 +28,7 @@ async function withClient<T>(options: ClientOptions, io: CliIo, use: (client: Pe
       // No secret known: say first whether anything listens there at all (a dial with a
       // throwaway secret fails either way, and tells which).
       if (!(error instanceof SecretError)) throw error;
-      await dial(options.via, { secret: generateSecret(), role: 'control', maxPayload: 4096 }).then(
+      await dial(options.via, { secret: generateSecret(), role: 'control', maxPayload: 4096, tls: options.tlsCa === undefined ? undefined : { ca: readPem(options.tlsCa, '--tls-ca') } }).then(
         ({ socket }) => socket.terminate(),
         (failure: unknown) => {
           if (failure instanceof HandshakeError && failure.kind === 'unreachable') throw failure;
@@ -33,7 +36,7 @@ async function withClient<T>(options: ClientOptions, io: CliIo, use: (client: Pe
       );
       throw error;
     }
-    client = await PeerClient.connect(options.via, secret);
+    client = await PeerClient.connect(options.via, secret, options.tlsCa === undefined ? undefined : { ca: readPem(options.tlsCa, '--tls-ca') });
     return await use(client);
   } catch (error) {
     io.err(`error: ${(error as Error).message}\n`);

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import type { MembershipProtocol } from '../../shared/membership/types.ts';
 import { formatReadyLine } from '../../shared/protocol/control.ts';
 import { PeerProcess } from '../../peer/peer.ts';
+import { tlsFromFiles } from '../../peer/tls.ts';
+import { advertisedHost } from '../../peer/transport.ts';
 import { describeRedisPassword, loadRedisPassword, type RedisPassword } from '../../peer/redis-auth.ts';
 import { peerRegistryName, peerSecret, registerSecret, SecretError, unregisterSecret } from '../../peer/secret.ts';
 import { EXIT_WITH_PARENT_ENV } from '../../main/cluster/spawn.ts';
@@ -42,6 +44,12 @@ export interface PeerCommandOptions {
   readonly quorum?: 'strict' | 'sloppy';
   /** The peers a cluster starts with (this one among them): they own keys from the start. */
   readonly ringSeed?: readonly string[];
+  /** The address other peers dial, when --listen is 0.0.0.0 or ::. */
+  readonly advertise?: string | undefined;
+  /** Peer links over TLS: certificate, key and the CA to trust (PEM files). */
+  readonly tlsCert?: string | undefined;
+  readonly tlsKey?: string | undefined;
+  readonly tlsCa?: string | undefined;
 }
 
 /** Records the peer's secret under its address in this user's registry; a failure is said, not fatal. */
@@ -62,14 +70,20 @@ export function defaultDataFolder(id: string): string {
 export async function peerCommand(options: PeerCommandOptions, io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
   let peer: PeerProcess;
   let registered: string | undefined;
+  let links = '';
   const redisHost = options.redisHost ?? '127.0.0.1';
   let redisPassword: RedisPassword = { password: undefined, source: 'none' };
   try {
     const { secret, source } = peerSecret({ file: options.secretFile, host: options.listen.host, registryNames: options.join.map(peerRegistryName) });
     if (options.redisPort !== false) redisPassword = loadRedisPassword(options.redisPasswordFile, redisHost, secret);
+    const advertise = advertisedHost(options.listen.host, options.advertise);
+    const tls = tlsFromFiles({ cert: options.tlsCert, key: options.tlsKey, ca: options.tlsCa });
+    links = `${advertise !== options.listen.host ? `listening on ${options.listen.host}, ` : ''}${tls !== undefined ? 'peer links over TLS, ' : ''}`;
     peer = await PeerProcess.start({
       host: options.listen.host,
       port: options.listen.port,
+      advertise,
+      tls,
       redisPort: options.redisPort === false ? undefined : options.redisPort,
       redisHost,
       redisPassword: redisPassword.password,
@@ -97,7 +111,7 @@ export async function peerCommand(options: PeerCommandOptions, io: CliIo, signal
   io.out(`${formatReadyLine(peer.readyInfo())}\n`);
   const inspection = peer.inspect(0);
   io.err(
-    `peer ${peer.id} (${options.protocol}, ${options.tickMs} ms ticks, ${inspection.ring?.quorum ?? 'strict'} quorums, store ${options.memory ? 'in memory' : `in ${options.data ?? defaultDataFolder(peer.id)}`}, ${inspection.recordsTotal} keys kept) ${options.join.length > 0 ? `joining through ${options.join.join(', ')}` : 'started a group'}; Redis front ${peer.redis ? `on ${redisHost}:${peer.redis.port} (${describeRedisPassword(redisPassword.source, registered)})` : 'off'}\n`,
+    `peer ${peer.id} (${links}${options.protocol}, ${options.tickMs} ms ticks, ${inspection.ring?.quorum ?? 'strict'} quorums, store ${options.memory ? 'in memory' : `in ${options.data ?? defaultDataFolder(peer.id)}`}, ${inspection.recordsTotal} keys kept) ${options.join.length > 0 ? `joining through ${options.join.join(', ')}` : 'started a group'}; Redis front ${peer.redis ? `on ${redisHost}:${peer.redis.port} (${describeRedisPassword(redisPassword.source, registered)})` : 'off'}\n`,
   );
   return new Promise((resolve) => {
     let signalled = false;
