@@ -24,7 +24,7 @@ import { EventStream } from './event-stream.ts';
 import type { SqliteStore } from './kv/sqlite-store.ts';
 import { FaultInjector } from './faults.ts';
 import { RedisFront, type KvAnswer } from './redis.ts';
-import { WsTransport, type ControlChannel } from './transport.ts';
+import { WsTransport, type ControlChannel, type TransportOptions } from './transport.ts';
 
 export interface PeerOptions {
   readonly host: string;
@@ -36,6 +36,10 @@ export interface PeerOptions {
   readonly redisHost?: string | undefined;
   /** The password Redis clients send with AUTH; undefined: none. */
   readonly redisPassword?: string | undefined;
+  /** The host other peers dial; needed when `host` is 0.0.0.0 or :: (see `advertisedHost`). */
+  readonly advertise?: string | undefined;
+  /** Peer links over TLS (`wss://`): this peer's certificate and key, and the CA to trust. */
+  readonly tls?: TransportOptions['tls'];
   /** Peers to join through (their addresses); none: start a group. */
   readonly join: readonly string[];
   readonly protocol: MembershipProtocol;
@@ -126,6 +130,8 @@ export class PeerProcess {
     const transport = await WsTransport.listen({
       host: options.host,
       port: options.port,
+      advertise: options.advertise,
+      tls: options.tls,
       secret: options.secret,
       messageBytesMax: KV_MESSAGE_BYTES_MAX_DEFAULT,
       onMessage: (from, data) => {
