@@ -32,6 +32,7 @@ import { isIdentity } from '../../shared/protocol/dht.ts';
 import type { DhtStart } from '../../shared/protocol/control.ts';
 import { EXIT_PORT_IN_USE } from '../../peer/dht/launch.ts';
 import { generateSecret, registerSecret, unregisterSecret } from '../../peer/secret.ts';
+import type { TlsClientOptions } from '../../peer/handshake.ts';
 import { DhtOperations } from './dht-operations.ts';
 import { DhtRing, nextConsoleLine, type DhtSettings } from './dht-ring.ts';
 import { SessionJournal } from './journal.ts';
@@ -64,6 +65,8 @@ export interface ClusterOptions {
   readonly host?: string;
   /** The shared secret of this cluster; default: a fresh random one per session. */
   readonly secret?: string;
+  /** Attach to peers that serve TLS (`wss://`), trusting this certificate authority. */
+  readonly tls?: TlsClientOptions | undefined;
   /** Record the journal to this NDJSON file as it happens. */
   readonly journalPath?: string | undefined;
   /** Entries the journal keeps in memory at most (default 200,000). */
@@ -424,7 +427,7 @@ export class ClusterManager {
   /** Observes (and drives) a peer this manager did not start, at `address`. */
   async attach(address: string): Promise<PeerSummary> {
     this.#requireKind('kv');
-    const client = await PeerClient.connect(address, this.secret);
+    const client = await PeerClient.connect(address, this.secret, this.#options.tls);
     const existing = this.#peers.get(client.peer);
     if (existing !== undefined && existing.state !== 'detached') {
       client.close();
@@ -873,7 +876,7 @@ export class ClusterManager {
     });
     this.#record({ kind: 'process.started', tick: this.#tick(), peer: record.id, pid: info.pid, port: info.port, redisPort: info.redisPort });
     try {
-      const client = await PeerClient.connect(record.id, this.secret);
+      const client = await PeerClient.connect(record.id, this.secret, this.#options.tls);
       await this.#subscribe(record, client);
       if (this.#faults !== NO_FAULTS && identity === undefined) await client.request({ type: 'faults', plan: this.#faults });
     } catch (error) {
