@@ -3,13 +3,14 @@
  * batched events, exports, and clear errors for bad requests.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterManager } from '../../src/main/cluster/manager.ts';
-import { ApiServer } from '../../src/main/server/server.ts';
+import { ApiServer, BODY_BYTES_MAX } from '../../src/main/server/server.ts';
 import { apiEventsSchema, apiResponseSchema, sessionInfoSchema, type ApiEvents } from '../../src/shared/api/cluster-api.ts';
 import { parseJournal } from '../../src/shared/journal/session.ts';
 import { waitFor } from '../support/cluster.ts';
@@ -100,6 +101,87 @@ describe('the web API', () => {
     const missing = await command({ type: 'peer.kill', peer: '127.0.0.1:1' });
     expect(missing.status).toBe(409);
     expect(missing.json.error).toMatch(/no peer 127\.0\.0\.1:1 in this session/);
+  });
+
+  it('answers a body over the limit with 413 once it is sent, and goes on answering on the same connection', async () => {
+    const huge = JSON.stringify({ type: 'peers', padding: 'x'.repeat(5 * 1_048_576) });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const post = (body: string, headers: Record<string, string> = {}) =>
+        new Promise<{ status: number; body: string; socket: unknown }>((resolve, reject) => {
+          const request = httpRequest(`${base}/api?token=${server.token}`, { method: 'POST', agent, headers }, (response) => {
+            let text = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => (text += chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: text, socket: request.socket }));
+          });
+          request.on('error', reject);
+          request.end(body);
+        });
+      const refused = await post(huge);
+      expect(refused.status).toBe(413);
+      expect(JSON.parse(refused.body)).toEqual({ ok: false, error: `a request body is at most ${BODY_BYTES_MAX} bytes` });
+      const after = await post(JSON.stringify({ type: 'peers' }));
+      expect(after.status).toBe(200);
+      expect(after.socket).toBe(refused.socket);
+      // fetch (undici), as the window and scripts send it.
+      const viaFetch = await fetch(`${base}/api?token=${server.token}`, { method: 'POST', body: huge });
+      expect(viaFetch.status).toBe(413);
+      // A client that asks first (`Expect: 100-continue`, as curl does) is refused before it sends the body.
+      const asked = await new Promise<{ status: number; continued: boolean }>((resolve, reject) => {
+        let continued = false;
+        const request = httpRequest(`${base}/api?token=${server.token}`, {
+          method: 'POST',
+          headers: { expect: '100-continue', 'content-length': String(Buffer.byteLength(huge)) },
+        });
+        request.on('continue', () => {
+          continued = true;
+          request.end(huge);
+        });
+        request.on('response', (response) => {
+          response.resume();
+          resolve({ status: response.statusCode ?? 0, continued });
+          request.destroy();
+        });
+        request.on('error', reject);
+      });
+      expect(asked).toEqual({ status: 413, continued: false });
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('ends the TCP connection as soon as a WebSocket closing handshake is done', async () => {
+    // A raw client that sends a close frame and keeps its own side open, as a browser may: the
+    // server answers the close and then closes the connection, within a second, not after the
+    // handshake's timeout. Writing to a connection the server closed gets a reset.
+    const raw = connect({ port: server.port, host: '127.0.0.1', allowHalfOpen: true });
+    let received = Buffer.alloc(0);
+    raw.on('data', (data: Buffer) => (received = Buffer.concat([received, data])));
+    const ended = new Promise<number>((resolve) => raw.on('end', () => resolve(Date.now())));
+    const reset = new Promise<number>((resolve) => raw.on('error', () => resolve(Date.now())));
+    raw.write(
+      `GET /api/ws?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${Buffer.from('0123456789abcdef').toString('base64')}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    await waitFor('the upgrade', () => received.includes('\r\n\r\n'), { timeoutMs: 5000 });
+    expect(received.toString('latin1')).toMatch(/^HTTP\/1\.1 101 /);
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const code = Buffer.from([0x03, 0xe8]).map((byte, index) => byte ^ mask[index % 4]!);
+    const sentAt = Date.now();
+    raw.write(Buffer.concat([Buffer.from([0x88, 0x80 | 2]), mask, code]));
+    const endedAt = await ended;
+    expect(endedAt - sentAt).toBeLessThan(1000);
+    // The server's close frame (1000) came last, before its FIN.
+    expect(received.subarray(-4)).toEqual(Buffer.from([0x88, 2, 0x03, 0xe8]));
+    // Nothing of the connection is left on the server's side: a write now is refused.
+    const probe = setInterval(() => raw.write(Buffer.from([0x89, 0x80, 0, 0, 0, 0])), 100);
+    try {
+      const resetAt = await Promise.race([reset, new Promise<number>((resolve) => setTimeout(() => resolve(Number.NaN), 5000))]);
+      expect(resetAt - sentAt).toBeLessThan(1000);
+    } finally {
+      clearInterval(probe);
+      raw.destroy();
+    }
   });
 
   it('starts peers, streams their events in batches, runs operations and exports the session', async () => {

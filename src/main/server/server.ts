@@ -9,14 +9,16 @@
  *
  * A request without the token gets 401; a Host header other than this server's gets 403 (DNS
  * rebinding). Event batches go to each client at most every 50 ms; a client that reads too
- * slowly loses the oldest entries of its backlog and is told how many.
+ * slowly loses the oldest entries of its backlog and is told how many. A body
+ * over `BODY_BYTES_MAX` is answered 413 once it is read (and thrown away), and the TCP
+ * connection ends as soon as a WebSocket's closing handshake does.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer, type ServerOptions as WebSocketServerOptions } from 'ws';
 import { apiCommandSchema, apiRequestSchema } from '../../shared/api/cluster-api.ts';
 import { EXPORT_FORMATS } from '../../shared/journal/session.ts';
 import { EventFeed } from '../cluster/feed.ts';
@@ -25,8 +27,19 @@ import { runApiCommand, sessionInfo, type ApiContext } from './api.ts';
 import { isExportFormat, sendExport } from './export-route.ts';
 
 export const DEFAULT_RENDERER_ROOT = fileURLToPath(new URL('../../../out/renderer', import.meta.url));
-/** Entries kept for one slow client; older ones are dropped and counted. */
-const BODY_BYTES_MAX = 4 * 1_048_576;
+/** A command's body (HTTP) or request frame (WebSocket), at most. */
+export const BODY_BYTES_MAX = 4 * 1_048_576;
+/**
+ * Bytes of an oversized body read and thrown away before the 413: a client sends its whole body
+ * before it reads the answer, and a connection closed under it becomes a reset, not a 413.
+ * Past this the connection is closed after the 413, whatever the client sees.
+ */
+const BODY_DISCARD_BYTES_MAX = 64 * 1_048_576;
+/**
+ * How long a closing handshake may take before the TCP connection is dropped: the close frame
+ * of a client that stopped reading never drains, and `ws` would wait 30 s by default.
+ */
+const CLOSE_TIMEOUT_MS = 1000;
 
 export interface ServerOptions {
   readonly host?: string;
@@ -44,7 +57,8 @@ export class ApiServer {
   readonly #context: ApiContext;
   readonly #options: ServerOptions;
   readonly #http: Server;
-  readonly #ws = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: BODY_BYTES_MAX });
+  // `closeTimeout` is `ws`'s (8.23) but not yet in its types.
+  readonly #ws = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: BODY_BYTES_MAX, closeTimeout: CLOSE_TIMEOUT_MS } as WebSocketServerOptions);
   readonly #clients = new Map<WebSocket, EventFeed>();
 
   constructor(context: ApiContext, options: ServerOptions) {
@@ -62,6 +76,10 @@ export class ApiServer {
     this.#http.on('upgrade', (request, socket, head) => {
       // Node takes its own error listener off an upgraded socket: a reset must not crash us.
       socket.on('error', () => socket.destroy());
+      // `ws` ends its side once the closing handshake is done (or a refusal is written) and then
+      // waits for the client's FIN, up to its close timeout: nothing more is to be said either
+      // way, so the connection ends as soon as ours is sent.
+      socket.on('finish', () => socket.destroy());
       const url = requestUrl(request);
       if (url === undefined) {
         socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
@@ -72,6 +90,16 @@ export class ApiServer {
         return;
       }
       this.#ws.handleUpgrade(request, socket, head, (client) => this.#connected(client));
+    });
+    // A client that says it will send a body too large hears so before it sends it.
+    this.#http.on('checkContinue', (request, response) => {
+      if (Number(request.headers['content-length'] ?? 0) > BODY_BYTES_MAX) {
+        response.shouldKeepAlive = false;
+        send(response, 413, { ok: false, error: `a request body is at most ${BODY_BYTES_MAX} bytes` });
+        return;
+      }
+      response.writeContinue();
+      this.#http.emit('request', request, response);
     });
   }
 
@@ -127,7 +155,12 @@ export class ApiServer {
     }
     if (url.pathname === '/api' && request.method === 'POST') {
       const body = await readBody(request);
-      if (body === undefined) return send(response, 413, { ok: false, error: `a request body is at most ${BODY_BYTES_MAX} bytes` });
+      if (typeof body !== 'string') {
+        // Read to its end, so the client reads this answer; one past the discard bound is still
+        // sending, and its connection ends after the answer.
+        if (body.overflow) response.shouldKeepAlive = false;
+        return send(response, 413, { ok: false, error: `a request body is at most ${BODY_BYTES_MAX} bytes` });
+      }
       let value: unknown;
       try {
         value = JSON.parse(body);
@@ -228,20 +261,26 @@ function send(response: ServerResponse, status: number, body: unknown): void {
   response.end(JSON.stringify(body));
 }
 
-function readBody(request: IncomingMessage): Promise<string | undefined> {
+/**
+ * The body as text; or, for one over `BODY_BYTES_MAX`, read to its end and thrown away (the
+ * client reads the 413 once it has sent it all), up to `BODY_DISCARD_BYTES_MAX` (`overflow`).
+ */
+function readBody(request: IncomingMessage): Promise<string | { readonly overflow: boolean }> {
   return new Promise((resolvePromise, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > BODY_BYTES_MAX) {
-        resolvePromise(undefined);
-        request.destroy();
-        return;
+      if (size <= BODY_BYTES_MAX) chunks.push(chunk);
+      else if (chunks.length > 0) chunks.length = 0;
+      if (size > BODY_DISCARD_BYTES_MAX) {
+        request.off('data', onData);
+        request.pause();
+        resolvePromise({ overflow: true });
       }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolvePromise(Buffer.concat(chunks).toString('utf8')));
+    };
+    request.on('data', onData);
+    request.on('end', () => resolvePromise(size > BODY_BYTES_MAX ? { overflow: false } : Buffer.concat(chunks).toString('utf8')));
     request.on('error', reject);
   });
 }
