@@ -8,8 +8,12 @@
  *   WS   /api/ws?token=T                 requests and replies, and the event stream, batched
  *
  * A request without the token gets 401; a Host header other than this server's gets 403 (DNS
- * rebinding). Event batches go to each client at most every 50 ms; a client that reads too
- * slowly loses the oldest entries of its backlog and is told how many. A body
+ * rebinding). Event batches go to each client at most every 50 ms, and only once its socket
+ * has taken the last one, so a reply waits behind at most one batch of its own. A client that
+ * reads too slowly loses the oldest entries of its backlog (bounded by bytes, see
+ * `src/main/cluster/feed.ts`) and is told how many; one that takes nothing for
+ * `FEED_STALLED_MS_MAX` gets no more events, and is closed with `CLOSE_TOO_SLOW` and a reason
+ * that says how far behind it fell once it reads again (or dropped if it never does). A body
  * over `BODY_BYTES_MAX` is answered 413 once it is read (and thrown away), and the TCP
  * connection ends as soon as a WebSocket's closing handshake does.
  */
@@ -21,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer, type ServerOptions as WebSocketServerOptions } from 'ws';
 import { apiCommandSchema, apiRequestSchema } from '../../shared/api/cluster-api.ts';
 import { EXPORT_FORMATS } from '../../shared/journal/session.ts';
-import { EventFeed } from '../cluster/feed.ts';
+import { EventFeed, type EventFeedOptions } from '../cluster/feed.ts';
 import { listenError, rawText } from '../../peer/transport.ts';
 import { runApiCommand, sessionInfo, type ApiContext } from './api.ts';
 import { isExportFormat, sendExport } from './export-route.ts';
@@ -35,11 +39,21 @@ export const BODY_BYTES_MAX = 4 * 1_048_576;
  * Past this the connection is closed after the 413, whatever the client sees.
  */
 const BODY_DISCARD_BYTES_MAX = 64 * 1_048_576;
+/** The close code (private range) and reason a client gets when it read too slowly for too long. */
+export const CLOSE_TOO_SLOW = 4008;
 /**
  * How long a closing handshake may take before the TCP connection is dropped: the close frame
  * of a client that stopped reading never drains, and `ws` would wait 30 s by default.
  */
 const CLOSE_TIMEOUT_MS = 1000;
+/**
+ * How long a client given up as too slow may take to read what its socket still holds, after
+ * which it hears `CLOSE_TOO_SLOW` (the close frame then goes straight out, not behind a batch
+ * it would never reach); past this its connection is dropped. A frozen tab that comes back
+ * within it is told why; the socket costs no more than what it held meanwhile.
+ */
+const STALLED_DRAIN_MS_MAX = 60_000;
+const STALLED_POLL_MS = 250;
 
 export interface ServerOptions {
   readonly host?: string;
@@ -47,6 +61,8 @@ export interface ServerOptions {
   readonly token?: string;
   /** The built renderer (index.html and assets); default: `out/renderer`. */
   readonly rendererRoot?: string;
+  /** Each WebSocket's event feed bounds (`src/main/cluster/feed.ts` has the defaults and why). */
+  readonly eventFeed?: Pick<EventFeedOptions, 'backlogBytesMax' | 'batchBytesMax' | 'stalledMsMax'>;
 }
 
 
@@ -205,10 +221,20 @@ export class ApiServer {
   }
 
   #connected(socket: WebSocket): void {
-    const feed = new EventFeed(this.#context.manager, (batch) => socket.send(JSON.stringify(batch)), {
-      // A slow reader's batches wait (its backlog is bounded).
-      busy: () => socket.bufferedAmount > 8 * 1_048_576,
-    });
+    const feed = new EventFeed(
+      this.#context.manager,
+      (_batch, text) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(text());
+      },
+      {
+        ...this.#options.eventFeed,
+        // The next batch waits until the socket took the last one: a reply to this client then
+        // waits behind one batch at most, and a slow reader's backlog stays in the feed, where
+        // it is bounded and costs O(1) an entry, not in the socket.
+        busy: () => socket.bufferedAmount > 0,
+        onStalled: (behind) => this.#giveUp(socket, behind),
+      },
+    );
     this.#clients.set(socket, feed);
     socket.on('close', () => {
       feed.close();
@@ -234,6 +260,29 @@ export class ApiServer {
         (error: Error) => socket.readyState === WebSocket.OPEN && socket.send(JSON.stringify({ t: 'res', id, ok: false, error: error.message })),
       );
     });
+  }
+
+  /**
+   * A client that took no batch for too long: its feed has ended; once its socket has handed
+   * what it holds to the system (the client reads again) it hears why, with every entry it
+   * missed counted; one that never reads again is dropped after `STALLED_DRAIN_MS_MAX`.
+   */
+  #giveUp(socket: WebSocket, behind: number): void {
+    const journal = this.#context.manager.journal;
+    const sizeAtStall = journal.size;
+    const startedAt = Date.now();
+    const timer = setInterval(() => {
+      if (socket.readyState !== WebSocket.OPEN) {
+        clearInterval(timer);
+      } else if (socket.bufferedAmount === 0) {
+        clearInterval(timer);
+        socket.close(CLOSE_TOO_SLOW, `too slow: ${behind + journal.size - sizeAtStall} events behind`);
+      } else if (Date.now() - startedAt >= STALLED_DRAIN_MS_MAX) {
+        clearInterval(timer);
+        socket.terminate();
+      }
+    }, STALLED_POLL_MS);
+    socket.once('close', () => clearInterval(timer));
   }
 }
 
