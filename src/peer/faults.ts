@@ -2,8 +2,11 @@
  * The sender's half of injected faults: for each message this peer sends, whether it is dropped
  * (partition or loss) and after how many milliseconds each copy leaves (delay, duplication).
  * Draws come from a seeded stream, so a run with `--seed` repeats its choices.
+ *
+ * The plan has a version (`faultPlanVersionSchema`): one no newer than the plan in force is a
+ * resend or arrived late, and is ignored.
  */
-import { isPartitioned, NO_FAULTS, type DelayMs, type FaultPlan, type LinkFaultsMs } from '../shared/protocol/faults.ts';
+import { isPartitioned, NO_FAULTS, type DelayMs, type FaultPlan, type FaultPlanVersion, type LinkFaultsMs } from '../shared/protocol/faults.ts';
 import type { RandomStream } from '../shared/random/stream.ts';
 
 export type FaultDecision =
@@ -17,6 +20,7 @@ export class FaultInjector {
   readonly #self: string;
   readonly #random: RandomStream;
   #plan: FaultPlan = NO_FAULTS;
+  #version: FaultPlanVersion = 0;
   #links = new Map<string, LinkFaultsMs>();
   #active = false;
 
@@ -29,10 +33,24 @@ export class FaultInjector {
     return this.#plan;
   }
 
-  set(plan: FaultPlan): void {
+  /** The version of the plan in force (0: none set). */
+  get version(): FaultPlanVersion {
+    return this.#version;
+  }
+
+  /**
+   * Puts `plan` in force unless its `version` is no newer than the plan's in force (a plan
+   * without a version always is); true when it did.
+   */
+  set(plan: FaultPlan, version?: FaultPlanVersion): boolean {
+    if (version !== undefined) {
+      if (version <= this.#version) return false;
+      this.#version = version;
+    }
     this.#plan = plan;
     this.#links = new Map(plan.links.filter((link) => link.from === this.#self).map((link) => [link.to, link]));
     this.#active = plan.loss > 0 || plan.duplicate > 0 || plan.delay !== undefined || this.#links.size > 0 || plan.partitions.length > 0;
+    return true;
   }
 
   decide(to: string): FaultDecision {

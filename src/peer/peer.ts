@@ -14,8 +14,8 @@ import type { MachineInput, MachineOutput } from '../shared/machine.ts';
 import type { GossipConfig } from '../shared/membership/gossip/config.ts';
 import type { SwimConfig } from '../shared/membership/swim/config.ts';
 import type { MembershipProtocol } from '../shared/membership/types.ts';
-import { controlRequestSchema, VALUE_PREVIEW_MAX, type ControlCommand, type PeerInspection, type ReadyInfo } from '../shared/protocol/control.ts';
-import { describeFaultPlan, type FaultPlan } from '../shared/protocol/faults.ts';
+import { controlRequestSchema, VALUE_PREVIEW_MAX, type ControlCommand, type FaultsReply, type PeerInspection, type ReadyInfo } from '../shared/protocol/control.ts';
+import { describeFaultPlan, type FaultPlan, type FaultPlanVersion } from '../shared/protocol/faults.ts';
 import { KV_MESSAGE_BYTES_MAX_DEFAULT, type KvOperation } from '../shared/protocol/kv.ts';
 import { RandomStream } from '../shared/random/stream.ts';
 import { MemoryStore } from '../shared/kv/store.ts';
@@ -384,9 +384,10 @@ export class PeerProcess {
     return { removed: peer };
   }
 
-  setFaults(plan: FaultPlan): void {
-    this.#faults.set(plan);
-    this.#emit({ kind: 'fault.changed', tick: this.now(), description: `${this.id}: ${describeFaultPlan(plan)}` });
+  /** Puts `plan` in force unless its version is no newer than the one in force; says what is in force. */
+  setFaults(plan: FaultPlan, version?: FaultPlanVersion): FaultsReply {
+    if (this.#faults.set(plan, version)) this.#emit({ kind: 'fault.changed', tick: this.now(), description: `${this.id}: ${describeFaultPlan(plan)}` });
+    return { faults: describeFaultPlan(this.#faults.plan), version: this.#faults.version };
   }
 
   inspect(recordsMax = 10_000): PeerInspection {
@@ -415,6 +416,7 @@ export class PeerProcess {
         storage: this.#disk === undefined ? 'memory' : 'disk',
       },
       faults: this.#faults.plan,
+      faultsVersion: this.#faults.version,
       counters: {
         membership: { ...this.machine.membership.counters() },
         kv: { ...this.machine.counters },
@@ -524,8 +526,7 @@ export class PeerProcess {
       case 'kv':
         return this.execute(command.op, command.key, command.value, command.binary);
       case 'faults':
-        this.setFaults(command.plan);
-        return { faults: describeFaultPlan(command.plan) };
+        return this.setFaults(command.plan, command.version);
       case 'leave':
         setImmediate(() => void this.leave());
         return { leaving: true };

@@ -23,7 +23,7 @@ import { availableParallelism } from 'node:os';
 import type { ChildProcess } from 'node:child_process';
 import type { JournalEvent } from '../../shared/journal/events.ts';
 import type { MembershipProtocol } from '../../shared/membership/types.ts';
-import { kvResultSchema, peerInspectionSchema, type KvResultWire, type MemberViewWire, type PeerInspection } from '../../shared/protocol/control.ts';
+import { faultsReplySchema, kvResultSchema, peerInspectionSchema, type KvResultWire, type MemberViewWire, type PeerInspection } from '../../shared/protocol/control.ts';
 import { describeFaultPlan, faultPlanSchema, NO_FAULTS, type FaultPlan } from '../../shared/protocol/faults.ts';
 import type { KvOperation } from '../../shared/protocol/kv.ts';
 import { DHT_PING_INTERVAL_SECONDS_DEFAULT, type ClusterKind } from '../../shared/api/cluster-api.ts';
@@ -126,6 +126,8 @@ interface PeerRecord {
   client: PeerClient | undefined;
   /** What the manager asked of the process, so its exit is expected. */
   expecting: 'leave' | 'kill' | undefined;
+  /** The version of the fault plan the peer said it applies (0: none yet). */
+  faultsVersion: number;
   exited: Promise<void> | undefined;
 }
 
@@ -139,6 +141,9 @@ const STOP_TIMEOUT_MS = 10_000;
 const JOIN_WAIT_MS = 15_000;
 /** Port bases a new DHT ring tries when a port of the one it picked turns out taken. */
 const PORT_BASE_ATTEMPTS_MAX = 3;
+/** Times a fault plan is sent to a peer that does not say it applies it, and how long each waits. */
+const FAULTS_ATTEMPTS_MAX = 3;
+const FAULTS_ATTEMPT_TIMEOUT_MS = 4000;
 const LIVE_STATES: readonly PeerState[] = ['starting', 'running', 'paused', 'leaving', 'attached'];
 
 export class ClusterManager {
@@ -163,6 +168,8 @@ export class ClusterManager {
   readonly #listeners = new Set<(peers: PeerSummary[]) => void>();
   readonly #deathListeners = new Set<(peer: PeerSummary, reason: string) => void>();
   #faults: FaultPlan = NO_FAULTS;
+  /** The version of `#faults` (0: none set); see `faultPlanVersionSchema`. */
+  #faultsVersion = 0;
   #nextNumber = 1;
   #nextCoordinator = 0;
   #shuttingDown = false;
@@ -395,11 +402,17 @@ export class ClusterManager {
     this.#record({ kind: 'log', tick: this.#tick(), peer: id, text: 'paused (SIGSTOP)' });
   }
 
+  /**
+   * SIGCONT. A fault plan set while the peer was paused goes to it first: queued on its control
+   * connection, it is read in the peer's first turn after waking (a tick due at once may still go
+   * out under the old plan).
+   */
   resume(id: string): void {
     const record = this.#managed(id, 'resume');
     if (record.state !== 'paused') throw new ClusterError(`${id} is ${record.state}, not paused`);
-    record.child?.kill('SIGCONT');
     this.#setState(record, 'running');
+    void this.#deliverFaults(record);
+    record.child?.kill('SIGCONT');
     this.#record({ kind: 'log', tick: this.#tick(), peer: id, text: 'resumed (SIGCONT)' });
   }
 
@@ -446,10 +459,13 @@ export class ClusterManager {
       child: undefined,
       client,
       expecting: undefined,
+      faultsVersion: 0,
       exited: undefined,
     };
     this.#peers.set(record.id, record);
     await this.#subscribe(record, client);
+    // It follows this session's plan from now on, if this session has set one.
+    if (this.#faultsVersion > 0) await this.#deliverFaults(record);
     const inspection = await this.inspect(record.id);
     record.redisPort = inspection.redisPort;
     record.pid = inspection.pid;
@@ -464,18 +480,53 @@ export class ClusterManager {
     return this.#faults;
   }
 
-  /** Replaces the cluster's fault plan on every peer (and on peers started later). */
+  /** The version of the current fault plan (0: none set); peers report theirs in `inspect`. */
+  get faultsVersion(): number {
+    return this.#faultsVersion;
+  }
+
+  /**
+   * Replaces the cluster's fault plan, with a new version, on every peer that can answer; a paused
+   * peer gets it when resumed, a restarted or attached one when it connects. Throws when a running
+   * peer does not take it (after `FAULTS_ATTEMPTS_MAX` tries): the plan stays the current one.
+   */
   async setFaults(plan: unknown): Promise<FaultPlan> {
     // A DHT peer has no fault injector: pausing, killing and Quit are its faults.
     this.#requireKind('kv');
     const parsed = faultPlanSchema.safeParse(plan);
     if (!parsed.success) throw new ClusterError(`invalid faults: ${parsed.error.issues[0]?.message ?? 'not a fault plan'}`);
     this.#faults = parsed.data;
+    this.#faultsVersion = Math.max(this.#faultsVersion + 1, Date.now());
     this.#record({ kind: 'fault.changed', tick: this.#tick(), description: describeFaultPlan(parsed.data) });
-    await Promise.all(
-      [...this.#peers.values()].filter((record) => record.client !== undefined && !record.client.closed && record.state !== 'paused').map((record) => record.client?.request({ type: 'faults', plan: parsed.data })),
-    );
+    const reachable = [...this.#peers.values()].filter((record) => record.client !== undefined && !record.client.closed && record.state !== 'paused');
+    const taken = await Promise.all(reachable.map((record) => this.#deliverFaults(record)));
+    const missed = reachable.filter((record, index) => !taken[index] && record.client !== undefined && !record.client.closed && record.state !== 'paused');
+    if (missed.length > 0) throw new ClusterError(`${missed.map((record) => record.id).join(', ')} did not take the new fault plan: it stays the plan, and goes to them when they come back`);
     return parsed.data;
+  }
+
+  /**
+   * Sends the current fault plan to `record` until it says it applies it (or a newer one), at
+   * most `FAULTS_ATTEMPTS_MAX` times, while it stays reachable on the same connection; true once
+   * it does. Never throws: a peer that does not answer is said in the journal.
+   */
+  async #deliverFaults(record: PeerRecord): Promise<boolean> {
+    const client = record.client;
+    if (this.#kind !== 'kv' || record.identity !== undefined || client === undefined) return false;
+    for (let attempt = 1; attempt <= FAULTS_ATTEMPTS_MAX; attempt++) {
+      if (record.faultsVersion >= this.#faultsVersion) return true;
+      if (client.closed || record.client !== client || record.state === 'paused') return false;
+      const version = this.#faultsVersion;
+      try {
+        const reply = faultsReplySchema.parse(await client.request({ type: 'faults', plan: this.#faults, version }, FAULTS_ATTEMPT_TIMEOUT_MS));
+        // A peer from before versions applies any plan it is sent: this one.
+        record.faultsVersion = Math.max(record.faultsVersion, reply.version ?? version);
+      } catch (error) {
+        if (client.closed || record.client !== client) return false;
+        this.#record({ kind: 'log', tick: this.#tick(), peer: record.id, text: `fault plan not taken (try ${attempt} of ${FAULTS_ATTEMPTS_MAX}): ${(error as Error).message}` });
+      }
+    }
+    return record.faultsVersion >= this.#faultsVersion;
   }
 
   /**
@@ -864,9 +915,10 @@ export class ClusterManager {
       child: undefined,
       client: undefined,
       expecting: undefined,
+      faultsVersion: 0,
       exited: undefined,
     };
-    Object.assign(record, { state: 'starting', managed: true, pid: info.pid, port: info.port, redisPort: info.redisPort, startedAt: Date.now(), identity, child, expecting: undefined });
+    Object.assign(record, { state: 'starting', managed: true, pid: info.pid, port: info.port, redisPort: info.redisPort, startedAt: Date.now(), identity, child, expecting: undefined, faultsVersion: 0 });
     this.#peers.set(record.id, record);
     record.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
@@ -878,7 +930,8 @@ export class ClusterManager {
     try {
       const client = await PeerClient.connect(record.id, this.secret, this.#options.tls);
       await this.#subscribe(record, client);
-      if (this.#faults !== NO_FAULTS && identity === undefined) await client.request({ type: 'faults', plan: this.#faults });
+      // A new process starts with no faults: it gets the current plan before it counts as running.
+      if (this.#faultsVersion > 0 && identity === undefined && !(await this.#deliverFaults(record))) throw new Error('it did not take the fault plan');
     } catch (error) {
       record.expecting = 'kill';
       child.kill('SIGKILL');

@@ -22,7 +22,7 @@ import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { journalEventSchema } from '../journal/events.ts';
 import { fileNameSchema, identitySchema } from './dht.ts';
-import { faultPlanSchema } from './faults.ts';
+import { faultPlanSchema, faultPlanVersionSchema } from './faults.ts';
 import { keySchema, kvFailureSchema, kvOperationSchema, ringEntrySchema, versionSchema } from './kv.ts';
 import { peerIdSchema } from './peer-id.ts';
 
@@ -146,6 +146,8 @@ export const peerInspectionSchema = z.object({
     })
     .optional(),
   faults: faultPlanSchema,
+  /** The version of `faults` (0: none set yet); absent from peers before versions. */
+  faultsVersion: faultPlanVersionSchema.optional(),
   counters: z.object({
     membership: z.record(z.string(), z.unknown()),
     kv: z.record(z.string(), count),
@@ -185,8 +187,13 @@ export const controlCommandSchema = z.discriminatedUnion('type', [
     value: z.string().optional(),
     binary: z.literal(true).optional(),
   }),
-  /** Replaces this peer's fault plan (the whole cluster's; it applies its own part). */
-  z.object({ type: z.literal('faults'), plan: faultPlanSchema }),
+  /**
+   * Replaces this peer's fault plan (the whole cluster's; it applies its own part). A plan with a
+   * `version` no newer than the one the peer has is ignored (a resend, or one overtaken by a newer
+   * plan); one without is always applied (clients before versions). The answer is
+   * `faultsReplySchema`.
+   */
+  z.object({ type: z.literal('faults'), plan: faultPlanSchema, version: faultPlanVersionSchema.optional() }),
   /** Leave the group gracefully, hand off the keys, and exit. */
   z.object({ type: z.literal('leave') }),
   /** Take a gone peer out of the ring for good: its key ranges go to the others. */
@@ -199,6 +206,10 @@ export const controlCommandSchema = z.discriminatedUnion('type', [
 ]);
 export type ControlCommand = z.infer<typeof controlCommandSchema>;
 export type ControlCommandInput = z.input<typeof controlCommandSchema>;
+
+/** A peer's answer to `faults`: the plan it now applies, described, and that plan's version. */
+export const faultsReplySchema = z.object({ faults: z.string(), version: faultPlanVersionSchema.optional() });
+export type FaultsReply = z.infer<typeof faultsReplySchema>;
 
 export const controlRequestSchema = z.object({ t: z.literal('req'), id: count, command: controlCommandSchema });
 export type ControlRequest = z.infer<typeof controlRequestSchema>;

@@ -51,6 +51,16 @@ export type FaultPlan = z.infer<typeof faultPlanSchema>;
 
 export const NO_FAULTS: FaultPlan = { loss: 0, duplicate: 0, links: [], partitions: [] };
 
+/**
+ * Plans carry a version so that a peer coming back (resumed, restarted, reconnected) can be given
+ * the current plan and tell whether it has it, and so that an older plan arriving late never
+ * replaces a newer one. 0 is "no plan set yet". A manager numbers its plans from its clock (a
+ * plan's version is the later of the previous one plus 1 and the time in ms), so that plans a
+ * second manager sets to an attached peer later are newer than the first manager's.
+ */
+export const faultPlanVersionSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export type FaultPlanVersion = z.infer<typeof faultPlanVersionSchema>;
+
 /** True when the plan drops everything `from` sends to `to`. */
 export function isPartitioned(plan: FaultPlan, from: string, to: string): boolean {
   for (const partition of plan.partitions) {
