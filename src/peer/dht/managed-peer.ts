@@ -14,6 +14,7 @@ import { explicitSecret, SECRET_ENV, SecretError } from '../secret.ts';
 import { listenError } from '../transport.ts';
 import { EXIT_PORT_IN_USE, parseDhtLaunch } from './launch.ts';
 import { DhtPeerProcess } from './peer-process.ts';
+import { exitWithin } from '../parent-gone.ts';
 
 export interface ManagedIo {
   out(text: string): void;
@@ -65,8 +66,12 @@ export async function runManagedDhtPeer(args: readonly string[], io: ManagedIo, 
     signals.on('SIGINT', onSignal);
     signals.on('SIGTERM', onSignal);
     // The manager is gone (its end of standard input closed): nothing will drive this peer again.
-    input.on('end', () => peer.quit());
-    input.on('error', () => peer.quit());
+    const parentGone = (): void => {
+      if (input === process.stdin) exitWithin();
+      peer.quit();
+    };
+    input.once('end', parentGone);
+    input.once('error', parentGone);
     input.resume();
     process.stdout.on('error', () => undefined);
     process.stderr.on('error', () => undefined);
