@@ -95,3 +95,9 @@ export function parsePortBase(text: string): number {
   }
   return Number(text);
 }
+
+/** A size in whole MiB for a journal's bounds: `--journal-max-mb` (on disk), `--journal-window-mb` (in memory). */
+export function parseMegabytes(text: string): number {
+  if (!/^\d{1,7}$/.test(text) || Number(text) < 1) throw new InvalidArgumentError(`'${text}' is not a size in MiB (a whole number, at least 1).`);
+  return Number(text);
+}

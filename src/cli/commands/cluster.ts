@@ -14,6 +14,10 @@ export interface ClusterCommandOptions {
   readonly protocol: MembershipProtocol;
   readonly tickMs: number;
   readonly journal?: string;
+  /** With `journal`: keep at most this many MiB on disk, in parts. */
+  readonly journalMaxMb?: number;
+  /** The journal's memory window, in MiB (default 64). */
+  readonly journalWindowMb?: number;
   readonly secretFile?: string;
   readonly quorum?: 'strict' | 'sloppy';
   /** The peers' stores go under this folder (kept); default a temporary one. */
@@ -36,6 +40,8 @@ async function startCluster(options: ClusterCommandOptions, io: CliIo): Promise<
       tickMs: options.tickMs,
       ...givenSecret(options.secretFile),
       journalPath: options.journal,
+      ...(options.journalMaxMb === undefined ? {} : { journalMaxBytes: options.journalMaxMb * 1_048_576 }),
+      ...(options.journalWindowMb === undefined ? {} : { journalWindowBytes: options.journalWindowMb * 1_048_576 }),
       ...(options.quorum ? { quorum: options.quorum } : {}),
       ...(options.memory ? { storage: 'memory' as const } : {}),
       ...(options.data ? { dataFolder: options.data } : {}),
@@ -85,13 +91,21 @@ function untilInterrupted(manager: ClusterManager, io: CliIo, signals: NodeJS.Ev
       void manager.shutdown({ timeoutMs: 8000 }).then(() => {
         signals.off('SIGINT', onSignal);
         signals.off('SIGTERM', onSignal);
-        io.err(`stopped. ${manager.journal.size} journal entries${manager.journal.path ? ` in ${manager.journal.path}` : ''}\n`);
+        io.err(`stopped. ${manager.journal.size} journal entries${manager.journal.path ? ` in ${manager.journal.path}` : ''}${partsNote(manager)}\n`);
         resolve(EXIT_OK);
       });
     };
     signals.on('SIGINT', onSignal);
     signals.on('SIGTERM', onSignal);
   });
+}
+
+/** Where a capped journal's parts are, and what rotation dropped: `ringside journal` reads the parts in order. */
+function partsNote(manager: ClusterManager): string {
+  const recording = manager.journal.recording;
+  if (recording === undefined || recording.parts <= 1) return '';
+  const dropped = recording.partsDropped > 0 ? `; ${recording.partsDropped} older parts (${recording.entriesDropped} entries) were dropped to stay under ${Math.round((recording.maxBytes ?? 0) / 1_048_576)} MiB` : '';
+  return ` and ${recording.parts - 1} earlier parts beside it (${recording.path}.N, oldest first)${dropped}`;
 }
 
 export function statusLine(peer: PeerSummary, now: number, extra = ''): string {
