@@ -40,6 +40,7 @@ import { PeerClient } from './peer-client.ts';
 import { freePortBase } from './dht-ports.ts';
 import { SessionFolder } from './session-folder.ts';
 import { DEFAULT_PEER_ENTRY, spawnPeer, SpawnError } from './spawn.ts';
+import { describeOrphans, endOrphans, type EndedOrphan } from './orphans.ts';
 
 export type PeerState = 'starting' | 'running' | 'paused' | 'leaving' | 'left' | 'killed' | 'crashed' | 'attached' | 'detached';
 
@@ -204,6 +205,7 @@ export class ClusterManager {
       folders: this.#ring.folders,
     });
     process.on('exit', this.#onProcessExit);
+    this.#endOrphans();
   }
 
   /** What the cluster runs: new peers are of this kind. */
@@ -527,6 +529,22 @@ export class ClusterManager {
       }
     }
     return record.faultsVersion >= this.#faultsVersion;
+  }
+
+  /** Ends the peers earlier sessions left behind (their manager and its reaper both gone), and says so. */
+  #endOrphans(): void {
+    let ended: EndedOrphan[];
+    try {
+      ended = endOrphans();
+    } catch (error) {
+      this.#record({ kind: 'log', tick: this.#tick(), peer: 'manager', text: `could not look for peers left by earlier sessions: ${(error as Error).message}` });
+      return;
+    }
+    if (ended.length === 0) return;
+    const text = describeOrphans(ended);
+    this.#record({ kind: 'log', tick: this.#tick(), peer: 'manager', text });
+    // The command line shows standard error: a user who wonders where those peers went reads it there.
+    process.stderr.write(`ringside: ${text}\n`);
   }
 
   /**

@@ -1,13 +1,19 @@
 /**
  * Spawning one peer process: a child of the current runtime (`process.execPath`; inside
  * Electron that binary runs as Node with ELECTRON_RUN_AS_NODE), waiting for its ready line.
- * The child watches its standard input and leaves when it closes, so peers never outlive the
- * process that started them, however it ends.
+ *
+ * Peers do not outlive the process that started them, however it ends: a running peer watches
+ * its standard input and leaves when it closes (and ends within 12 s even if leaving hangs:
+ * `peer/parent-gone.ts`); a paused one cannot notice, so every peer is also registered with this
+ * process's reaper (`peer-reaper.ts`), which continues, then kills, those left when this
+ * process is gone.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseReadyLine, type ReadyInfo } from '../../shared/protocol/control.ts';
 import { SECRET_ENV } from '../../peer/secret.ts';
+import { DHT_LAUNCH_ARGUMENT } from '../../peer/dht/launch.ts';
+import { peerGuard } from './peer-reaper.ts';
 
 /** Set for a spawned peer: leave when standard input closes (the parent is gone). */
 export const EXIT_WITH_PARENT_ENV = 'RINGSIDE_EXIT_WITH_PARENT';
@@ -44,6 +50,9 @@ export function spawnPeer(options: SpawnOptions): Promise<SpawnedPeer> {
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, [SECRET_ENV]: options.secret, [EXIT_WITH_PARENT_ENV]: '1', ELECTRON_RUN_AS_NODE: '1' },
   });
+  // Guarded from the moment it exists: a peer that hangs before its ready line is a peer too.
+  const guarded = peerGuard.guard(child.pid, peerLabel(options.args));
+  child.once('exit', guarded.release);
   const stderrTail: string[] = [];
   forEachLine(child.stderr, (line) => {
     stderrTail.push(line);
@@ -59,7 +68,10 @@ export function spawnPeer(options: SpawnOptions): Promise<SpawnedPeer> {
       if (error !== undefined) {
         child.kill('SIGKILL');
         reject(error);
-      } else resolve({ child, info: info as ReadyInfo });
+      } else {
+        guarded.relabel((info as ReadyInfo).id);
+        resolve({ child, info: info as ReadyInfo });
+      }
     };
     const timer = setTimeout(() => settle(new SpawnError(`the peer did not say it was ready within ${READY_TIMEOUT_MS / 1000} s${tail(stderrTail)}`)), READY_TIMEOUT_MS);
     child.on('error', (error) => settle(new SpawnError(`cannot start a peer process: ${error.message}`)));
@@ -72,6 +84,21 @@ export function spawnPeer(options: SpawnOptions): Promise<SpawnedPeer> {
       if (info !== undefined) settle(undefined, info);
     });
   });
+}
+
+/** Which peer this is, for the reaper's record: its address, or its circular DHT identity. */
+function peerLabel(args: readonly string[]): string {
+  const listen = args.indexOf('--listen');
+  if (listen >= 0 && args[listen + 1] !== undefined) return args[listen + 1] as string;
+  if (args[0] === DHT_LAUNCH_ARGUMENT) {
+    try {
+      const launch = JSON.parse(args[1] ?? '') as { identity?: unknown };
+      if (typeof launch.identity === 'number') return `circular DHT peer ${launch.identity}`;
+    } catch {
+      // Not ours to judge here: the peer refuses a bad launch itself.
+    }
+  }
+  return 'a peer';
 }
 
 function tail(lines: readonly string[]): string {
