@@ -1,6 +1,8 @@
 // @vitest-environment jsdom
 import { beforeEach, expect, test, vi } from 'vitest';
+import { flushPromises, mount } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
+import StatusBar from '../../src/renderer/src/components/StatusBar.vue';
 import { setClusterClient } from '../../src/renderer/src/stores/client.ts';
 import { useStreamStore, type FrameBatch } from '../../src/renderer/src/stores/stream.ts';
 import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
@@ -41,6 +43,36 @@ test('the delay from peer to screen is measured on each frame', () => {
   stream.flush();
   expect(stream.delaysMs.at(-1)).toBeGreaterThanOrEqual(400);
   expect(stream.delaysMs.at(-1)).toBeLessThan(5000);
+});
+
+test('entries the window never got are counted: those the server dropped, and a gap while it was away; a journal that begins again is no gap', async () => {
+  const stream = useStreamStore();
+  stream.start();
+  const at = (seq: number) => ({ seq, at: Date.now(), event: { kind: 'log' as const, tick: 1, peer: 'a', text: `entry ${seq}` } });
+  const bar = mount(StatusBar);
+  client.emit({ entries: [at(100), at(101)] });
+  stream.flush();
+  await flushPromises();
+  expect(stream.missedTotal).toBe(0);
+  expect(bar.find('[data-testid="status-missed"]').exists()).toBe(false);
+  // The server dropped 102-104 (the oldest before this batch), and says so.
+  client.emit({ entries: [at(105), at(106)], dropped: 3 });
+  // Dropped with nothing after them yet: the next batch starts right after.
+  client.emit({ entries: [], dropped: 2 });
+  client.emit({ entries: [at(109)] });
+  stream.flush();
+  expect(stream.missedTotal).toBe(5);
+  // A reconnection: 110-119 came while the window was away.
+  client.emit({ entries: [at(120), at(121)], peers: [fakePeer(1)] });
+  stream.flush();
+  expect(stream.missedTotal).toBe(15);
+  // A new journal behind the same address starts again from 0: nothing was missed.
+  client.emit({ entries: [at(0), at(1)] });
+  stream.flush();
+  expect(stream.missedTotal).toBe(15);
+  expect(stream.received).toBe(9);
+  await flushPromises();
+  expect(bar.find('[data-testid="status-missed"]').text()).toBe('the event stream fell behind: 15 events missed');
 });
 
 test('Start asks for the chosen count with the chosen settings, and an error becomes a notice', async () => {

@@ -119,3 +119,32 @@ test('a batch keeps well-shaped entries and drops malformed ones; a reply is par
   expect(() => readFrame(JSON.stringify({ t: 'res', id: 'one', ok: true }))).toThrow();
   expect(readFrame(JSON.stringify({ t: 'res', id: 4, ok: false, error: 'no' }))).toEqual({ t: 'res', id: 4, ok: false, error: 'no' });
 });
+
+test('a server that closes the socket with a reason (too slow) is heard: the window says why and connects again', async () => {
+  // A stand-in for the web server giving up on a window that read too slowly: the first
+  // connection is closed with the reason, the next one stays.
+  const { WebSocketServer } = await import('ws');
+  const { createServer } = await import('node:http');
+  const http = createServer();
+  const sockets = new WebSocketServer({ server: http });
+  let connections = 0;
+  sockets.on('connection', (socket) => {
+    if (++connections === 1) socket.close(4008, 'too slow: 1234 events behind');
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const address = http.address() as { port: number };
+  try {
+    bridge = createWebSocketBridge(new URL(`http://127.0.0.1:${address.port}/`), 'any-token');
+    const states: { state: ConnectionState; detail?: string }[] = [];
+    bridge.onConnection((state, detail) => states.push({ state, detail }));
+    await expect.poll(() => connections, { timeout: 5000 }).toBe(2);
+    await expect.poll(() => states.at(-1)?.state, { timeout: 5000 }).toBe('open');
+    expect(states).toContainEqual({ state: 'closed', detail: 'the server closed it: too slow: 1234 events behind' });
+  } finally {
+    bridge?.close();
+    bridge = undefined;
+    sockets.close();
+    for (const client of sockets.clients) client.terminate();
+    await new Promise((resolve) => http.close(resolve));
+  }
+});

@@ -5,7 +5,9 @@
  * Requests wait for the socket while it (re)connects; a request unanswered after
  * `REQUEST_TIMEOUT_MS` fails with a clear error, and one that failed is never sent afterwards.
  * The socket reconnects with a growing delay and `onConnection` says so, so the window can show
- * it. When a handshake fails, the server is asked why: one that answers but refuses the token is
+ * it, with the server's reason when it gave one (a window that read too slowly is closed with
+ * "too slow: N events behind"; the entries it missed are counted by the stream store). When a
+ * handshake fails, the server is asked why: one that answers but refuses the token is
  * a new session (each `ringside serve` makes its own token), so the connection has `ended`: no
  * retry can succeed, and requests fail at once.
  */
@@ -85,10 +87,10 @@ export function createWebSocketBridge(base: URL, token: string): WebSocketBridge
     });
     // Some clients (Node's) report a refused handshake as an error and never as a close.
     current.addEventListener('error', () => {
-      if (current.readyState !== WebSocket.OPEN) onClosed(1006);
+      if (current.readyState !== WebSocket.OPEN) onClosed(1006, '');
     });
-    current.addEventListener('close', (event) => onClosed(event.code));
-    const onClosed = (code: number): void => {
+    current.addEventListener('close', (event) => onClosed(event.code, event.reason));
+    const onClosed = (code: number, reason: string): void => {
       if (socket !== current) return;
       socket = undefined;
       // Requests in flight may or may not have run: say so rather than retry them. Those not
@@ -106,7 +108,7 @@ export function createWebSocketBridge(base: URL, token: string): WebSocketBridge
         setTimeout(() => !closed && connect(), delay);
       };
       if (opened || code !== 1006) {
-        retry(code === 1006 ? 'the server is not answering' : `closed (${code})`);
+        retry(code === 1006 ? 'the server is not answering' : reason === '' ? `closed (${code})` : `the server closed it: ${reason}`);
         return;
       }
       // The handshake failed, and a browser does not say why: ask the server.

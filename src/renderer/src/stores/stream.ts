@@ -4,7 +4,10 @@
  * does its work once per frame rather than once per message.
  *
  * It also measures how late entries reach the screen: `now − entry.at` when the frame applies
- * them (the peers and the window share this machine's clock).
+ * them (the peers and the window share this machine's clock), and counts the entries this
+ * window never got: those the server dropped because the window read too slowly (a batch's
+ * `dropped`, the oldest before it) and those that came while it was disconnected (a gap in the
+ * journal's seqs), so the window can say it fell behind.
  */
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
@@ -16,7 +19,8 @@ export interface FrameBatch {
   readonly entries: readonly SessionEntry[];
   /** The newest peer summaries, when they changed. */
   readonly peers: readonly PeerSummaryWire[] | undefined;
-  readonly dropped: number;
+  /** Entries before this batch's that this window never got. */
+  readonly missed: number;
   /** When the frame applied this batch (ms since the epoch). */
   readonly now: number;
 }
@@ -30,12 +34,14 @@ export const useStreamStore = defineStore('stream', () => {
   const consumers = new Set<Consumer>();
   let entries: SessionEntry[] = [];
   let peers: PeerSummaryWire[] | undefined;
-  let dropped = 0;
+  let missed = 0;
+  /** The newest entry's seq, once one came: the next is expected right after it. */
+  let lastSeq: number | undefined;
   let frameRequested = false;
   let started = false;
-  /** Entries received in all, and dropped by the server because this window read slowly. */
+  /** Entries received in all, and those this window never got (see the header). */
   const received = ref(0);
-  const droppedTotal = ref(0);
+  const missedTotal = ref(0);
   /** The newest delays from peer to screen, ms. */
   const delaysMs = shallowRef<number[]>([]);
   let delaySamples: number[] = [];
@@ -46,12 +52,12 @@ export const useStreamStore = defineStore('stream', () => {
     if (!frameRequested) return;
     frameRequested = false;
     const now = Date.now();
-    const batch: FrameBatch = { entries, peers, dropped, now };
+    const batch: FrameBatch = { entries, peers, missed, now };
     entries = [];
     peers = undefined;
-    dropped = 0;
+    missed = 0;
     received.value += batch.entries.length;
-    droppedTotal.value += batch.dropped;
+    missedTotal.value += batch.missed;
     const newest = batch.entries[batch.entries.length - 1];
     if (newest !== undefined) {
       delaySamples.push(now - newest.at);
@@ -72,9 +78,17 @@ export const useStreamStore = defineStore('stream', () => {
     if (started) return;
     started = true;
     clusterClient().onEvents((events) => {
-      for (const entry of events.entries) entries.push(entry);
+      // The server's count says which seqs it skipped; a gap beyond them came while this window
+      // was not connected. A seq that goes back is a journal that began again: nothing missed.
+      const dropped = events.dropped ?? 0;
+      missed += dropped;
+      if (lastSeq !== undefined) lastSeq += dropped;
+      for (const entry of events.entries) {
+        if (lastSeq !== undefined && entry.seq > lastSeq + 1) missed += entry.seq - lastSeq - 1;
+        lastSeq = entry.seq;
+        entries.push(entry);
+      }
       if (events.peers !== undefined) peers = events.peers;
-      dropped += events.dropped ?? 0;
       if (!frameRequested) {
         frameRequested = true;
         schedule(apply);
@@ -94,5 +108,5 @@ export const useStreamStore = defineStore('stream', () => {
     apply();
   }
 
-  return { received, droppedTotal, delaysMs, start, consume, flush };
+  return { received, missedTotal, delaysMs, start, consume, flush };
 });
