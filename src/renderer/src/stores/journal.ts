@@ -1,7 +1,8 @@
 /**
  * The journal as the log view shows it: the live session (the server's memory window loaded at
- * start, then the event stream) or a saved journal the user imported, each up to
- * `JOURNAL_ENTRIES_MAX` entries in a `LogBuffer`, with one filter for both.
+ * start, then the event stream) or a saved journal the user imported (read a slice at a time),
+ * each up to `JOURNAL_ENTRIES_MAX` entries in a `LogBuffer`, with one filter for both. Entries
+ * carry values' sizes and previews, never whole values (an old journal's are cut on import).
  *
  * The buffers are plain objects; `version` is bumped at most once per frame when what they hold
  * changed, and views read the buffers through it. Filtering a million entries is spread over
@@ -9,8 +10,9 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import { parseJournal, type ExportFormat, type SessionEntry } from '../../../shared/journal/session.ts';
-import type { JournalEvent } from '../../../shared/journal/events.ts';
+import type { ExportFormat, SessionEntry } from '../../../shared/journal/session.ts';
+import { JournalDecoder } from '../../../shared/journal/journal-stream.ts';
+import { withoutValue, type JournalEvent } from '../../../shared/journal/events.ts';
 import type { ExportOutcome } from '../../../shared/api/bridge.ts';
 import { compileFilter, KIND_GROUPS, LogBuffer, type KindGroup, type LogFilter } from '../lib/log-buffer.ts';
 import { clusterClient } from './client.ts';
@@ -23,6 +25,8 @@ import { useStreamStore } from './stream.ts';
 export const JOURNAL_ENTRIES_MAX = 1_000_000;
 /** History entries asked for at once: small enough that reading one answer never stalls a frame. */
 const HISTORY_PAGE = 25_000;
+/** Bytes of an imported file read at once: the file is never held whole. */
+const IMPORT_SLICE_BYTES = 1_048_576;
 /** Time a frame may spend building the filtered index, ms. */
 const SCAN_BUDGET_MS = 6;
 
@@ -54,6 +58,8 @@ export const useJournalStore = defineStore('journal', () => {
   const showing = ref<'live' | 'imported'>('live');
   const importInfo = shallowRef<ImportedJournal | undefined>(undefined);
   const importing = ref(false);
+  /** How much of the file an import has read, 0 to 1. */
+  const importProgress = ref(0);
   const history = ref<HistoryState>('idle');
   /** History entries loaded so far. */
   const historyLoaded = ref(0);
@@ -215,31 +221,45 @@ export const useJournalStore = defineStore('journal', () => {
     return number === undefined ? id.replace(/^.*:/, ':') : `#${number}`;
   }
 
-  /** Reads a saved NDJSON journal and shows it, read-only, instead of the live one. */
+  /**
+   * Reads a saved NDJSON journal and shows it, read-only, instead of the live one. The file is
+   * read a slice at a time (`IMPORT_SLICE_BYTES`), never whole: what stays is the newest
+   * `JOURNAL_ENTRIES_MAX` entries, each without a whole value (an old journal's become previews).
+   */
   async function importFile(file: Blob & { readonly name?: string }): Promise<ImportedJournal | undefined> {
     importing.value = true;
+    importProgress.value = 0;
     try {
-      const parsed = parseJournal(await file.text());
       const buffer = new LogBuffer(JOURNAL_ENTRIES_MAX);
       buffer.setFilter(compileFilter(filter.value));
-      buffer.append(parsed.entries);
+      const decoder = new JournalDecoder();
       const numbers = new Map<string, number>();
-      for (const entry of buffer.entries()) {
-        const event = entry.event;
-        if ('peer' in event && !numbers.has(event.peer)) numbers.set(event.peer, numbers.size + 1);
+      const keep = (entries: SessionEntry[]): void => {
+        for (let index = 0; index < entries.length; index++) {
+          const entry = entries[index] as SessionEntry;
+          const event = withoutValue(entry.event);
+          if (event !== entry.event) entries[index] = { ...entry, event };
+          if ('peer' in event && !numbers.has(event.peer)) numbers.set(event.peer, numbers.size + 1);
+        }
+        buffer.append(entries);
+      };
+      for (let offset = 0; offset < file.size; offset += IMPORT_SLICE_BYTES) {
+        keep(decoder.push(new Uint8Array(await file.slice(offset, offset + IMPORT_SLICE_BYTES).arrayBuffer())));
+        importProgress.value = Math.min(1, (offset + IMPORT_SLICE_BYTES) / file.size);
       }
+      keep(decoder.end());
       imported = buffer;
       importedNumbers.value = numbers;
       const info: ImportedJournal = {
         name: file.name ?? 'journal',
         entries: buffer.size,
-        badLines: parsed.refusedCount,
-        refused: parsed.refused,
+        badLines: decoder.refusedCount,
+        refused: decoder.refused,
         truncated: buffer.dropped,
       };
       importInfo.value = info;
       showing.value = 'imported';
-      if (parsed.entries.length === 0) notifications.push('error', `${info.name} holds no journal entries${info.badLines > 0 ? ` (${info.badLines} bad lines)` : ''}: is it an NDJSON export?`);
+      if (decoder.entries === 0) notifications.push('error', `${info.name} holds no journal entries${info.badLines > 0 ? ` (${info.badLines} bad lines)` : ''}: is it an NDJSON export?`);
       scanShown();
       bump();
       return info;
@@ -294,6 +314,7 @@ export const useJournalStore = defineStore('journal', () => {
     showing,
     importInfo,
     importing,
+    importProgress,
     history,
     historyLoaded,
     exporting,
@@ -342,7 +363,7 @@ function syntheticEntries(count: number, peers: readonly string[]): SessionEntry
         event = { kind: 'message.delivered', tick, peer, from: other, type: types[(index + 1) % 4] as string };
         break;
       case 2:
-        event = { kind: 'kv.replica', tick, peer, transaction: index, op: 'put', key: `key${index % 10_000}`, value: `value${index}`, ok: true };
+        event = { kind: 'kv.replica', tick, peer, transaction: index, op: 'put', key: `key${index % 10_000}`, size: String(index).length + 5, preview: `value${index}`, ok: true };
         break;
       case 3:
         event = { kind: 'kv.result', tick, peer, transaction: index, op: 'read', key: `key${index % 10_000}`, ok: true, latencyTicks: 1, latencyMs: 2.5, replicas: [{ peer: other, ok: true }] };
