@@ -112,6 +112,19 @@ describe('the journal on disk, capped', () => {
     journal.close();
   });
 
+  it('exports an uncapped recording whose lines cross the reads, every entry of it', async () => {
+    const path = join(folder, 'session.ndjson');
+    const journal = new SessionJournal({ path, windowMax: 10 });
+    for (let index = 0; index < 5000; index++) journal.append(index, log(`${index} ${'u'.repeat(index % 700)}`));
+    journal.flush();
+    const onDisk = parseJournal(readFileSync(path, 'utf8')).entries;
+    expect(onDisk).toHaveLength(5000);
+    expect(statSync(path).size).toBeGreaterThan(1_048_576);
+    expect(parseJournal(journal.export('ndjson')).entries).toEqual(onDisk);
+    expect(await readStream(journal.exportStream('ndjson'))).toBe(formatSession(onDisk, 'ndjson'));
+    journal.close();
+  });
+
   it('an export sees the parts as they were when it began, even when rotation deletes one meanwhile', async () => {
     const path = join(folder, 'session.ndjson');
     const journal = new SessionJournal({ path, maxBytes: 1_048_576 });

@@ -145,6 +145,20 @@ describe('journals as streams', () => {
     expect(decoder.refused).toEqual([{ line: 2, reason: 'longer than 1000 bytes' }]);
   });
 
+  it('keeps what it holds of a line when the caller reuses the chunk’s memory (a Buffer read into again)', () => {
+    const text = Array.from({ length: 50 }, (_, seq) => formatNdjsonLine({ seq, at: 0, event: { kind: 'log', tick: 1, peer: 'p', text: `line ${seq} ${'r'.repeat(seq * 3)}` } })).join('');
+    const source = Buffer.from(text);
+    const reused = Buffer.alloc(97);
+    const decoder = new JournalDecoder();
+    const read: number[] = [];
+    for (let offset = 0; offset < source.length; offset += reused.length) {
+      const length = source.copy(reused, 0, offset, offset + reused.length);
+      for (const entry of decoder.push(reused.subarray(0, length))) read.push(entry.seq);
+    }
+    expect(decoder.refusedCount).toBe(0);
+    expect(read).toEqual(Array.from({ length: 50 }, (_, seq) => seq));
+  });
+
   it('reads a last line that has no newline', () => {
     const line = formatNdjsonLine({ seq: 4, at: 0, event: { kind: 'log', tick: 1, peer: 'p', text: 'last' } }).trimEnd();
     const decoder = new JournalDecoder();

@@ -76,8 +76,8 @@ export class JournalDecoder implements JournalRefusals {
       this.#pendingBytes = 0;
       return;
     }
-    // A copy: the caller may reuse the chunk's memory once push returns.
-    this.#pending.push(bytes.slice());
+    // A copy (a Buffer's `slice` would be a view): the caller may reuse the chunk's memory once push returns.
+    this.#pending.push(new Uint8Array(bytes));
     this.#pendingBytes += bytes.length;
   }
 
