@@ -48,7 +48,7 @@ test('a busy client keeps a backlog bounded in bytes, and learns how many entrie
   const { manager, journal, changePeers } = fakeManager();
   const batches: ApiEvents[] = [];
   let busy = true;
-  const feed = new EventFeed(manager, (batch) => batches.push(batch), { busy: () => busy, backlogBytesMax: 3 * weight('line 0') });
+  const feed = new EventFeed(manager, (batch) => batches.push(batch), { queuedBytes: () => (busy ? 1 : 0), backlogBytesMax: 3 * weight('line 0') });
   for (let index = 0; index < 5; index++) journal.append(index, log(`line ${index}`));
   changePeers('killed');
   expect(feed.backlogLength).toBe(3);
@@ -124,12 +124,12 @@ test('a long backlog goes out in batches of at most the batch bound, one an inte
   expect(batches).toHaveLength(5);
 });
 
-test('a client busy for too long is given up: it hears how far behind it is, and gets nothing more', () => {
+test('a client whose socket sends nothing for too long is given up: it hears how far behind it is, and gets nothing more', () => {
   const { manager, journal } = fakeManager();
   const batches: ApiEvents[] = [];
   const stalled: number[] = [];
   const feed = new EventFeed(manager, (batch) => batches.push(batch), {
-    busy: () => true,
+    queuedBytes: () => 1,
     backlogBytesMax: 4 * weight('line 0'),
     stalledMsMax: 1000,
     onStalled: (behind) => stalled.push(behind),
@@ -151,7 +151,7 @@ test('a client that takes a batch now and then is not given up, however slow', (
   const stalled: number[] = [];
   let busy = true;
   let taken = 0;
-  new EventFeed(manager, () => taken++, { busy: () => busy, stalledMsMax: 1000, onStalled: (behind) => stalled.push(behind) });
+  new EventFeed(manager, () => taken++, { queuedBytes: () => (busy ? 1 : 0), stalledMsMax: 1000, onStalled: (behind) => stalled.push(behind) });
   for (let second = 0; second < 10; second++) {
     journal.append(second, log(`second ${second}`));
     vi.advanceTimersByTime(900);
@@ -161,6 +161,21 @@ test('a client that takes a batch now and then is not given up, however slow', (
   }
   expect(taken).toBe(10);
   expect(stalled).toEqual([]);
+});
+
+test('a client whose socket drains, however slowly, is not given up; one whose socket stops draining is', () => {
+  const { manager, journal } = fakeManager();
+  const stalled: number[] = [];
+  let queued = 1_000_000;
+  new EventFeed(manager, () => undefined, { queuedBytes: () => queued, stalledMsMax: 1000, onStalled: (behind) => stalled.push(behind) });
+  journal.append(0, log('waiting'));
+  for (let step = 0; step < 100; step++) {
+    queued -= 100;
+    vi.advanceTimersByTime(50);
+  }
+  expect(stalled).toEqual([]);
+  vi.advanceTimersByTime(1050);
+  expect(stalled).toEqual([1]);
 });
 
 test('a closed feed sends nothing more', () => {
@@ -183,7 +198,7 @@ test('whatever the entries’ sizes and the client’s busy spells: the backlog 
       const { manager, journal } = fakeManager();
       const batches: { batch: ApiEvents; text: string }[] = [];
       let busy = false;
-      const feed = new EventFeed(manager, (batch, text) => batches.push({ batch, text: text() }), { busy: () => busy, backlogBytesMax, batchBytesMax });
+      const feed = new EventFeed(manager, (batch, text) => batches.push({ batch, text: text() }), { queuedBytes: () => (busy ? 1 : 0), backlogBytesMax, batchBytesMax });
       try {
         for (const item of steps) {
           if ('append' in item) {

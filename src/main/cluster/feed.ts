@@ -3,9 +3,10 @@
  * most every `EVENT_BATCH_INTERVAL_MS`. The web server keeps one per WebSocket, the Electron
  * shell one per window.
  *
- * A client that reads slowly (`busy()` says so) keeps a backlog bounded by bytes: past
- * `backlogBytesMax` the oldest entries are dropped and the next batch says how many. A client
- * that stays busy for `stalledMsMax` is given up: `onStalled` hears how far behind it is and the
+ * A client gets its next batch once its transport has sent the last one (`queuedBytes()` is
+ * 0). One that reads slowly keeps a backlog bounded by bytes: past `backlogBytesMax` the
+ * oldest entries are dropped and the next batch says how many. One whose transport has not
+ * sent a byte for `stalledMsMax` is given up: `onStalled` hears how far behind it is and the
  * feed closes. Each entry is serialized once, whatever the number of clients, and costs each
  * client O(1) (amortized): a slow client never costs the others, or the API, more than that.
  */
@@ -25,21 +26,25 @@ export const FEED_BACKLOG_BYTES_MAX = 4 * 1_048_576;
  * a client that keeps up still gets up to 20 MiB/s at one batch per 50 ms.
  */
 export const FEED_BATCH_BYTES_MAX = 1_048_576;
-/** A client that took no batch for this long is not reading: longer than any GC pause or throttled tab's hiccup. */
+/** A client whose socket sent nothing for this long is not reading: longer than any GC pause or throttled tab's hiccup. */
 export const FEED_STALLED_MS_MAX = 10_000;
 /** Entries taken from the front of a backlog before its arrays are compacted (amortized O(1)). */
 const COMPACT_AFTER = 4096;
 
 export interface EventFeedOptions {
-  /** True while the client cannot take a batch (its socket is full); the batch waits. */
-  readonly busy?: () => boolean;
+  /**
+   * Bytes the client's transport still holds (a WebSocket's `bufferedAmount`). Above 0 the
+   * next batch waits; a count that has not shrunk for `stalledMsMax` means the client stopped
+   * reading. Without it the client is never busy (IPC to a window).
+   */
+  readonly queuedBytes?: () => number;
   /** The backlog's bound, in bytes of entry JSON (default `FEED_BACKLOG_BYTES_MAX`). */
   readonly backlogBytesMax?: number;
   /** One batch's bound, in bytes of entry JSON (default `FEED_BATCH_BYTES_MAX`). */
   readonly batchBytesMax?: number;
-  /** How long a client may stay busy before `onStalled` (default `FEED_STALLED_MS_MAX`). */
+  /** How long a client's queue may go without shrinking before `onStalled` (default `FEED_STALLED_MS_MAX`). */
   readonly stalledMsMax?: number;
-  /** The client stayed busy too long; `behind` counts the entries it has not had. The feed is closed. */
+  /** The client stopped reading; `behind` counts the entries it has not had. The feed is closed. */
   readonly onStalled?: (behind: number) => void;
   readonly intervalMs?: number;
 }
@@ -67,7 +72,7 @@ export function entryText(entry: SessionEntry): string {
 
 export class EventFeed {
   readonly #deliver: DeliverBatch;
-  readonly #busy: () => boolean;
+  readonly #queuedBytes: () => number;
   readonly #backlogBytesMax: number;
   readonly #batchBytesMax: number;
   readonly #stalledMsMax: number;
@@ -81,14 +86,15 @@ export class EventFeed {
   #bytes = 0;
   #peers: PeerSummary[] | undefined;
   #dropped = 0;
-  /** When the client was first found busy with no batch taken since, if it is. */
-  #busySince: number | undefined;
+  /** Since when the client's queue has not shrunk, while it is busy; and its size then. */
+  #stuckSince: number | undefined;
+  #queuedBefore = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
 
   constructor(manager: ClusterManager, deliver: DeliverBatch, options: EventFeedOptions = {}) {
     this.#deliver = deliver;
-    this.#busy = options.busy ?? (() => false);
+    this.#queuedBytes = options.queuedBytes ?? (() => 0);
     this.#backlogBytesMax = options.backlogBytesMax ?? FEED_BACKLOG_BYTES_MAX;
     this.#batchBytesMax = options.batchBytesMax ?? FEED_BATCH_BYTES_MAX;
     this.#stalledMsMax = options.stalledMsMax ?? FEED_STALLED_MS_MAX;
@@ -164,10 +170,13 @@ export class EventFeed {
   #flush(): void {
     this.#timer = undefined;
     if (this.#closed || (this.backlogLength === 0 && this.#peers === undefined && this.#dropped === 0)) return;
-    if (this.#busy()) {
+    const queued = this.#queuedBytes();
+    if (queued > 0) {
+      // A client that takes its data, however slowly, is still reading.
       const now = Date.now();
-      this.#busySince ??= now;
-      if (now - this.#busySince >= this.#stalledMsMax && this.#onStalled !== undefined) {
+      if (this.#stuckSince === undefined || queued < this.#queuedBefore) this.#stuckSince = now;
+      this.#queuedBefore = queued;
+      if (now - this.#stuckSince >= this.#stalledMsMax && this.#onStalled !== undefined) {
         const behind = this.backlogLength + this.#dropped;
         this.close();
         this.#onStalled(behind);
@@ -176,7 +185,7 @@ export class EventFeed {
       this.#schedule();
       return;
     }
-    this.#busySince = undefined;
+    this.#stuckSince = undefined;
     // Whole entries up to the batch's bound, at least one.
     let end = this.#head;
     let bytes = 0;

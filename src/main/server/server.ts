@@ -11,7 +11,7 @@
  * rebinding). Event batches go to each client at most every 50 ms, and only once its socket
  * has taken the last one, so a reply waits behind at most one batch of its own. A client that
  * reads too slowly loses the oldest entries of its backlog (bounded by bytes, see
- * `src/main/cluster/feed.ts`) and is told how many; one that takes nothing for
+ * `src/main/cluster/feed.ts`) and is told how many; one whose socket sends nothing for
  * `FEED_STALLED_MS_MAX` gets no more events, and is closed with `CLOSE_TOO_SLOW` and a reason
  * that says how far behind it fell once it reads again (or dropped if it never does). A body
  * over `BODY_BYTES_MAX` is answered 413 once it is read (and thrown away), and the TCP
@@ -231,7 +231,7 @@ export class ApiServer {
         // The next batch waits until the socket took the last one: a reply to this client then
         // waits behind one batch at most, and a slow reader's backlog stays in the feed, where
         // it is bounded and costs O(1) an entry, not in the socket.
-        busy: () => socket.bufferedAmount > 0,
+        queuedBytes: () => socket.bufferedAmount,
         onStalled: (behind) => this.#giveUp(socket, behind),
       },
     );
@@ -263,7 +263,7 @@ export class ApiServer {
   }
 
   /**
-   * A client that took no batch for too long: its feed has ended; once its socket has handed
+   * A client that stopped reading: its feed has ended; once its socket has handed
    * what it holds to the system (the client reads again) it hears why, with every entry it
    * missed counted; one that never reads again is dropped after `STALLED_DRAIN_MS_MAX`.
    */
