@@ -2,6 +2,10 @@
  * The event stream to each window: one EventFeed per page that subscribed (the preload asks when
  * its first listener arrives, and stops when its last one leaves), sending batches to that page
  * only. A reloaded page subscribes again and replaces its old feed; a closed window ends its own.
+ *
+ * IPC says nothing of how far a page is behind (`send` never waits), so these feeds are not
+ * paced as the web server's are: a batch still holds at most `FEED_BATCH_BYTES_MAX` of entries,
+ * and events faster than that fill a backlog bounded by bytes, whose drops the page is told.
  */
 import { ipcMain, type WebContents } from 'electron';
 import { EVENTS_CHANNEL } from '../../shared/api/bridge.ts';
