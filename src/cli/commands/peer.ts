@@ -70,7 +70,7 @@ export function defaultDataFolder(id: string): string {
 export async function peerCommand(options: PeerCommandOptions, io: CliIo, signals: NodeJS.EventEmitter = process): Promise<number> {
   let peer: PeerProcess;
   let registered: string | undefined;
-  let links = '';
+  let links: string;
   const redisHost = options.redisHost ?? '127.0.0.1';
   let redisPassword: RedisPassword = { password: undefined, source: 'none' };
   try {
