@@ -8,7 +8,6 @@
  * is converted in bounded memory. A journal recorded in parts (`--journal-max-mb`) is read part
  * by part: give the parts oldest first (`FILE.1 FILE.2 … FILE`).
  */
-import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { journalFileChunks } from '../../main/cluster/journal.ts';
 import { JournalDecoder, transcodeJournal } from '../../shared/journal/journal-stream.ts';
@@ -22,11 +21,12 @@ export async function journalCommand(files: string | readonly string[], options:
   const decoder = new JournalDecoder();
   let file: Output | undefined;
   let endsWithNewline = true;
+  if (io === processIo && options.out === undefined) watchStandardOutput();
   const write = async (text: string): Promise<void> => {
     endsWithNewline = text.endsWith('\n');
     if (options.out === undefined) {
       io.out(text);
-      if (io === processIo && process.stdout.writableNeedDrain) await once(process.stdout, 'drain');
+      if (io === processIo && process.stdout.writableNeedDrain && !standardOutputClosed) await drained(process.stdout);
       return;
     }
     file ??= openOutput(options.out);
@@ -45,6 +45,7 @@ export async function journalCommand(files: string | readonly string[], options:
         held = undefined;
       }
       await write(piece);
+      if (io === processIo && standardOutputClosed) return EXIT_OK;
     }
     reportRefused(name, decoder, io);
     if (decoder.entries === 0) {
@@ -61,6 +62,37 @@ export async function journalCommand(files: string | readonly string[], options:
   } finally {
     file?.destroy();
   }
+}
+
+/**
+ * A reader that stops early (`ringside journal FILE | head`) closes the pipe: the command stops
+ * reading and ends quietly. The listener stays for the process's life: a write still buffered
+ * may fail after the command returned.
+ */
+let standardOutputClosed = false;
+let watchingStandardOutput = false;
+function watchStandardOutput(): void {
+  if (watchingStandardOutput) return;
+  watchingStandardOutput = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    standardOutputClosed = true;
+  });
+}
+
+/** Resolves when `stream` takes more, or can take nothing more (closed, or failed: its own listener says why). */
+function drained(stream: NodeJS.WritableStream & { once: NodeJS.EventEmitter['once']; off: NodeJS.EventEmitter['off'] }): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.once('drain', done);
+    stream.once('close', done);
+    stream.once('error', done);
+  });
 }
 
 async function* chunksOf(paths: readonly string[]): AsyncGenerator<Uint8Array> {
@@ -90,7 +122,8 @@ function openOutput(path: string): Output {
   return {
     async write(text) {
       if (failure !== undefined) throw failure;
-      if (!stream.write(text)) await Promise.race([once(stream, 'drain'), failed]);
+      if (!stream.write(text)) await drained(stream);
+      if (failure !== undefined) throw failure;
     },
     async end() {
       if (failure !== undefined) throw failure;
