@@ -19,6 +19,14 @@
  * at the pace its reader takes it. It sees the parts as they were when it began: entries that
  * come meanwhile, or a part dropped meanwhile, do not change it. Without a file (or after a
  * failed write) an export is the window's.
+ *
+ * The journal is most of what the manager holds, so its bounds make the manager's memory
+ * ceiling: about 20 MB of its own; the window, at most `windowBytesMax` as estimated (the real
+ * heap is 0.6 to 0.8 of the estimate); per window or WebSocket client, a backlog bounded by the
+ * event feed (`feed.ts`); per key-value operation in flight, its value (at most 1 MiB) in the
+ * request and the reply, until it is answered; per export in progress, about a megabyte (one
+ * read, one piece of output, the socket's buffer). Values never enter the journal, and an export
+ * never holds the journal, so neither a session's length nor its values' sizes raise it.
  */
 import { closeSync, createReadStream, fstatSync, openSync, readdirSync, readSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
