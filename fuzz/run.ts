@@ -6,10 +6,11 @@
  *   npm run fuzz                              all targets, FUZZ_SECONDS (default 20) each
  *   npm run fuzz -- --seconds 300 api-json    one target, five minutes
  *   npm run fuzz -- --replay                  the corpus of every target, once
- *   options: --seed N (default: random, printed), --no-work (neither read nor grow fuzz/.work)
+ *   options: --seed N (default: random, printed), --no-work (neither read nor grow fuzz/.work),
+ *            --report FILE (the outcomes as JSON, for test/fuzz/fuzz.test.ts)
  */
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Finding, FuzzStats } from './engine/fuzzer.ts';
@@ -127,21 +128,24 @@ async function main(): Promise<void> {
   let seed = Number(process.env['FUZZ_SEED'] ?? Math.floor(Math.random() * 0x7fff_ffff));
   let replay = false;
   let work = true;
+  let report: string | undefined;
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index] as string;
     if (arg === '--seconds') seconds = Number(argv[++index]);
     else if (arg === '--seed') seed = Number(argv[++index]);
     else if (arg === '--replay') replay = true;
     else if (arg === '--no-work') work = false;
+    else if (arg === '--report') report = argv[++index];
     else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
     else names.push(arg);
   }
   const known = targetNames();
-  for (const name of names) if (!known.includes(name)) throw new Error(`no target ${name} (targets: ${known.join(', ')})`);
+  for (const name of names) if (!known.includes(name) && !name.endsWith('.ts')) throw new Error(`no target ${name} (targets: ${known.join(', ')})`);
   if (!Number.isFinite(seconds) || seconds <= 0) throw new Error('--seconds takes a positive number');
   const chosen = names.length > 0 ? names : known;
   process.stdout.write(replay ? `Replaying the corpus of ${chosen.join(', ')}\n` : `Fuzzing ${chosen.join(', ')} for ${seconds} s each, seed ${seed}\n`);
   const outcomes = await runTargets(chosen, { seconds, replay, seed, work });
+  if (report !== undefined) writeFileSync(report, JSON.stringify(outcomes));
   process.stdout.write(`\n${outcomes.map(describeOutcome).join('\n')}\n`);
   const failed = outcomes.filter((outcome) => !outcome.ok).length;
   process.stdout.write(`${outcomes.length - failed} passed, ${failed} failed\n`);

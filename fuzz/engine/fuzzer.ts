@@ -82,7 +82,13 @@ export function saveFinding(target: FuzzTarget, kind: FindingKind, data: Buffer,
   mkdirSync(folder, { recursive: true });
   const path = join(folder, `${kind}-${createHash('sha1').update(data).digest('hex')}`);
   writeFileSync(path, data);
-  return { kind, path: relative(REPO_ROOT, path), error: describe(error) };
+  return { kind, path: shown(path), error: describe(error) };
+}
+
+/** A path as reports show it: relative to the repository when inside it. */
+export function shown(path: string): string {
+  const inside = relative(REPO_ROOT, path);
+  return inside.startsWith('..') ? path : inside;
 }
 
 export function describe(error: unknown): string {
@@ -97,9 +103,10 @@ export async function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<Fu
   const started = performance.now();
   const deadline = started + options.seconds * 1000;
   const random = new Random(options.seed);
-  const srcUrl = pathToFileURL(join(REPO_ROOT, 'src')).href + '/';
-  const modulesUrl = pathToFileURL(join(REPO_ROOT, 'node_modules')).href + '/';
-  const coverage = new Coverage((url) => url.startsWith(srcUrl) || url.startsWith(modulesUrl));
+  // The code under test is everything of the repository's but the engine and the targets' harnesses.
+  const rootUrl = pathToFileURL(REPO_ROOT).href + '/';
+  const fuzzUrl = pathToFileURL(join(REPO_ROOT, 'fuzz')).href + '/';
+  const coverage = new Coverage((url) => url.startsWith(rootUrl) && !url.startsWith(fuzzUrl));
   const workFolder = join(WORK_ROOT, target.name);
   const seeds = [...readInputs(corpusFolder(target)), ...(options.work === false ? [] : readInputs(workFolder))];
   const mutator = new Mutator(random, {
@@ -137,7 +144,7 @@ export async function fuzz(target: FuzzTarget, options: FuzzOptions): Promise<Fu
     coverage.reset();
     for (const [path, data] of seeds.length > 0 ? seeds : [['(empty input)', Buffer.alloc(0)] as [string, Buffer]]) {
       const failure = run(data);
-      if (failure !== undefined) return stats({ kind: failure.kind, path: relative(REPO_ROOT, path), error: describe(failure.error) });
+      if (failure !== undefined) return stats({ kind: failure.kind, path: shown(path), error: describe(failure.error) });
       coverage.collect({ record: true });
       corpus.push(data);
     }
@@ -233,7 +240,7 @@ export function replay(target: FuzzTarget, options: { slowMs?: number; onInput?:
   for (const [path, data] of inputs) {
     options.onInput?.(data);
     const failure = execute(target, data, options.slowMs ?? 1000);
-    if (failure !== undefined) return { inputs: inputs.length, failure: { kind: failure.kind, path: relative(REPO_ROOT, path), error: describe(failure.error) } };
+    if (failure !== undefined) return { inputs: inputs.length, failure: { kind: failure.kind, path: shown(path), error: describe(failure.error) } };
   }
   return { inputs: inputs.length };
 }

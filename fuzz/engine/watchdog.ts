@@ -56,7 +56,7 @@ function watch({ shared, folder, root, hangMs, rssLimitMb }: WatchdogData): void
     writeFileSync(path, input);
     // Straight to the file descriptor: this thread's process.stdout goes through the loop's
     // thread, which may be the one that hangs.
-    writeSync(1, `FUZZ-FINDING ${JSON.stringify({ kind, path: relative(root, path), error: why })}\n`);
+    writeSync(1, `FUZZ-FINDING ${JSON.stringify({ kind, path: relative(root, path).startsWith('..') ? path : relative(root, path), error: why })}\n`);
     process.kill(process.pid, 'SIGKILL');
   };
   setInterval(() => {
