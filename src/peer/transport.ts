@@ -37,10 +37,18 @@ const DRAIN_POLL_MS = 5;
  */
 export const HANDSHAKE_FRAME_BYTES_MAX = 4096;
 /**
- * Connections still in their handshake, at most; more are closed at once. With the frame bound
- * and the HTTP header bound (16 KiB), strangers can make a peer hold about 1.3 MB at most.
+ * Connections still in their handshake, at most; a newcomer past the bound closes the oldest.
+ * With the frame bound and the HTTP header bound (16 KiB), strangers can make a peer hold about
+ * 1.3 MB at most, and cannot lock a real client out by holding every slot.
  */
 export const UNAUTHENTICATED_CONNECTIONS_MAX = 64;
+/** A refused connection gets this long to finish the closing handshake before it is cut. */
+const CLOSE_GRACE_MS = 1000;
+/**
+ * Bytes a control client may leave unread (replies and events) before it is disconnected: the
+ * manager reads promptly; a client that does not must not grow the peer without bound.
+ */
+export const CONTROL_UNREAD_BYTES_MAX = 64 * 1_048_576;
 /** The HTTP upgrade request must arrive within this time. */
 const UPGRADE_HEADERS_TIMEOUT_MS = 5000;
 
@@ -112,7 +120,8 @@ export class WsTransport {
   readonly #http: HttpServer;
   readonly #links = new Map<string, Link>();
   readonly #sockets = new Set<WebSocket>();
-  #unauthenticated = 0;
+  /** Connections in their handshake, oldest first. */
+  readonly #handshaking = new Set<{ socket: WebSocket; remote: string; end: () => void }>();
   #closed = false;
 
   private constructor(options: TransportOptions, http: HttpServer, server: WebSocketServer, port: number) {
@@ -247,19 +256,30 @@ export class WsTransport {
       socket.terminate();
       return;
     }
-    if (this.#unauthenticated >= UNAUTHENTICATED_CONNECTIONS_MAX) {
-      this.counters.connectionsRefused++;
-      this.#refuse(remote, 'unauthenticated', `more than ${UNAUTHENTICATED_CONNECTIONS_MAX} connections in their handshake; connection closed`);
-      socket.terminate();
-      return;
+    // At the bound, the connection that has waited longest in its handshake makes room: a real
+    // client finishes its handshake within a round trip, so strangers holding every slot cannot
+    // lock it out (they would have to open connections faster than it answers).
+    if (this.#handshaking.size >= UNAUTHENTICATED_CONNECTIONS_MAX) {
+      const [oldest] = this.#handshaking;
+      if (oldest !== undefined) {
+        this.counters.connectionsRefused++;
+        this.#refuse(oldest.remote, 'unauthenticated', `more than ${UNAUTHENTICATED_CONNECTIONS_MAX} connections in their handshake: the oldest was closed`);
+        oldest.end();
+        oldest.socket.terminate();
+      }
     }
-    this.#unauthenticated++;
     let handshaking = true;
-    const handshakeEnded = (): void => {
-      if (!handshaking) return;
-      handshaking = false;
-      this.#unauthenticated--;
+    const slot = {
+      socket,
+      remote,
+      end: (): void => {
+        if (!handshaking) return;
+        handshaking = false;
+        this.#handshaking.delete(slot);
+      },
     };
+    this.#handshaking.add(slot);
+    const handshakeEnded = slot.end;
     // Until the handshake completes, one small frame only (see HANDSHAKE_FRAME_BYTES_MAX).
     const payloadLimit = setMaxPayload(socket, HANDSHAKE_FRAME_BYTES_MAX);
     this.#track(socket, remote);
@@ -271,7 +291,10 @@ export class WsTransport {
     const timer = setTimeout(() => {
       this.counters.connectionsRefused++;
       this.#refuse(remote, 'unauthenticated', 'no handshake within 5 s; connection closed');
+      // The slot is free now; the connection gets its reason, and is cut if it will not close.
+      handshakeEnded();
       socket.close(4001, 'handshake timeout');
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
     }, HANDSHAKE_TIMEOUT_MS);
     socket.send(JSON.stringify({ t: 'hello', v: CONTROL_PROTOCOL_VERSION, peer: this.id, nonce }));
     socket.once('message', (data, isBinary) => {
@@ -283,6 +306,7 @@ export class WsTransport {
         this.counters.connectionsRefused++;
         this.#refuse(remote, 'unauthenticated', auth.success ? 'a wrong proof (another secret?); connection closed' : 'no handshake before the first frame; connection closed');
         socket.close(4001, 'unauthenticated');
+        setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
         return;
       }
       this.counters.connectionsAccepted++;
@@ -386,7 +410,13 @@ function setMaxPayload(socket: WebSocket, bytes: number): number {
 function controlChannel(socket: WebSocket): ControlChannel {
   return {
     send: (text) => {
-      if (socket.readyState === WebSocket.OPEN) socket.send(text);
+      if (socket.readyState !== WebSocket.OPEN) return;
+      if (socket.bufferedAmount > CONTROL_UNREAD_BYTES_MAX) {
+        // It stopped reading: what it has not read is dropped with the connection.
+        socket.terminate();
+        return;
+      }
+      socket.send(text);
     },
     get buffered() {
       return socket.bufferedAmount;

@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterManager, type PeerSummary } from '../../src/main/cluster/manager.ts';
+import { dial } from '../../src/peer/handshake.ts';
 import { advertisedHost, HANDSHAKE_FRAME_BYTES_MAX, UNAUTHENTICATED_CONNECTIONS_MAX } from '../../src/peer/transport.ts';
 import { sleep, waitFor } from '../support/cluster.ts';
 
@@ -64,7 +65,7 @@ describe('a peer before the handshake', () => {
     expect(await small.closed).toBe(4001);
   }, 60_000);
 
-  it('closes connections beyond the bound of those in their handshake, and lets clients in once they go', async () => {
+  it('holds at most the bound in their handshake, closing the oldest, so strangers holding every slot cannot lock a client out', async () => {
     const held: WebSocket[] = [];
     const closes: Promise<number>[] = [];
     for (let index = 0; index < UNAUTHENTICATED_CONNECTIONS_MAX + 20; index++) {
@@ -72,17 +73,35 @@ describe('a peer before the handshake', () => {
       held.push(socket);
       closes.push(closed);
     }
-    // The last 20 were closed at once (an abrupt close: 1006 on this side).
-    const early = await Promise.race([Promise.all(closes.slice(-20)), sleep(3000).then(() => 'timeout' as const)]);
+    // The first 20 made room for the last 20 (an abrupt close: 1006 on this side).
+    const early = await Promise.race([Promise.all(closes.slice(0, 20)), sleep(3000).then(() => 'timeout' as const)]);
     expect(early).not.toBe('timeout');
-    const inspection = await waitFor('no more than the bound held', async () => {
+    const inspection = await waitFor('the oldest closed', async () => {
       const seen = await manager.inspect(peer.id);
       return (seen.counters.transport.connectionsRefused ?? 0) >= 20 ? seen : undefined;
     });
     expect(inspection.counters.transport.connectionsRefused).toBeGreaterThanOrEqual(20);
-    for (const socket of held) socket.terminate();
-    await sleep(300);
-    // The manager's own control connection (a real handshake) still works.
+    // Strangers keep every slot taken, reopening each one that closes; a real client dialing
+    // meanwhile (a fresh handshake each time) still gets in, every time.
+    let attacking = true;
+    const reopen = async (): Promise<void> => {
+      while (attacking) {
+        const { closed } = await stranger().catch(() => ({ closed: Promise.resolve(0) }));
+        await Promise.race([closed, sleep(2000)]);
+      }
+    };
+    const attackers = Array.from({ length: UNAUTHENTICATED_CONNECTIONS_MAX }, () => reopen());
+    try {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const { socket } = await dial(peer.id, { secret: manager.secret, role: 'control', maxPayload: 1_048_576 });
+        socket.terminate();
+        await sleep(100);
+      }
+    } finally {
+      attacking = false;
+      for (const socket of held) socket.terminate();
+    }
+    await Promise.race([Promise.all(attackers), sleep(5000)]);
     expect((await manager.inspect(peer.id)).id).toBe(peer.id);
   }, 60_000);
 
