@@ -45,24 +45,30 @@ export function runtimeDir(env: NodeJS.ProcessEnv = process.env): string {
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   const xdg = env['XDG_RUNTIME_DIR'];
   const dir = env[RUNTIME_DIR_ENV] || (xdg ? join(xdg, 'ringside') : join(tmpdir(), `ringside-${uid ?? 'user'}`));
+  let made: string | undefined;
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    made = mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw new SecretError(`cannot make the secret registry ${dir}: ${(error as Error).message}`);
   }
   const stat = lstatSync(dir);
   if (!stat.isDirectory()) throw new SecretError(`the secret registry ${dir} is not a folder`);
   if (uid !== undefined && stat.uid !== uid) throw new SecretError(`the secret registry ${dir} belongs to another user: set ${RUNTIME_DIR_ENV} to a folder of yours`);
-  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+  if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+    // A folder we just made (the umask can only take bits away) is tightened; one that was
+    // there is the user's: say so rather than change it.
+    if (made === undefined) throw new SecretError(`the secret registry ${dir} can be read by others (mode ${(stat.mode & 0o777).toString(8)}): chmod 700 it, or set ${RUNTIME_DIR_ENV} to a private folder`);
+    chmodSync(dir, 0o700);
+  }
   return dir;
 }
 
 /** Writes `secret` to `path`, readable by this user only (0600), replacing what was there. */
-export function writeSecretFile(path: string, secret: string): void {
+export function writeSecretFile(path: string, secret: string, pid?: number): void {
   const temporary = `${path}.${process.pid}.tmp`;
   const fd = openSync(temporary, 'w', 0o600);
   try {
-    writeSync(fd, `${secret}\n`);
+    writeSync(fd, `${secret}\n${pid === undefined ? '' : `pid ${pid}\n`}`);
   } finally {
     closeSync(fd);
   }
@@ -70,12 +76,13 @@ export function writeSecretFile(path: string, secret: string): void {
   renameSync(temporary, path);
 }
 
-/** Reads a secret file (trimmed, long enough). */
+/** Reads a secret file: its first line, trimmed, long enough. */
 export function readSecretFile(path: string, option = '--secret-file'): string {
   let text: string;
   try {
     if (statSync(path).isDirectory()) throw new SecretError(`${option} ${path} is a folder, not a file`);
-    text = readFileSync(path, 'utf8').trim();
+    // The first line: a registry record's next line names its process.
+    text = (readFileSync(path, 'utf8').split('\n')[0] ?? '').trim();
   } catch (error) {
     if (error instanceof SecretError) throw error;
     throw new SecretError(`cannot read the secret file ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
@@ -92,11 +99,31 @@ export function peerRegistryName(address: string): string {
   return `peer-${address}`;
 }
 
-/** Records the secret a peer at `address` runs with; returns the file, or undefined when it cannot (said by the caller). */
-export function registerSecret(name: string, secret: string, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * Records the secret that a process (`pid`, default this one; null: no one process, such as a
+ * DHT ring's) runs with under `name`; returns the file. The file names its process, so that a
+ * record left by one that died is ignored and removed.
+ */
+export function registerSecret(name: string, secret: string, env: NodeJS.ProcessEnv = process.env, pid: number | null = process.pid): string {
   const path = registryPath(name, env);
-  writeSecretFile(path, secret);
+  writeSecretFile(path, secret, pid ?? undefined);
   return path;
+}
+
+/** A registry record: the secret, and the process it belongs to (if named). */
+function readRecord(path: string): { secret: string; pid: number | undefined } {
+  const [first = '', ...rest] = readFileSync(path, 'utf8').split('\n');
+  const pid = rest.map((line) => /^pid (\d+)$/.exec(line.trim())?.[1]).find((value) => value !== undefined);
+  return { secret: checked(first.trim(), `the secret in ${path}`), pid: pid === undefined ? undefined : Number(pid) };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function unregisterSecret(name: string, env: NodeJS.ProcessEnv = process.env): void {
@@ -117,7 +144,13 @@ export function lookupSecret(names: readonly string[], env: NodeJS.ProcessEnv = 
       return undefined;
     }
     try {
-      return { secret: readSecretFile(path), source: 'registry', path };
+      const record = readRecord(path);
+      if (record.pid !== undefined && !processAlive(record.pid)) {
+        // Left by a process that died (killed before it could remove it): not a secret anyone runs with.
+        unlinkSync(path);
+        continue;
+      }
+      return { secret: record.secret, source: 'registry', path };
     } catch {
       // Not registered (or unreadable): try the next.
     }

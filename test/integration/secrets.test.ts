@@ -5,12 +5,12 @@
  * started with the old public development secret cannot join. Run with real processes.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterManager, type PeerSummary } from '../../src/main/cluster/manager.ts';
-import { clientSecret, peerRegistryName, peerSecret, registryPath, runtimeDir, SecretError } from '../../src/peer/secret.ts';
+import { clientSecret, generateSecret, peerRegistryName, peerSecret, registerSecret, registryPath, runtimeDir, SecretError } from '../../src/peer/secret.ts';
 import { parseReadyLine } from '../../src/shared/protocol/control.ts';
 import { sleep, waitFor } from '../support/cluster.ts';
 
@@ -46,14 +46,14 @@ describe('a cluster started without a secret', () => {
       expect(manager.secret).toMatch(/^[0-9a-f]{48}$/);
       expect(other.secret).not.toBe(manager.secret);
       const file = manager.secretFile as string;
-      expect(readFileSync(file, 'utf8').trim()).toBe(manager.secret);
+      expect(readFileSync(file, 'utf8')).toBe(`${manager.secret}\npid ${process.pid}\n`);
       expect(statSync(file).mode & 0o777).toBe(0o600);
       expect(statSync(runtimeDir()).mode & 0o777).toBe(0o700);
       // Each peer records its address's secret there too, for this user's clients.
       for (const peer of peers) {
         const path = registryPath(peerRegistryName(peer.id));
         expect(statSync(path).mode & 0o777).toBe(0o600);
-        expect(readFileSync(path, 'utf8').trim()).toBe(manager.secret);
+        expect(readFileSync(path, 'utf8')).toBe(`${manager.secret}\npid ${peer.pid}\n`);
       }
     } finally {
       await other.shutdown();
@@ -134,5 +134,31 @@ describe('a cluster started without a secret', () => {
     const file = join(outsiderDir, 'short');
     writeFileSync(file, 'short\n');
     expect(() => clientSecret(file, '127.0.0.1:9', registry)).toThrow(/too short/);
+  });
+});
+
+describe("this user's secret registry", () => {
+  it('ignores and removes a record left by a process that died, and refuses a folder others can read', () => {
+    const base = mkdtempSync(join(tmpdir(), 'ringside-registry-'));
+    try {
+      const env = { RINGSIDE_RUNTIME_DIR: join(base, 'registry') };
+      // A process that has exited: its pid is free (a reused pid would be alive, and trusted).
+      const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+      const deadPid = Number(gone.stdout);
+      const stale = registerSecret(peerRegistryName('127.0.0.1:9'), generateSecret(), env, deadPid);
+      expect(() => clientSecret(undefined, '127.0.0.1:9', env)).toThrow(/no secret for 127\.0\.0\.1:9/);
+      expect(existsSync(stale)).toBe(false);
+      const live = generateSecret();
+      registerSecret(peerRegistryName('127.0.0.1:10'), live, env);
+      expect(clientSecret(undefined, '127.0.0.1:10', env).secret).toBe(live);
+      // A folder that was there, readable by others: refused, not silently changed.
+      const shared = join(base, 'shared');
+      mkdirSync(shared, { mode: 0o755 });
+      chmodSync(shared, 0o755);
+      expect(() => runtimeDir({ RINGSIDE_RUNTIME_DIR: shared })).toThrow(/can be read by others \(mode 755\)/);
+      expect(statSync(shared).mode & 0o777).toBe(0o755);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });

@@ -83,7 +83,7 @@ export async function p2pPeerCommand(
     if (source !== 'file' && source !== 'environment' && !withParent) {
       let kept = '';
       try {
-        kept = `, kept in ${registerSecret(dhtRegistryName(options), secret)} (only you can read it) for the ring's other peers`;
+        kept = `, kept in ${registerSecret(dhtRegistryName(options), secret, process.env, null)} (only you can read it) for the ring's other peers`;
       } catch (error) {
         kept = ` (not recorded: ${(error as Error).message}; the ring's other peers need it as --secret-file)`;
       }
