@@ -14,7 +14,7 @@
  * a peer listening on any other address needs one given explicitly.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -108,6 +108,26 @@ export function registerSecret(name: string, secret: string, env: NodeJS.Process
   const path = registryPath(name, env);
   writeSecretFile(path, secret, pid ?? undefined);
   return path;
+}
+
+/**
+ * Records `secret` under `name` unless a record is there already (another process claimed it
+ * first, or earlier): returns the secret the registry holds, so processes that start together
+ * agree on one. The record names no process.
+ */
+export function claimSecret(name: string, secret: string, env: NodeJS.ProcessEnv = process.env): { secret: string; path: string; claimed: boolean } {
+  const path = registryPath(name, env);
+  const temporary = `${path}.${process.pid}.claim`;
+  writeSecretFile(temporary, secret);
+  try {
+    linkSync(temporary, path);
+    return { secret, path, claimed: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return { secret: readSecretFile(path), path, claimed: false };
+  } finally {
+    unlinkSync(temporary);
+  }
 }
 
 /** A registry record: the secret, and the process it belongs to (if named). */

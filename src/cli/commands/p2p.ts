@@ -17,7 +17,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { EXIT_WITH_PARENT_ENV } from '../../main/cluster/spawn.ts';
 import { DhtPeerProcess } from '../../peer/dht/peer-process.ts';
-import { explicitSecret, generateSecret, isLoopback, lookupSecret, registerSecret, SECRET_ENV, SecretError, type Secret } from '../../peer/secret.ts';
+import { claimSecret, explicitSecret, generateSecret, isLoopback, lookupSecret, SECRET_ENV, SecretError, type Secret } from '../../peer/secret.ts';
 import { listenError } from '../../peer/transport.ts';
 import { ticksFromSeconds } from '../../shared/dht/config.ts';
 import type { DhtCommand } from '../../shared/dht/commands.ts';
@@ -62,7 +62,7 @@ export async function p2pPeerCommand(
   }
   let peer: DhtPeerProcess;
   try {
-    const { secret, source } = ringSecret(start, options);
+    const { secret, source, path } = ringSecret(start, options);
     const port = options.portBase + start.identity;
     peer = await DhtPeerProcess.start({
       identity: start.identity,
@@ -81,12 +81,7 @@ export async function p2pPeerCommand(
           : listenError(error, options.host, port, '--port-base'),
     });
     if (source !== 'file' && source !== 'environment' && !withParent) {
-      let kept = '';
-      try {
-        kept = `, kept in ${registerSecret(dhtRegistryName(options), secret, process.env, null)} (only you can read it) for the ring's other peers`;
-      } catch (error) {
-        kept = ` (not recorded: ${(error as Error).message}; the ring's other peers need it as --secret-file)`;
-      }
+      const kept = path !== undefined ? `, kept in ${path} (only you can read it) for the ring's other peers` : ' (not recorded: the ring\'s other peers need it as --secret-file)';
       io.err(source === 'generated' ? `note: no --secret-file or ${SECRET_ENV}: a fresh secret for this ring${kept}\n` : `note: the ring's secret, from this user's secret registry\n`);
     }
   } catch (error) {
@@ -140,7 +135,13 @@ function ringSecret(start: P2pStart, options: P2pOptions): Secret {
     throw new SecretError(`no secret for the ring on ${options.host} with port base ${options.portBase}: start its first peer on this machine first, or give the ring's secret with --secret-file FILE or ${SECRET_ENV}`);
   }
   if (!isLoopback(options.host)) throw new SecretError(`a peer listening on ${options.host} (not loopback) needs a shared secret: --secret-file FILE or ${SECRET_ENV}`);
-  return { secret: generateSecret(), source: 'generated' };
+  // Peers of a ring started together (each with init) must agree: the first to claim it wins.
+  try {
+    const claim = claimSecret(dhtRegistryName(options), generateSecret());
+    return { secret: claim.secret, source: claim.claimed ? 'generated' : 'registry', path: claim.path };
+  } catch {
+    return { secret: generateSecret(), source: 'generated' };
+  }
 }
 
 function describeStart(start: P2pStart): string {
