@@ -15,7 +15,7 @@
 import { DhtControl, parseRequest, type DhtControlTarget } from '../../src/peer/dht/control.ts';
 import { EventStream } from '../../src/peer/event-stream.ts';
 import type { ControlChannel } from '../../src/peer/transport.ts';
-import { controlRequestSchema, controlResponseSchema, dhtControlRequestSchema, type DhtInspection, type TransportCounters } from '../../src/shared/protocol/control.ts';
+import { controlRequestSchema, controlResponseSchema, replyId, dhtControlRequestSchema, type DhtInspection, type TransportCounters } from '../../src/shared/protocol/control.ts';
 import { check, type FuzzTarget } from '../engine/target.ts';
 import { checkProportion, checkSchema, parseJson } from './support.ts';
 
@@ -43,10 +43,6 @@ function checkRefusal(reply: string | undefined, input: number, what: string): v
   check(reply !== undefined, `${what}: a refused frame got no reply`);
   check(reply.length <= 2 * input + 2048, `${what}: a ${reply.length}-byte reply to a ${input}-byte frame`);
   const value = parseJson(reply) as { id?: unknown } | undefined;
-  // Known (reported with issue 12): the key-value peer echoes any integer id, negative or past
-  // 2^53, and its control clients refuse that reply (ids are safe and non-negative). Such an id
-  // never comes from a client of ours; the reply must be a readable response for every other.
-  if (what.startsWith('key-value') && typeof value?.id === 'number' && !(Number.isSafeInteger(value.id) && value.id >= 0)) return;
   const response = controlResponseSchema.safeParse(value);
   check(response.success && !response.data.ok, `${what}: the reply to a refused frame is not an error response`);
 }
@@ -87,7 +83,7 @@ export const target: FuzzTarget = {
     const request = checkSchema(controlRequestSchema, value, input, 'key-value control request');
     if (request === undefined) {
       const result = controlRequestSchema.safeParse(value);
-      const id = typeof value === 'object' && value !== null && 'id' in value && Number.isInteger(value.id) ? (value.id as number) : 0;
+      const id = replyId(value);
       const reply = JSON.stringify({ t: 'res', id, ok: false, error: `invalid control request: ${result.error?.issues[0]?.message ?? 'not JSON'}` });
       checkRefusal(reply, input, 'key-value control');
     }

@@ -14,7 +14,7 @@ import type { MachineInput, MachineOutput } from '../shared/machine.ts';
 import type { GossipConfig } from '../shared/membership/gossip/config.ts';
 import type { SwimConfig } from '../shared/membership/swim/config.ts';
 import type { MembershipProtocol } from '../shared/membership/types.ts';
-import { controlRequestSchema, VALUE_PREVIEW_MAX, type ControlCommand, type FaultsReply, type PeerInspection, type ReadyInfo } from '../shared/protocol/control.ts';
+import { controlRequestSchema, replyId, VALUE_PREVIEW_MAX, type ControlCommand, type FaultsReply, type PeerInspection, type ReadyInfo } from '../shared/protocol/control.ts';
 import { describeFaultPlan, type FaultPlan, type FaultPlanVersion } from '../shared/protocol/faults.ts';
 import { KV_MESSAGE_BYTES_MAX_DEFAULT, type KvOperation } from '../shared/protocol/kv.ts';
 import { RandomStream } from '../shared/random/stream.ts';
@@ -503,7 +503,7 @@ export class PeerProcess {
       }
       const request = controlRequestSchema.safeParse(parsed);
       if (!request.success) {
-        const id = typeof parsed === 'object' && parsed !== null && 'id' in parsed && Number.isInteger(parsed.id) ? (parsed.id as number) : 0;
+        const id = replyId(parsed);
         this.transport.counters.framesRefused.invalid = (this.transport.counters.framesRefused.invalid ?? 0) + 1;
         channel.send(JSON.stringify({ t: 'res', id, ok: false, error: `invalid control request: ${request.error.issues[0]?.message ?? 'not JSON'}` }));
         return;

@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer, type ServerOptions as WebSocketServerOptions } from 'ws';
 import { apiCommandSchema, apiRequestSchema } from '../../shared/api/cluster-api.ts';
 import { EXPORT_FORMATS } from '../../shared/journal/session.ts';
+import { replyId } from '../../shared/protocol/control.ts';
 import { EventFeed, type EventFeedOptions } from '../cluster/feed.ts';
 import { listenError, rawText } from '../../peer/transport.ts';
 import { runApiCommand, sessionInfo, type ApiContext } from './api.ts';
@@ -250,7 +251,7 @@ export class ApiServer {
       }
       const request = apiRequestSchema.safeParse(value);
       if (!request.success) {
-        const id = typeof value === 'object' && value !== null && 'id' in value && Number.isInteger(value.id) ? (value.id as number) : 0;
+        const id = replyId(value);
         socket.send(JSON.stringify({ t: 'res', id, ok: false, error: `not a request: ${request.error.issues[0]?.message ?? 'invalid'}` }));
         return;
       }

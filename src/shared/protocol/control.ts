@@ -323,6 +323,15 @@ export const readyInfoSchema = z.object({
 });
 export type ReadyInfo = z.infer<typeof readyInfoSchema>;
 
+/**
+ * The id to answer a refused request with: its own when it is one a client could have sent (a
+ * safe, non-negative integer), else 0, so the error reply is itself a valid response.
+ */
+export function replyId(value: unknown): number {
+  const id = typeof value === 'object' && value !== null && 'id' in value ? value.id : undefined;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0 ? id : 0;
+}
+
 export function formatReadyLine(info: ReadyInfo): string {
   return `${READY_PREFIX}${JSON.stringify(info)}`;
 }
