@@ -176,6 +176,7 @@ export class ApiServer {
         // Read to its end, so the client reads this answer; one past the discard bound is still
         // sending, and its connection ends after the answer.
         if (body.overflow) response.shouldKeepAlive = false;
+        if (body.busy === true) return send(response, 503, { ok: false, error: 'the server is reading too many request bodies at once; retry' });
         return send(response, 413, { ok: false, error: `a request body is at most ${BODY_BYTES_MAX} bytes` });
       }
       let value: unknown;
@@ -312,17 +313,44 @@ function send(response: ServerResponse, status: number, body: unknown): void {
 }
 
 /**
- * The body as text; or, for one over `BODY_BYTES_MAX`, read to its end and thrown away (the
- * client reads the 413 once it has sent it all), up to `BODY_DISCARD_BYTES_MAX` (`overflow`).
+ * Bytes of request bodies held at once, across every connection: three hundred slow clients each
+ * sending just under the per-body limit must not take the manager to gigabytes.
  */
-function readBody(request: IncomingMessage): Promise<string | { readonly overflow: boolean }> {
+export const BODIES_HELD_BYTES_MAX = 64 * 1_048_576;
+let bodiesHeld = 0;
+
+/**
+ * The body as text; or, for one over `BODY_BYTES_MAX`, read to its end and thrown away (the
+ * client reads the 413 once it has sent it all), up to `BODY_DISCARD_BYTES_MAX` (`overflow`);
+ * or `busy` when the bodies being read together would pass `BODIES_HELD_BYTES_MAX`.
+ */
+function readBody(request: IncomingMessage): Promise<string | { readonly overflow: boolean; readonly busy?: true }> {
   return new Promise((resolvePromise, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let held = 0;
+    const release = (): void => {
+      bodiesHeld -= held;
+      held = 0;
+    };
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size <= BODY_BYTES_MAX) chunks.push(chunk);
-      else if (chunks.length > 0) chunks.length = 0;
+      if (size <= BODY_BYTES_MAX) {
+        if (bodiesHeld + chunk.length > BODIES_HELD_BYTES_MAX) {
+          request.off('data', onData);
+          request.pause();
+          release();
+          chunks.length = 0;
+          resolvePromise({ overflow: true, busy: true });
+          return;
+        }
+        chunks.push(chunk);
+        held += chunk.length;
+        bodiesHeld += chunk.length;
+      } else if (chunks.length > 0) {
+        chunks.length = 0;
+        release();
+      }
       if (size > BODY_DISCARD_BYTES_MAX) {
         request.off('data', onData);
         request.pause();
@@ -330,7 +358,15 @@ function readBody(request: IncomingMessage): Promise<string | { readonly overflo
       }
     };
     request.on('data', onData);
-    request.on('end', () => resolvePromise(size > BODY_BYTES_MAX ? { overflow: false } : Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
+    request.on('end', () => {
+      const text = size > BODY_BYTES_MAX ? undefined : Buffer.concat(chunks).toString('utf8');
+      release();
+      resolvePromise(text === undefined ? { overflow: false } : text);
+    });
+    request.on('close', release);
+    request.on('error', (error) => {
+      release();
+      reject(error);
+    });
   });
 }
