@@ -38,3 +38,13 @@ describe('fault plan versions', () => {
     expect(peerInspectionSchema.shape.faultsVersion.safeParse(undefined).success).toBe(true);
   });
 });
+
+describe('a fault plan with a field it does not know', () => {
+  it('is refused, not taken as a plan with no faults (a misspelt "los" used to clear every fault)', () => {
+    expect(faultPlanSchema.safeParse({ x: 1 }).success).toBe(false);
+    expect(faultPlanSchema.safeParse({ los: 0.1 }).success).toBe(false);
+    expect(faultPlanSchema.safeParse({ partitions: [{ sources: ['127.0.0.1:1'], targets: ['127.0.0.1:2'], oneway: true }] }).success).toBe(false);
+    expect(faultPlanSchema.safeParse({ links: [{ from: '127.0.0.1:1', to: '127.0.0.1:2', lost: 1 }] }).success).toBe(false);
+    expect(faultPlanSchema.parse({ loss: 0.1 })).toEqual({ ...NO_FAULTS, loss: 0.1 });
+  });
+});

@@ -23,7 +23,7 @@ export const delayMsSchema = z.discriminatedUnion('kind', [
 ]);
 export type DelayMs = z.infer<typeof delayMsSchema>;
 
-export const linkFaultsSchema = z.object({
+export const linkFaultsSchema = z.strictObject({
   from: peerIdSchema,
   to: peerIdSchema,
   loss: probability.optional(),
@@ -33,14 +33,15 @@ export const linkFaultsSchema = z.object({
 export type LinkFaultsMs = z.infer<typeof linkFaultsSchema>;
 
 /** Messages from `sources` to `targets` are dropped; and back too unless `oneWay`. */
-export const partitionSchema = z.object({
+export const partitionSchema = z.strictObject({
   sources: z.array(peerIdSchema).min(1).max(1024),
   targets: z.array(peerIdSchema).min(1).max(1024),
   oneWay: z.boolean().default(false),
 });
 export type Partition = z.infer<typeof partitionSchema>;
 
-export const faultPlanSchema = z.object({
+/** Strict: a misspelt field (`{"los": 0.1}`) is an error, not a plan with no faults. */
+export const faultPlanSchema = z.strictObject({
   loss: probability.default(0),
   delay: delayMsSchema.optional(),
   duplicate: probability.default(0),
