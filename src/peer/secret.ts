@@ -14,7 +14,7 @@
  * a peer listening on any other address needs one given explicitly.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -137,7 +137,31 @@ function readRecord(path: string): { secret: string; pid: number | undefined } {
   return { secret: checked(first.trim(), `the secret in ${path}`), pid: pid === undefined ? undefined : Number(pid) };
 }
 
-function processAlive(pid: number): boolean {
+/** Removes the registry records of processes that are gone; returns how many. */
+export function sweepRegistry(env: NodeJS.ProcessEnv = process.env): number {
+  let dir: string;
+  let names: string[];
+  try {
+    dir = runtimeDir(env);
+    names = readdirSync(dir).filter((name) => name.endsWith('.secret'));
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    try {
+      const record = readRecord(join(dir, name));
+      if (record.pid === undefined || processAlive(record.pid)) continue;
+      unlinkSync(join(dir, name));
+      removed++;
+    } catch {
+      // Unreadable or gone meanwhile: left alone.
+    }
+  }
+  return removed;
+}
+
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -161,4 +161,23 @@ describe("this user's secret registry", () => {
       rmSync(base, { recursive: true, force: true });
     }
   });
+
+  it('a new manager removes what sessions killed outright left: their temporary folders and secret records', async () => {
+    const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(gone.stdout);
+    const left = mkdtempSync(join(tmpdir(), `ringside-kv-${deadPid}-`));
+    mkdirSync(join(left, 'peer-1'));
+    const kept = mkdtempSync(join(tmpdir(), `ringside-kv-${process.pid}-`));
+    const record = registerSecret(`session-${deadPid}-test`, generateSecret(), process.env, deadPid);
+    const fresh = new ClusterManager({ redis: false });
+    try {
+      expect(existsSync(left)).toBe(false);
+      expect(existsSync(record)).toBe(false);
+      expect(existsSync(kept)).toBe(true);
+      expect(fresh.journal.entries().some((entry) => entry.event.kind === 'log' && entry.event.text.includes(left))).toBe(true);
+    } finally {
+      await fresh.shutdown();
+      rmSync(kept, { recursive: true, force: true });
+    }
+  });
 });

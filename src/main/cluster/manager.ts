@@ -31,14 +31,14 @@ import { freeIdentity, initStarts, newRingIdentities, type InitStart } from '../
 import { isIdentity } from '../../shared/protocol/dht.ts';
 import type { DhtStart } from '../../shared/protocol/control.ts';
 import { EXIT_PORT_IN_USE } from '../../peer/dht/launch.ts';
-import { generateSecret, registerSecret, unregisterSecret } from '../../peer/secret.ts';
+import { generateSecret, registerSecret, sweepRegistry, unregisterSecret } from '../../peer/secret.ts';
 import type { TlsClientOptions } from '../../peer/handshake.ts';
 import { DhtOperations } from './dht-operations.ts';
 import { DhtRing, nextConsoleLine, type DhtSettings } from './dht-ring.ts';
 import { SessionJournal } from './journal.ts';
 import { PeerClient } from './peer-client.ts';
 import { freePortBase } from './dht-ports.ts';
-import { SessionFolder } from './session-folder.ts';
+import { SessionFolder, sweepTemporaryFolders } from './session-folder.ts';
 import { DEFAULT_PEER_ENTRY, spawnPeer, SpawnError } from './spawn.ts';
 import { describeOrphans, endOrphans, type EndedOrphan } from './orphans.ts';
 
@@ -533,6 +533,14 @@ export class ClusterManager {
 
   /** Ends the peers earlier sessions left behind (their manager and its reaper both gone), and says so. */
   #endOrphans(): void {
+    // What sessions killed outright left behind: their temporary folders and secret records.
+    const folders = sweepTemporaryFolders(['ringside-kv-', 'ringside-dht-']);
+    sweepRegistry();
+    if (folders.length > 0) {
+      const text = `removed ${folders.length} temporary folder${folders.length === 1 ? '' : 's'} left by earlier sessions that were killed: ${folders.join(', ')}`;
+      this.#record({ kind: 'log', tick: this.#tick(), peer: 'manager', text });
+      process.stderr.write(`ringside: ${text}\n`);
+    }
     let ended: EndedOrphan[];
     try {
       ended = endOrphans();
