@@ -65,9 +65,10 @@ describe('the classroom membership scenarios', () => {
     expect(multi.dbgLog).toContain(` ${multi.crashed[0]} [100] Node failed at time = 100`);
   });
 
-  it('writes a dbg.log that starts with the magic line and an empty line', () => {
+  it('writes a dbg.log that starts with the magic line, an empty line and the template\'s APP lines', () => {
     const run = runClassroomMembership({ protocol: 'swim', scenario: 'single-failure', seed: 1 });
-    expect(run.dbgLog.startsWith('131\n\n 1.0.0.0:0 [0] Node 1.0.0.0:0 joined at time 0')).toBe(true);
+    expect(run.dbgLog.startsWith('131\n\n [0] APP\n 2.0.0.0:0 [0] APP\n')).toBe(true);
+    expect(run.dbgLog).toContain('\n 10.0.0.0:0 [0] APP\n 1.0.0.0:0 [0] Node 1.0.0.0:0 joined at time 0\n');
     expect(run.dbgLog.endsWith('\n')).toBe(false);
   });
 

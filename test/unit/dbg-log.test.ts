@@ -96,6 +96,48 @@ describe('dbg.log', () => {
     expect(dbgEntry('127.0.0.1:7001', 42, 'hello world')).toBe(' 127.0.0.1:7001 [42] hello world');
   });
 
+  // Log::LOG (the MP2 template's Log.cpp, github.com/peteshaw/icc2-mp2 at 98769f2) writes
+  // "\n %s" with the address and its space, then "[%d] ", then the text; the call that opens the
+  // file leaves the address empty. Every dbg.log the template wrote begins "131\n\n [0] APP".
+  it('writes an entry without an address as one space, [TICK] and the text, as the template did', () => {
+    expect(dbgEntry('', 0, 'APP')).toBe(' [0] APP');
+  });
+
+  it('writes the first entry without its address when asked, and only the first', () => {
+    const events: JournalEvent[] = [
+      { kind: 'log', tick: 0, peer: address(1), text: 'APP' },
+      { kind: 'log', tick: 0, peer: address(2), text: 'APP' },
+      { kind: 'member.added', tick: 1, peer: address(1), subject: address(2) },
+    ];
+    expect(formatDbgLog(events, { firstEntryWithoutAddress: true })).toBe(
+      '131\n\n [0] APP\n 2.0.0.0:0 [0] APP\n 1.0.0.0:0 [1] Node 2.0.0.0:0 joined at time 1',
+    );
+    expect(formatDbgLog(events)).toBe('131\n\n 1.0.0.0:0 [0] APP\n 2.0.0.0:0 [0] APP\n 1.0.0.0:0 [1] Node 2.0.0.0:0 joined at time 1');
+  });
+
+  it('gives the first written entry the quirk, not an omitted event before it', () => {
+    const events: JournalEvent[] = [
+      { kind: 'peer.started', tick: 0, peer: address(1) },
+      { kind: 'log', tick: 0, peer: address(1), text: 'APP' },
+    ];
+    expect(formatDbgLog(events, { firstEntryWithoutAddress: true })).toBe('131\n\n [0] APP');
+    expect(formatDbgLog([], { firstEntryWithoutAddress: true })).toBe('131\n');
+  });
+
+  it('parses the entry without an address back with an empty address', () => {
+    const text = formatDbgLog(
+      [
+        { kind: 'log', tick: 0, peer: address(1), text: 'APP' },
+        { kind: 'log', tick: 0, peer: address(1), text: 'APP MP2' },
+      ],
+      { firstEntryWithoutAddress: true },
+    );
+    expect(parseDbgLog(text).map((entry) => [entry.address, entry.tick, entry.text, entry.line])).toEqual([
+      ['', 0, 'APP', '[0] APP'],
+      [address(1), 0, 'APP MP2', '1.0.0.0:0 [0] APP MP2'],
+    ]);
+  });
+
   it('writes member lines that the grader parses back to the same observer, tick and subject', () => {
     const memberEvent = fc.record({
       kind: fc.constantFrom('member.added' as const, 'member.removed' as const, 'member.left' as const),

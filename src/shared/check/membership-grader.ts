@@ -31,14 +31,17 @@ export interface DbgEntry {
   readonly line: string;
 }
 
-/** Entries of a dbg.log; lines that are not entries (the magic header, blanks) are skipped. */
+/**
+ * Entries of a dbg.log; lines that are not entries (the magic header, blanks) are skipped. The
+ * template's first entry has no address (` [0] APP`, see `journal/dbg-log.ts`): its address is ''.
+ */
 export function parseDbgLog(text: string): DbgEntry[] {
   const entries: DbgEntry[] = [];
   for (const raw of text.split('\n')) {
     // ` ADDRESS [TICK] TEXT`: the graders cut on single spaces, so field 2 is the address.
-    const match = /^ (\S+) \[(-?\d+)\] (.*)$/.exec(raw);
+    const match = /^ (?:(\S+) )?\[(-?\d+)\] (.*)$/.exec(raw);
     if (match === null) continue;
-    entries.push({ address: match[1] as string, tick: Number(match[2]), text: match[3] as string, line: raw.slice(1) });
+    entries.push({ address: match[1] ?? '', tick: Number(match[2]), text: match[3] as string, line: raw.slice(1) });
   }
   return entries;
 }

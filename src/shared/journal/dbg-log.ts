@@ -1,11 +1,44 @@
 /**
- * The classroom debug log (`dbg.log`), byte for byte as the original `Log::LOG` wrote it:
+ * The classroom debug log (`dbg.log`), in the format of the template's `Log::LOG`:
  *
  *   "131\n"                                   the magic line: hex of the sum of the char codes of "CS425"
  *   "\n 4.0.0.0:0 [2] Node 1.0.0.0:0 joined at time 2"     then, per entry, a newline and the entry
  *
  * so the file starts with `131`, an empty line, and has no newline after the last entry. The
  * graders cut lines on single spaces: field 2 is the observer, field 3 the bracketed tick.
+ *
+ * `Log::LOG` writes `fprintf(fp, "\n %s", stdstring); fprintf(fp, "[%d] ", time); fprintf(fp,
+ * buffer)`, where `stdstring` is the address and a space. The call that opens the file skips
+ * formatting `stdstring` (an `if … else sprintf(stdstring, …)`), so the file's first entry has no
+ * address: ` [0] APP`. `formatDbgLog` writes that quirk when asked (`firstEntryWithoutAddress`);
+ * the classroom runs ask, and their first entry is the harness's first `APP` line, as in the
+ * template. A session's export does not: its first entry is a peer's own line, whose observer the
+ * graders need. Sources: `Log.cpp` of the MP2 template, github.com/peteshaw/icc2-mp2 at
+ * 98769f294471efcf865a43b1e2f954f7434887de, and the dbg.logs cited in
+ * `sim/scenarios/classroom-application.ts`, which lists the harness's own lines (`APP`,
+ * `APP MP2`, `@@time=500`, `Node failed at time=T`) and where the classroom runs write them.
+ *
+ * What a classroom run's dbg.log still does not share with the template's, and why:
+ * - The protocol's lines are Ringside's protocol, not a student's MP1Node and MP2Node: their
+ *   order, their ticks, and the lines only a skeleton's own code writes (`Starting up group...`
+ *   and `Trying to join...` from `MP1Node::introduceSelfToGroup`, a student's debug lines) differ,
+ *   as they differ between any two students' logs. One such difference sits next to the harness's
+ *   lines: Ringside's coordinator serves its own replica in the step that starts the operation, so
+ *   its `server: …` line has the operation's tick and follows its `… OPERATION` line, where the
+ *   template's coordinator sends itself a message and logs a tick later.
+ * - Within one tick, the harness's `Node failed` and `… OPERATION` lines come before the
+ *   protocol's lines of that tick: the simulator runs a tick's scheduled actions first, the
+ *   template its harness after every node's loop (so a node the template fails at T still ran its
+ *   loop in T; a peer crashed here does not). A message sent either way is first received in the
+ *   next tick, so the harness's lines carry the template's ticks; and in seeds 1-50 of every
+ *   scenario no protocol line shares a tick with a harness line but the coordinator's own
+ *   `server: …` lines above.
+ * - In MP2's tick 500, `@@time=500` would follow every line of the tick; the template writes it
+ *   between the membership loops and the key-value loops. Ringside's peers log both in one step
+ *   (in seeds 1-50 no protocol line has tick 500).
+ * - `Log::LOG` passed the entry to `fprintf` as the format, so a `%` in a key or value was read as
+ *   a conversion; entries here are written as they are (the classroom's keys are 0-9A-Za-z and its
+ *   values `value0` to `value99`, so no `%` occurs).
  */
 import { shownValue, type JournalEvent } from './events.ts';
 
@@ -46,17 +79,33 @@ function kvText(
   return withValue ? `${line}, value=${shownValue(event)}` : line;
 }
 
-/** One entry as it follows its leading newline: ` ADDRESS [TICK] TEXT`. */
+/**
+ * One entry as it follows its leading newline: ` ADDRESS [TICK] TEXT`. An empty address is the
+ * template's first entry: ` [TICK] TEXT`, one space (its address field included its own space).
+ */
 export function dbgEntry(address: string, tick: number, text: string): string {
-  return ` ${address} [${tick}] ${text}`;
+  const addressField = address === '' ? '' : `${address} `;
+  return ` ${addressField}[${tick}] ${text}`;
+}
+
+export interface DbgLogOptions {
+  /**
+   * Write the first entry without its address, as the template's `Log::LOG` did (its first call
+   * opened the file instead of formatting the address). Classroom runs set it; a session's export
+   * leaves it off, so no observer is lost. Default off.
+   */
+  readonly firstEntryWithoutAddress?: boolean;
 }
 
 /** The whole file for a sequence of journal events, in journal order. */
-export function formatDbgLog(events: Iterable<JournalEvent>): string {
+export function formatDbgLog(events: Iterable<JournalEvent>, options: DbgLogOptions = {}): string {
   const parts = [`${DBG_LOG_MAGIC}\n`];
+  let withoutAddress = options.firstEntryWithoutAddress === true;
   for (const event of events) {
     const text = dbgText(event);
-    if (text !== undefined && 'peer' in event) parts.push(`\n${dbgEntry(event.peer, event.tick, text)}`);
+    if (text === undefined || !('peer' in event)) continue;
+    parts.push(`\n${dbgEntry(withoutAddress ? '' : event.peer, event.tick, text)}`);
+    withoutAddress = false;
   }
   return parts.join('');
 }

@@ -6,11 +6,14 @@
  * - delete, tick 150: delete keys #2..#51 (sorted), then the invalid key;
  * - read, on the smallest key K: read at 150; at 175 crash K's TERTIARY and read; at 225 crash
  *   two more of K's replicas (walking down from TERTIARY, skipping crashed ones) and read; read
- *   at 275 (stabilization must have restored three replicas); at 285 crash a live peer that is not
- *   a replica of K, read K, and read the invalid key;
+ *   at 275 (stabilization must have restored three replicas); at 285 crash the first live peer, in
+ *   index order, that is not a replica of K, read K, and read the invalid key;
  * - update: the same schedule on the second-smallest key, writing `newValue`.
- * The harness logs each operation under its coordinator's address before issuing it, as the
- * original did, so the debug log grades with the original rules.
+ * The harness writes the template's own lines where its Application does: `APP` and `APP MP2` per
+ * peer before tick 0, each operation under its coordinator's address before issuing it, each crash
+ * as `Node failed at time=T` under the crashed peer, and `@@time=500` when peer 1 is alive (see
+ * `classroom-application.ts`), so the debug log is the template's whole file and grades with the
+ * original rules.
  */
 import type { JournalEvent } from '../../journal/events.ts';
 import { formatDbgLog } from '../../journal/dbg-log.ts';
@@ -18,6 +21,7 @@ import { assert, type PeerId } from '../../machine.ts';
 import { CLASSROOM_KV } from '../../kv/config.ts';
 import type { KvOperation } from '../../protocol/kv.ts';
 import { KvCluster } from '../kv-cluster.ts';
+import { applicationStartLines, failedLine, runWithTimeStamps } from './classroom-application.ts';
 import { CLASSROOM } from './classroom-membership.ts';
 
 export const KV_TESTS = ['create', 'delete', 'read', 'update'] as const;
@@ -65,6 +69,7 @@ export function runClassroomKv(options: ClassroomKvOptions): ClassroomKvRun {
   const timeline = CLASSROOM_KV_TIMELINE;
   let nextTransaction = 1;
 
+  for (const line of applicationStartLines(ids, 'mp2')) sim.emit(line);
   ids.forEach((id, index) => sim.at(Math.floor(CLASSROOM.stepRate * index), () => cluster.start(id)));
 
   const live = (): PeerId[] => ids.filter((id) => sim.status(id) === 'running');
@@ -83,6 +88,11 @@ export function runClassroomKv(options: ClassroomKvOptions): ClassroomKvRun {
     const shown = shownValue === undefined ? '' : ` VALUE: ${shownValue}`;
     sim.emit({ kind: 'log', tick: sim.now, peer: coordinator, text: `${op.toUpperCase()} OPERATION KEY: ${key}${shown} at time: ${sim.now}` });
     cluster.client(coordinator, { transaction: nextTransaction++, op, key, ...(value === undefined ? {} : { value }) });
+  };
+  /** The harness logs a failure under the failed peer, then fails it. */
+  const fail = (id: PeerId): void => {
+    sim.emit(failedLine(id, sim.now));
+    cluster.crash(id);
   };
 
   // The keys: random, distinct, five characters of 0-9A-Za-z, with values value0..value99.
@@ -119,7 +129,7 @@ export function runClassroomKv(options: ClassroomKvOptions): ClassroomKvRun {
     sim.at(testTick, act);
     sim.at(failTick, () => {
       const tertiary = replicasOf(key)[2];
-      if (tertiary !== undefined && sim.status(tertiary) === 'running') cluster.crash(tertiary);
+      if (tertiary !== undefined && sim.status(tertiary) === 'running') fail(tertiary);
       act();
     });
     sim.at(secondFailTick, () => {
@@ -127,22 +137,23 @@ export function runClassroomKv(options: ClassroomKvOptions): ClassroomKvRun {
       for (const replica of replicasOf(key).reverse()) {
         if (crashes === 2) break;
         if (sim.status(replica) !== 'running') continue;
-        cluster.crash(replica);
+        fail(replica);
         crashes++;
       }
       act();
     });
     sim.at(stabilizedTick, act);
     sim.at(lastTick, () => {
+      // As the template: the first live peer, in index order, that is none of K's replicas.
       const replicas = replicasOf(key);
-      const bystanders = live().filter((id) => !replicas.includes(id));
-      if (bystanders.length > 0) cluster.crash(bystanders[random.index(bystanders.length)] as PeerId);
+      const bystander = live().find((id) => !replicas.includes(id));
+      if (bystander !== undefined) fail(bystander);
       act();
       if (options.test === 'read') operate('read', timeline.invalidKey, undefined);
       else operate('update', timeline.invalidKey, timeline.invalidValue);
     });
   }
 
-  cluster.runUntil(CLASSROOM.ticks);
-  return { events, dbgLog: formatDbgLog(events), replay: `ringside grade kv --test ${options.test} --seed ${options.seed}` };
+  runWithTimeStamps(cluster, CLASSROOM.ticks);
+  return { events, dbgLog: formatDbgLog(events, { firstEntryWithoutAddress: true }), replay: `ringside grade kv --test ${options.test} --seed ${options.seed}` };
 }

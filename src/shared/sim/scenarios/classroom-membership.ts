@@ -3,8 +3,10 @@
  * simulator: 10 peers, 700 ticks; peer index i starts at tick floor(0.25 × i) and joins through
  * peer 1, the introducer; at tick 100 one peer (single failure, message drop) or five consecutive
  * peers from a random index 0..4 (multi failure) crash; in the message-drop scenario 10 % of
- * messages sent in ticks [50, 300) are lost. The harness logs each crash the way the original
- * did, so the debug log grades with the original rules.
+ * messages sent in ticks [50, 300) are lost. The harness writes the template's own lines where
+ * its Application does (`APP` per node before tick 0, each crash's `Node failed at time=100`, and
+ * `@@time=500` when peer 1 is alive: see `classroom-application.ts`), so the debug log is the
+ * template's whole file and grades with the original rules.
  */
 import type { JournalEvent } from '../../journal/events.ts';
 import { formatDbgLog } from '../../journal/dbg-log.ts';
@@ -14,6 +16,7 @@ import type { SwimConfig } from '../../membership/swim/config.ts';
 import type { MembershipProtocol } from '../../membership/types.ts';
 import { MembershipCluster } from '../membership-cluster.ts';
 import { describeDelay, type DelayModel } from '../network.ts';
+import { applicationStartLines, failedLine, runWithTimeStamps } from './classroom-application.ts';
 
 export const MEMBERSHIP_SCENARIOS = ['single-failure', 'multi-failure', 'message-drop'] as const;
 export type MembershipScenario = (typeof MEMBERSHIP_SCENARIOS)[number];
@@ -67,6 +70,7 @@ export function runClassroomMembership(options: ClassroomMembershipOptions): Cla
   const { sim, ids } = cluster;
   const scenarioRandom = sim.random.derive('scenario');
 
+  for (const line of applicationStartLines(ids, 'mp1')) sim.emit(line);
   ids.forEach((id, index) => sim.at(Math.floor(CLASSROOM.stepRate * index), () => cluster.start(id)));
 
   if (options.scenario === 'message-drop') {
@@ -88,22 +92,19 @@ export function runClassroomMembership(options: ClassroomMembershipOptions): Cla
     crashed.push(ids[scenarioRandom.int(0, CLASSROOM.peers - 1)] as PeerId);
   }
   // The original harness's two spellings: `time=100` for one failure, `time = 100` for several.
-  const failLine =
-    options.scenario === 'multi-failure'
-      ? `Node failed at time = ${CLASSROOM.failTick}`
-      : `Node failed at time=${CLASSROOM.failTick}`;
+  const spelling = options.scenario === 'multi-failure' ? 'several' : 'one';
   sim.at(CLASSROOM.failTick, () => {
     for (const id of crashed) {
-      sim.emit({ kind: 'log', tick: sim.now, peer: id, text: failLine });
+      sim.emit(failedLine(id, sim.now, spelling));
       cluster.crash(id);
     }
   });
 
-  cluster.runUntil(CLASSROOM.ticks);
+  runWithTimeStamps(cluster, CLASSROOM.ticks);
   const delay = options.delay ? ` --delay ${describeDelay(options.delay)}` : '';
   return {
     events,
-    dbgLog: formatDbgLog(events),
+    dbgLog: formatDbgLog(events, { firstEntryWithoutAddress: true }),
     crashed,
     replay: `ringside grade membership --scenario ${options.scenario} --protocol ${options.protocol} --seed ${options.seed}${delay}`,
   };
