@@ -3,6 +3,10 @@
  * about 600 bytes (`*9999999\r\n` sixty times) took a peer to 4.2 GB and SIGABRT, and 30 bytes
  * (three nested `*9999999`) cost 237 MB: the parser allocated what a request declared. Here the
  * same bytes, on many connections, are answered with Redis's error and cost almost nothing.
+ *
+ * Pipelines through a 3-peer cluster: a connection's commands ran all at once, so `SET k v1; GET
+ * k` in one write read nothing, and 2,000 pipelined GETs of a 1 MB value (52 KB sent) left the
+ * whole cluster unanswering for ~25 s. Now they run in order, one at a time.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClusterManager, type PeerSummary } from '../../src/main/cluster/manager.ts';
 import { DEFAULT_PEER_ENTRY, spawnPeer, type SpawnedPeer } from '../../src/main/cluster/spawn.ts';
 import { encodeRequest } from '../../src/peer/redis-request.ts';
-import { sleep } from '../support/cluster.ts';
+import { sleep, waitFor } from '../support/cluster.ts';
 
 /** What the whole attack may add to the peer's resident memory. */
 const RSS_GROWTH_BYTES_MAX = 64 * 1_048_576;
@@ -185,4 +189,122 @@ describe('ringside peer with a Redis password', () => {
     expect(lines.join('\n')).toContain(`Redis front on 127.0.0.1:${info.redisPort} (no password)`);
     expect((await exchange(info.redisPort, 'PING\r\n')).reply).toBe('+PONG\r\n');
   });
+});
+
+/**
+ * Sends `bytes` on a new connection and resolves with the replies once `done` holds for them
+ * (or, failing, after `waitMs`, with what came).
+ */
+function exchangeUntil(port: number, bytes: Buffer, done: (reply: string) => boolean, waitMs = 2000): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let reply = '';
+    const finish = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(reply);
+    };
+    const timer = setTimeout(finish, waitMs);
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (done(reply)) finish();
+    });
+    socket.on('close', finish);
+    socket.on('error', () => undefined);
+    socket.write(bytes);
+  });
+}
+
+describe('a 3-peer cluster whose Redis clients pipeline', () => {
+  let manager: ClusterManager;
+  let peers: PeerSummary[];
+
+  beforeAll(async () => {
+    manager = new ClusterManager({ tickMs: 50, storage: 'memory' });
+    peers = await manager.start(3);
+    for (const peer of peers) {
+      await waitFor(`a ring at ${peer.id}`, async () => (await exchange(peer.redisPort, encodeRequest(['SET', 'ready', 'yes']), 1000)).reply === '+OK\r\n', { timeoutMs: 30_000 });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await manager?.shutdown({ timeoutMs: 5000 });
+  }, 60_000);
+
+  it('SET k v1; GET k; SET k v2; GET k; DEL k; EXISTS k in one write reads its own writes, on every peer', async () => {
+    const expected = '+OK\r\n$2\r\nv1\r\n+OK\r\n$2\r\nv2\r\n:1\r\n:0\r\n';
+    for (let round = 0; round < 9; round++) {
+      const key = `order-${round}`;
+      const peer = peers[round % peers.length] as PeerSummary;
+      const wire = Buffer.concat([encodeRequest(['SET', key, 'v1']), encodeRequest(['GET', key]), encodeRequest(['SET', key, 'v2']), encodeRequest(['GET', key]), encodeRequest(['DEL', key]), encodeRequest(['EXISTS', key])]);
+      expect(await exchangeUntil(peer.redisPort, wire, (reply) => reply.length >= expected.length, 5000), `round ${round} on ${peer.id}`).toBe(expected);
+    }
+    // SET v1; SET v2; DEL, then a GET on another connection: nothing left.
+    const [first, second] = peers as [PeerSummary, PeerSummary];
+    const writes = Buffer.concat([encodeRequest(['SET', 'order-last', 'v1']), encodeRequest(['SET', 'order-last', 'v2']), encodeRequest(['DEL', 'order-last'])]);
+    expect(await exchangeUntil(first.redisPort, writes, (reply) => reply.length >= 14, 5000)).toBe('+OK\r\n+OK\r\n:1\r\n');
+    expect(await exchangeUntil(second.redisPort, encodeRequest(['GET', 'order-last']), (reply) => reply.endsWith('\r\n'), 5000)).toBe('$-1\r\n');
+  }, 60_000);
+
+  it('2,000 pipelined GETs of a 1 MB value on one connection leave PING and GET answered within 2 s on another peer, and the attacked peer holds bounded memory', async () => {
+    const [attacked, other, third] = peers as [PeerSummary, PeerSummary, PeerSummary];
+    const value = Buffer.alloc(1_000_000, 0x62);
+    expect(await exchangeUntil(attacked.redisPort, encodeRequest(['SET', 'readamp', value]), (reply) => reply.endsWith('\r\n'), 10_000)).toBe('+OK\r\n');
+    const pid = attacked.pid as number;
+    const before = rssBytes(pid);
+    // One client that reads its replies, one that reads none.
+    const batch = Buffer.concat(Array.from({ length: 2000 }, () => encodeRequest(['GET', 'readamp'])));
+    expect(batch.length).toBeLessThan(60_000);
+    const attackers = await Promise.all(
+      [true, false].map((reads) => new Promise<{ socket: ReturnType<typeof connect>; received: () => number }>((resolve) => {
+        const socket = connect(attacked.redisPort, '127.0.0.1');
+        let received = 0;
+        socket.on('error', () => undefined);
+        if (reads) socket.on('data', (chunk) => (received += chunk.length));
+        else socket.pause();
+        socket.once('connect', () => socket.write(batch, () => resolve({ socket, received: () => received })));
+      })),
+    );
+    const probe = encodeRequest(['PING']);
+    const probeGet = encodeRequest(['GET', 'probe']);
+    let rssMax = before;
+    const latencies: number[] = [];
+    const began = Date.now();
+    try {
+      while (Date.now() - began < 8000) {
+        for (const peer of [other, third]) {
+          for (const [request, answer] of [[probe, '+PONG\r\n'], [probeGet, '$-1\r\n']] as const) {
+            const sent = Date.now();
+            const reply = await exchangeUntil(peer.redisPort, request, (text) => text.endsWith('\r\n'), 2000);
+            latencies.push(Date.now() - sent);
+            expect(reply, `${peer.id} after ${sent - began} ms`).toBe(answer);
+          }
+        }
+        rssMax = Math.max(rssMax, rssBytes(pid));
+        await sleep(200);
+      }
+      // The attacker that reads gets its replies, in order, one after another.
+      expect(attackers[0]?.received()).toBeGreaterThan(10 * value.length);
+    } finally {
+      for (const { socket } of attackers) socket.destroy();
+    }
+    expect(Math.max(...latencies), `probe latencies ${latencies.join(' ')} ms`).toBeLessThan(2000);
+    expect(rssMax - before, `RSS ${before} → at most ${rssMax} bytes`).toBeLessThan(RSS_GROWTH_BYTES_MAX * 2);
+    expect((await exchange(attacked.redisPort, 'PING\r\n')).reply).toBe('+PONG\r\n');
+  }, 60_000);
+
+  it('DEL of 3,000 keys that are not there answers :0, not NOQUORUM, and the other peers go on answering', async () => {
+    const [attacked, other] = peers as [PeerSummary, PeerSummary];
+    const keys = Array.from({ length: 3000 }, (_, index) => `del-absent-${index}`);
+    const reply = exchangeUntil(attacked.redisPort, encodeRequest(['DEL', ...keys]), (text) => text.endsWith('\r\n'), 50_000);
+    let done = false;
+    void reply.then(() => (done = true));
+    while (!done) {
+      const sent = Date.now();
+      expect(await exchangeUntil(other.redisPort, encodeRequest(['GET', 'probe']), (text) => text.endsWith('\r\n'), 2000)).toBe('$-1\r\n');
+      expect(Date.now() - sent).toBeLessThan(2000);
+      await sleep(200);
+    }
+    expect(await reply).toBe(':0\r\n');
+  }, 60_000);
 });

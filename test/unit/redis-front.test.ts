@@ -1,11 +1,14 @@
 /**
  * The Redis front over real sockets, with a backend that answers at once: Redis's replies to
- * malformed requests, its connection limits, and Redis 6 authentication (AUTH, HELLO AUTH).
+ * malformed requests, its connection limits, and Redis 6 authentication (AUTH, HELLO AUTH); and
+ * with backends that answer late, out of order: a connection's commands run in order, one at a
+ * time, as Redis runs them.
  */
 import { connect } from 'node:net';
+import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RedisFront, type RedisBackend, type RedisFrontOptions } from '../../src/peer/redis.ts';
+import { KEYS_IN_FLIGHT_MAX, OUTPUT_BYTES_MAX, RedisFront, type KvAnswer, type RedisBackend, type RedisFrontOptions } from '../../src/peer/redis.ts';
 import { encodeRequest } from '../../src/peer/redis-request.ts';
 
 const PASSWORD = 'open sesame, please';
@@ -23,8 +26,8 @@ afterEach(async () => {
   await Promise.all(fronts.splice(0).map((front) => front.close()));
 });
 
-async function start(options: RedisFrontOptions = {}): Promise<RedisFront> {
-  const front = new RedisFront(backend, options);
+async function start(options: RedisFrontOptions = {}, using: RedisBackend = backend): Promise<RedisFront> {
+  const front = new RedisFront(using, options);
   fronts.push(front);
   await front.listen('127.0.0.1', 0);
   return front;
@@ -273,5 +276,213 @@ describe('the Redis front authenticates as Redis 6 does', () => {
     ).catch((error: Error) => errors.push(error.message));
     bad.disconnect();
     expect(errors.some((message) => message.startsWith('WRONGPASS invalid username-password pair'))).toBe(true);
+  });
+});
+
+/**
+ * A store in a map whose operations take `delay(n)` milliseconds (n: the operation's number from
+ * 0) and take effect when they complete: operations that overlapped would complete, and apply,
+ * out of order. It records each operation as it starts, and how many were in flight at most.
+ */
+function slowStore(delay: (n: number) => number): RedisBackend & { started: string[]; inFlightMax: () => number; map: Map<string, string> } {
+  const map = new Map<string, string>();
+  const started: string[] = [];
+  let inFlight = 0;
+  let inFlightMax = 0;
+  return {
+    map,
+    started,
+    inFlightMax: () => inFlightMax,
+    execute: async (op, key, value): Promise<KvAnswer> => {
+      const n = started.length;
+      started.push(value === undefined ? `${op} ${key}` : `${op} ${key} ${value}`);
+      inFlight++;
+      inFlightMax = Math.max(inFlightMax, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, delay(n)));
+      inFlight--;
+      const present = map.get(key);
+      switch (op) {
+        case 'read':
+          return present === undefined ? { ok: false, reason: 'missing', replicas: [] } : { ok: true, value: present, replicas: [] };
+        case 'delete':
+          map.delete(key);
+          return present === undefined ? { ok: false, reason: 'missing', replicas: [] } : { ok: true, replicas: [] };
+        default:
+          map.set(key, value ?? '');
+          return { ok: true, replicas: [] };
+      }
+    },
+    info: () => [],
+    readQuorum: 2,
+    writeQuorum: 2,
+    replicas: 3,
+  };
+}
+
+describe("the Redis front runs a connection's commands in order, one at a time", () => {
+  it('SET v1; GET; SET v2; GET; DEL; EXISTS in one write, with operations that would complete in reverse order: each starts after the previous one, and the replies read the writes', async () => {
+    const store = slowStore((n) => (6 - n) * 15);
+    const front = await start({}, store);
+    const connection = await client(front);
+    connection.send(
+      Buffer.concat([
+        encodeRequest(['SET', 'k', 'v1']),
+        encodeRequest(['PING']),
+        encodeRequest(['GET', 'k']),
+        encodeRequest(['SET', 'k', 'v2']),
+        encodeRequest(['GET', 'k']),
+        encodeRequest(['ECHO', 'between']),
+        encodeRequest(['DEL', 'k']),
+        encodeRequest(['EXISTS', 'k']),
+      ]),
+    );
+    const expected = '+OK\r\n+PONG\r\n$2\r\nv1\r\n+OK\r\n$2\r\nv2\r\n$7\r\nbetween\r\n:1\r\n:0\r\n';
+    expect(await connection.read(expected.length, 5000)).toBe(expected);
+    expect(store.started).toEqual(['put k v1', 'read k', 'put k v2', 'read k', 'delete k', 'read k']);
+    expect(store.inFlightMax()).toBe(1);
+    connection.end();
+  });
+
+  it('answers commands that need no quorum in sequence with the others, and a QUIT or a protocol error after the operations before it', async () => {
+    const store = slowStore(() => 20);
+    const front = await start({}, store);
+    const quit = await exchange(front, Buffer.concat([encodeRequest(['SET', 'a', '1']), encodeRequest(['ECHO', 'x']), encodeRequest(['GET', 'a']), encodeRequest(['QUIT']), encodeRequest(['GET', 'a'])]), 400);
+    expect(quit).toEqual({ reply: '+OK\r\n$1\r\nx\r\n$1\r\n1\r\n+OK\r\n', closed: true });
+    const broken = await exchange(front, Buffer.concat([encodeRequest(['DEL', 'a']), encodeRequest(['EXISTS', 'a']), Buffer.from('*1\r\n*1\r\n')]), 400);
+    expect(broken).toEqual({ reply: ":1\r\n:0\r\n-ERR Protocol error: expected '$', got '*'\r\n", closed: true });
+    expect(store.started).toEqual(['put a 1', 'read a', 'delete a', 'read a']);
+  });
+
+  it('connections run in parallel with each other', async () => {
+    const store = slowStore(() => 100);
+    const front = await start({}, store);
+    const connections = await Promise.all(Array.from({ length: 8 }, () => client(front)));
+    for (const [index, connection] of connections.entries()) connection.send(encodeRequest(['SET', `k${index}`, 'v']));
+    expect(await Promise.all(connections.map((connection) => connection.read(5)))).toEqual(Array.from({ length: 8 }, () => '+OK\r\n'));
+    expect(store.inFlightMax()).toBe(8);
+    for (const connection of connections) connection.end();
+  });
+
+  it('DEL and EXISTS with 1,000 keys: at most 16 operations at once, started in key order; keys not there count 0; DEL k k deletes once, EXISTS k k counts twice', async () => {
+    const store = slowStore((n) => n % 3);
+    const front = await start({}, store);
+    const keys = Array.from({ length: 1000 }, (_, index) => `key${index}`);
+    for (const key of keys.filter((_, index) => index % 4 === 0)) store.map.set(key, 'x');
+    const connection = await client(front);
+    connection.send(Buffer.concat([encodeRequest(['EXISTS', ...keys]), encodeRequest(['DEL', ...keys]), encodeRequest(['EXISTS', ...keys]), encodeRequest(['SET', 'k', 'v']), encodeRequest(['DEL', 'k', 'k']), encodeRequest(['SET', 'k', 'v']), encodeRequest(['EXISTS', 'k', 'k', 'nope'])]));
+    const expected = ':250\r\n:250\r\n:0\r\n+OK\r\n:1\r\n+OK\r\n:2\r\n';
+    expect(await connection.read(expected.length, 10_000)).toBe(expected);
+    expect(store.inFlightMax()).toBe(KEYS_IN_FLIGHT_MAX);
+    expect(store.started.slice(0, 3000)).toEqual([...keys.map((key) => `read ${key}`), ...keys.map((key) => `delete ${key}`), ...keys.map((key) => `read ${key}`)]);
+    expect(store.started.slice(3000)).toEqual(['put k v', 'delete k', 'put k v', 'read k', 'read k', 'read nope']);
+    connection.end();
+  });
+
+  it('DEL stops starting operations after one fails (NOQUORUM), and stops when its connection closes', async () => {
+    const failing: RedisBackend = {
+      ...backend,
+      execute: async (_op, key) => {
+        calls.push(key);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return key === 'k40' ? { ok: false, reason: 'timeout', replicas: [{ ok: true }] } : { ok: false, reason: 'missing', replicas: [] };
+      },
+    };
+    const calls: string[] = [];
+    const front = await start({}, failing);
+    const keys = Array.from({ length: 1000 }, (_, index) => `k${index}`);
+    const { reply } = await exchange(front, encodeRequest(['DEL', ...keys]), 500);
+    expect(reply).toBe("-NOQUORUM delete 'k40': 1 of the 2 replicas needed answered in time; the write may still take effect on the replicas it reached\r\n");
+    expect(calls.length).toBeLessThanOrEqual(40 + KEYS_IN_FLIGHT_MAX);
+    calls.length = 0;
+    const closing = await client(front);
+    closing.send(encodeRequest(['DEL', ...keys.map((key) => `other-${key}`)]));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    closing.end();
+    await closing.closed;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const afterClose = calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(calls.length).toBe(afterClose);
+    expect(afterClose).toBeLessThan(500);
+  });
+
+  it('stops running requests while the client does not read its replies, and runs the rest once it reads', async () => {
+    const value = 'v'.repeat(1_000_000);
+    let reads = 0;
+    const big: RedisBackend = {
+      ...backend,
+      execute: async () => {
+        reads++;
+        return { ok: true, value, replicas: [] };
+      },
+    };
+    const front = await start({}, big);
+    const socket = connect(front.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.pause();
+    const count = 100;
+    socket.write(Buffer.concat(Array.from({ length: count }, () => encodeRequest(['GET', 'big']))));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // What the front holds (OUTPUT_BYTES_MAX) and what the kernel's socket buffers take.
+    expect(reads).toBeGreaterThan(OUTPUT_BYTES_MAX / value.length);
+    expect(reads).toBeLessThan(count / 2);
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    socket.resume();
+    const replyBytes = count * (value.length + '$1000000\r\n\r\n'.length);
+    for (let waited = 0; received < replyBytes && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(received).toBe(replyBytes);
+    expect(reads).toBe(count);
+    socket.destroy();
+  });
+
+  it('property: any pipeline of SET, GET, DEL and EXISTS on a few keys, split anywhere, with operations of random durations, is answered as a sequential Redis would', async () => {
+    const key = fc.constantFrom('a', 'b', 'c');
+    const command = fc.oneof(
+      fc.tuple(fc.constant('SET'), key, fc.constantFrom('1', '22', 'three')),
+      fc.tuple(fc.constant('GET'), key),
+      fc.tuple(fc.constant('DEL'), key),
+      fc.tuple(fc.constant('DEL'), key, key),
+      fc.tuple(fc.constant('EXISTS'), key, key),
+      fc.tuple(fc.constant('PING')),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(command, { minLength: 1, maxLength: 25 }), fc.array(fc.integer({ min: 0, max: 6 }), { minLength: 1, maxLength: 20 }), fc.array(fc.integer({ min: 1, max: 200 }), { maxLength: 4 }), async (commands, delays, cuts) => {
+        const store = slowStore((n) => delays[n % delays.length] as number);
+        const front = new RedisFront(store);
+        await front.listen('127.0.0.1', 0);
+        try {
+          // A sequential Redis.
+          const model = new Map<string, string>();
+          let expected = '';
+          for (const [name, ...args] of commands) {
+            if (name === 'SET') {
+              model.set(args[0] as string, args[1] as string);
+              expected += '+OK\r\n';
+            } else if (name === 'GET') {
+              const value = model.get(args[0] as string);
+              expected += value === undefined ? '$-1\r\n' : `$${value.length}\r\n${value}\r\n`;
+            } else if (name === 'DEL') expected += `:${[...new Set(args)].filter((one) => model.delete(one)).length}\r\n`;
+            else if (name === 'EXISTS') expected += `:${args.filter((one) => model.has(one)).length}\r\n`;
+            else expected += '+PONG\r\n';
+          }
+          const wire = Buffer.concat(commands.map((parts) => encodeRequest(parts)));
+          const connection = await client(front);
+          let from = 0;
+          for (const cut of [...cuts.map((at) => at % wire.length)].sort((x, y) => x - y)) {
+            connection.send(wire.subarray(from, Math.max(from, cut)));
+            from = Math.max(from, cut);
+            await new Promise((resolve) => setTimeout(resolve, 2));
+          }
+          connection.send(wire.subarray(from));
+          expect(await connection.read(expected.length, 10_000)).toBe(expected);
+          expect(store.inFlightMax()).toBeLessThanOrEqual(2); // DEL k1 k2 (distinct keys) may run both at once
+          connection.end();
+        } finally {
+          await front.close();
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 });
