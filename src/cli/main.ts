@@ -16,6 +16,7 @@ import { gradeMembershipCommand } from './commands/grade-membership.ts';
 import { kvCommand, membersCommand } from './commands/client.ts';
 import { clusterCommand, serveCommand, type ClusterCommandOptions, type ServeCommandOptions } from './commands/cluster.ts';
 import { journalCommand } from './commands/journal.ts';
+import { openCommand, type OpenCommandOptions } from './commands/open.ts';
 import { peerCommand } from './commands/peer.ts';
 import { addP2pCommands } from './p2p-commands.ts';
 import { addCheckCommand } from './check-command-line.ts';
@@ -35,7 +36,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
 
   // Commands that only group others answer a missing or unknown subcommand with one line.
   program.argument('[command]').action((name?: string) => {
-    usage(name === undefined ? 'a command is missing (try: ringside --help)' : `unknown command '${name}' (commands: grade, sim, check, peer, p2p, cluster, serve, put, get, del, members, journal)`);
+    usage(name === undefined ? 'a command is missing (try: ringside --help)' : `unknown command '${name}' (commands: grade, sim, check, peer, p2p, cluster, serve, open, put, get, del, members, journal)`);
   });
   const grade = program
     .command('grade')
@@ -150,6 +151,18 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
       if (options.journal !== undefined) checkOutputPath(options.journal, '--journal');
       checkStorage(options);
       status = await serveCommand(options, io);
+    });
+
+  program
+    .command('open')
+    .description('the window in your browser, on a cluster ready to start: builds it if needed, serves it on 127.0.0.1 and opens the address')
+    .option('--port <port>', 'HTTP port (0: any free port)', parsePort, 0)
+    .option('--peers <n>', 'peers to start at once (0: none, start them from the window)', parseServePeerCount, 0)
+    .option('--no-browser', 'print the address only; do not open a browser')
+    .option('--check', 'serve, check that the page and the API answer, then stop (for CI)')
+    .option('--renderer <dir>', 'serve the window from this build folder (default: out/renderer, built when missing)')
+    .action(async (options: OpenCommandOptions) => {
+      status = await openCommand({ ...options, check: options.check === true }, io);
     });
 
   const viaOptions = (command: Command): Command =>
