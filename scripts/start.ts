@@ -79,8 +79,10 @@ function sandboxHelperReady(helper: string): boolean {
   }
 }
 
+/** `ringside open`; where no desktop is present the route's line has said so, and no browser is tried. */
 async function openInBrowser(route: Extract<WindowRoute, { route: 'browser' }>): Promise<number> {
-  return main(['open', ...(route.check ? ['--check'] : [])]);
+  const desktop = process.platform !== 'linux' || Boolean(process.env.DISPLAY) || Boolean(process.env.WAYLAND_DISPLAY);
+  return main(['open', ...(route.check ? ['--check'] : []), ...(desktop ? [] : ['--no-browser'])]);
 }
 
 /** Runs Electron on the built app; resolves with how it ended. */

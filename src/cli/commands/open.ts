@@ -55,7 +55,7 @@ export async function openCommand(options: OpenCommandOptions, io: CliIo, signal
     await manager.shutdown({ graceful: false });
     return EXIT_FAILED;
   }
-  const peers = options.peers > 0 ? `${options.peers} peers running` : 'a cluster ready to start (press Start)';
+  const peers = options.peers > 0 ? `${options.peers} peers running` : 'a cluster ready to start: press Start';
   io.out(`Ringside: the window is at ${server.url} (${peers})\n`);
 
   if (options.check) {
