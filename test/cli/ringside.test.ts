@@ -93,7 +93,7 @@ describe('ringside grade membership', () => {
   }
 
   it('rejects an unknown command with exit status 2', () => {
-    expect(ringside('gradee')).toEqual({ status: 2, stdout: '', stderr: "error: unknown command 'gradee' (commands: grade, sim, check, peer, p2p, cluster, serve, put, get, del, members, journal)\n" });
+    expect(ringside('gradee')).toEqual({ status: 2, stdout: '', stderr: "error: unknown command 'gradee' (commands: grade, sim, check, peer, p2p, cluster, serve, open, put, get, del, members, journal)\n" });
     expect(ringside('grade', 'raft')).toEqual({ status: 2, stdout: '', stderr: "error: cannot grade 'raft' (can grade: membership, kv, all)\n" });
   });
 

@@ -80,7 +80,10 @@ describe('the packaging configuration', () => {
 
   it('is behind npm run dist, and npm start opens the built app', () => {
     expect(packageJson.scripts['dist']).toBe('electron-vite build && electron-builder --linux deb AppImage');
-    expect(packageJson.scripts['start']).toBe('electron-vite preview');
+    // npm start builds with electron-vite and opens Electron on the built app (package.json's
+    // main), or the same window in a browser where Electron cannot run (scripts/start.ts).
+    expect(packageJson.scripts['start']).toBe('node scripts/check-node.js && node scripts/start.ts');
+    expect(packageJson.main).toBe('./out/main/index.js');
   });
 
   it('has the peer entry built beside the main script, with its dependencies bundled, as ES modules', () => {
