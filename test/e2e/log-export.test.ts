@@ -3,10 +3,10 @@
  * exports each format as a download whose contents are checked, imports a saved journal; the
  * charts draw. Screenshots of each step go to test-results/e2e/log-*.png and charts-*.png.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test, vi } from 'vitest';
+import { afterAll, beforeAll, expect, onTestFinished, test, vi } from 'vitest';
 import { parseJournal, SHIVIZ_REGEX, type ExportFormat } from '../../src/shared/journal/session.ts';
 import { startApp, type App } from './support/app.ts';
 
@@ -132,7 +132,9 @@ test('exports a ShiViz log whose every event its regular expression parses', asy
 test('imports a saved journal and shows it read-only with what was read; back to the live log', async () => {
   const { page } = app;
   const saved = downloads.get('ndjson')!;
-  const path = join(mkdtempSync(join(tmpdir(), 'ringside-e2e-import-')), 'saved-session.ndjson');
+  const folder = mkdtempSync(join(tmpdir(), 'ringside-e2e-import-'));
+  onTestFinished(() => rmSync(folder, { recursive: true, force: true }));
+  const path = join(folder, 'saved-session.ndjson');
   writeFileSync(path, `${saved}this line is not JSON\n`);
   const count = parseJournal(saved).entries.length;
   await page.getByTestId('log-import-file').setInputFiles(path);
