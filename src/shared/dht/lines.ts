@@ -1,6 +1,6 @@
 /**
  * Every console line a DHT peer prints, word for word as the classroom specification has them
- * (`specs/classroom-circular-dht.md`), in one place. Lines marked "beyond the spec" cover what the
+ * (`docs/classroom.md`), in one place. Lines marked "beyond the spec" cover what the
  * spec leaves unsaid (a refused file name, a broken ring, finger hops); the spec's own lines are
  * never reworded.
  */

@@ -1,5 +1,5 @@
 /**
- * A peer of the classroom circular DHT (`specs/classroom-circular-dht.md`) as a pure state
+ * A peer of the classroom circular DHT (`docs/classroom.md`) as a pure state
  * machine. Each peer has an identity in [0, 256), knows its first and second successors, and
  * learns its predecessors from the pings it receives.
  *
