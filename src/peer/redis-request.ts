@@ -191,6 +191,8 @@ export class RespRequestParser {
           // '\n' came in the same read.
           const line = this.#readLine(LF, INLINE_BYTES_MAX, 'Protocol error: too big inline request');
           if (line === undefined) break;
+          // A line that took the request past the limit is too big however it was cut into reads.
+          if (this.#requestBytes > this.limits.requestBytesMax) return this.#failTooBig();
           const args = splitArgs(line.length > 0 && line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line);
           if (args === undefined) return this.#fail('ERR Protocol error: unbalanced quotes in request');
           this.#end();
@@ -200,6 +202,7 @@ export class RespRequestParser {
         case 'count': {
           const count = this.#readHeader('Protocol error: too big mbulk count string');
           if (count === undefined) break;
+          if (this.#requestBytes > this.limits.requestBytesMax) return this.#failTooBig();
           if (Number.isNaN(count) || count > this.limits.elementsMax) return this.#fail('ERR Protocol error: invalid multibulk length');
           if (count > this.limits.unauthenticatedElementsMax && !this.authenticated) return this.#fail('ERR Protocol error: unauthenticated multibulk length');
           this.#elementsDeclared = count;
@@ -218,6 +221,7 @@ export class RespRequestParser {
           }
           const length = this.#readHeader('Protocol error: too big bulk count string');
           if (length === undefined) break;
+          if (this.#requestBytes > this.limits.requestBytesMax) return this.#failTooBig();
           if (Number.isNaN(length) || length < 0 || length > this.limits.requestBytesMax) return this.#fail('ERR Protocol error: invalid bulk length');
           if (length > this.limits.unauthenticatedBulkBytesMax && !this.authenticated) return this.#fail('ERR Protocol error: unauthenticated bulk length');
           this.#bulkBytes = length;

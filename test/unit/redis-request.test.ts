@@ -277,3 +277,23 @@ describe('the Redis request parser (property)', () => {
     );
   });
 });
+
+describe('the request byte limit', () => {
+  it('refuses a line that takes the request past it however the bytes were cut (the fuzzer found it depended on the reads)', () => {
+    const line = Buffer.from(`SET k ${'v'.repeat(300)}\r\n`);
+    const whole = new RespRequestParser({ limits: { requestBytesMax: 256 } }).feed(line);
+    const parser = new RespRequestParser({ limits: { requestBytesMax: 256 } });
+    const first = parser.feed(line.subarray(0, 280));
+    const cut = first.error === undefined ? parser.feed(line.subarray(280)) : first;
+    expect(whole.requests).toEqual([]);
+    expect(whole.error).toMatch(/^ERR Protocol error: too big request/);
+    expect(cut.error).toBe(whole.error);
+    // A header line too: `*` count and `$` length lines count towards the request.
+    const header = Buffer.from(`*1\r\n$${'0'.repeat(300)}3\r\nabc\r\n`);
+    const wholeHeader = new RespRequestParser({ limits: { requestBytesMax: 256 } }).feed(header);
+    const bytes = new RespRequestParser({ limits: { requestBytesMax: 256 } });
+    let byByte: FeedResult = { requests: [] };
+    for (let index = 0; index < header.length && byByte.error === undefined; index++) byByte = bytes.feed(header.subarray(index, index + 1));
+    expect(byByte.error).toBe(wholeHeader.error);
+  });
+});
