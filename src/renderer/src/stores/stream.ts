@@ -28,6 +28,22 @@ export interface FrameBatch {
 type Consumer = (batch: FrameBatch) => void;
 
 const DELAY_SAMPLES_MAX = 512;
+/** The frames the status bar's delay figure is the median of (see `medianDelayMs`). */
+export const DELAY_WINDOW_FRAMES = 30;
+
+/**
+ * The status bar's delay figure, in ms: the median of the last `DELAY_WINDOW_FRAMES` delay
+ * samples (fewer while fewer exist; undefined with none). One sample per animation frame that
+ * applied at least one entry: that frame's time minus its newest entry's `at`, i.e. how late the
+ * freshest event of the frame reached the screen. With an even count, the mean of the two middle
+ * samples, rounded to a whole ms.
+ */
+export function medianDelayMs(samples: readonly number[]): number | undefined {
+  const recent = samples.slice(-DELAY_WINDOW_FRAMES).sort((a, b) => a - b);
+  if (recent.length === 0) return undefined;
+  const middle = Math.floor(recent.length / 2);
+  return recent.length % 2 === 1 ? (recent[middle] as number) : Math.round(((recent[middle - 1] as number) + (recent[middle] as number)) / 2);
+}
 const HIDDEN_PAGE_APPLY_MS = 500;
 
 export const useStreamStore = defineStore('stream', () => {
@@ -42,9 +58,12 @@ export const useStreamStore = defineStore('stream', () => {
   /** Entries received in all, and those this window never got (see the header). */
   const received = ref(0);
   const missedTotal = ref(0);
-  /** The newest delays from peer to screen, ms. */
-  const delaysMs = shallowRef<number[]>([]);
-  let delaySamples: number[] = [];
+  /**
+   * The newest delays from peer to screen, ms, oldest first (one per frame that brought entries).
+   * A shallow ref: each frame assigns a new array (never pushes into the current one), or
+   * nothing that reads it would see the new sample.
+   */
+  const delaysMs = shallowRef<readonly number[]>([]);
 
   const schedule = typeof requestAnimationFrame === 'function' ? requestAnimationFrame : (callback: () => void) => setTimeout(callback, 16);
 
@@ -60,9 +79,7 @@ export const useStreamStore = defineStore('stream', () => {
     missedTotal.value += batch.missed;
     const newest = batch.entries[batch.entries.length - 1];
     if (newest !== undefined) {
-      delaySamples.push(now - newest.at);
-      if (delaySamples.length > DELAY_SAMPLES_MAX) delaySamples = delaySamples.slice(-DELAY_SAMPLES_MAX / 2);
-      delaysMs.value = delaySamples;
+      delaysMs.value = [...delaysMs.value.slice(-(DELAY_SAMPLES_MAX - 1)), now - newest.at];
     }
     for (const consumer of consumers) {
       try {
