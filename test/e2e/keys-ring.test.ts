@@ -187,7 +187,7 @@ test('Remove from ring on the Cluster view moves the dead peer’s ranges to the
   await page.getByTestId('remove-confirm-yes').click();
   await expect.poll(() => row.getByRole('button', { name: 'Remove from ring' }).count(), { timeout: 30_000 }).toBe(0);
   await app.open('ring');
-  await expect.poll(() => page.getByTestId('ring-last-change').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`^Last change: −peer #${victim.number}, \\d+% of keys moved \\(\\d+ of 201\\)$`));
+  await expect.poll(() => page.getByTestId('ring-last-change').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`^Last change: −peer #${victim.number}: primaries moved \\d+% \\(\\d+ of 201\\), replica copies moved \\d+% \\(\\d+ of 603\\); theory ≈ 1/5 = 20%$`));
   expect(await page.getByTestId('ring-circle').getAttribute('aria-label')).toMatch(/^The ring: 4 peers, 256 tokens/);
   expect(await page.getByTestId('ring-down-owner').count()).toBe(0);
   await app.screenshot('ring-after-removal');
@@ -197,13 +197,13 @@ test('Remove from ring on the Cluster view moves the dead peer’s ranges to the
   await app.screenshot('stores-healed');
 });
 
-test('a join shows on the ring with the share of keys that moved, and the diff heals with the new peer included', async () => {
+test('a join shows on the ring the primaries and replica copies that moved, and the diff heals with the new peer included', async () => {
   const { page } = app;
   await app.open('ring');
   await page.getByTestId('add-peer').click();
   await expect.poll(() => app.manager.runningPeers().length, { timeout: 30_000 }).toBe(5);
   const newcomer = app.manager.peers().at(-1)!;
-  await expect.poll(() => page.getByTestId('ring-last-change').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`^Last change: \\+peer #${newcomer.number}, \\d+% of keys moved \\(\\d+ of 201\\)$`));
+  await expect.poll(() => page.getByTestId('ring-last-change').textContent(), { timeout: 30_000 }).toMatch(new RegExp(`^Last change: \\+peer #${newcomer.number}: primaries moved \\d+% \\(\\d+ of 201\\), replica copies moved \\d+% \\(\\d+ of 603\\); theory ≈ 1/5 = 20%$`));
   await expect.poll(() => page.locator('[data-testid="share-bars"] .row').count()).toBe(5);
   await app.screenshot('ring-after-join');
   await app.open('stores');

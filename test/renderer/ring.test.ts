@@ -8,7 +8,7 @@ import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
 import { useMembershipStore } from '../../src/renderer/src/stores/membership.ts';
 import { RING_STATES_REFRESH_MS, useRingStore } from '../../src/renderer/src/stores/ring.ts';
 import { useStreamStore } from '../../src/renderer/src/stores/stream.ts';
-import { describeRingChange } from '../../src/renderer/src/lib/ring-changes.ts';
+import { describeRingChange, MOVED_DEFINITIONS } from '../../src/renderer/src/lib/ring-changes.ts';
 import { keysNear, placeKeys, replicaWalk } from '../../src/renderer/src/lib/ring-geometry.ts';
 import { majorityRingState } from '../../src/renderer/src/lib/ring-consensus.ts';
 import { describeTransition, summarizeTransition } from '../../src/renderer/src/lib/ring-transition.ts';
@@ -17,7 +17,7 @@ import RingView from '../../src/renderer/src/views/RingView.vue';
 import { KV_DEFAULTS } from '../../src/shared/kv/config.ts';
 import type { MemberViewWire } from '../../src/shared/protocol/control.ts';
 import { BALANCED_RING, Ring } from '../../src/shared/ring/ring.ts';
-import { movedFraction } from '../../src/shared/ring/stats.ts';
+import { movedFraction, movement } from '../../src/shared/ring/stats.ts';
 import { createFakeClient, entry, fakePeer, type FakeClient } from './support/fake-client.ts';
 import { everyoneHolds, everyoneSees, inspection, ringStateOf } from './support/kv-fixtures.ts';
 
@@ -205,7 +205,7 @@ describe("the window's ring", () => {
     expect([...ring.keys].sort()).toEqual(['a', 'b', 'c']);
   });
 
-  test('after a join, says which peer came and how many of the known keys moved', async () => {
+  test('after a join, says which peer came and what moved among the known keys: primaries and replica copies, about 1/5 each, next to the theory', async () => {
     const ring = runningCluster(ids.slice(0, 4));
     const keys = Array.from({ length: 400 }, (_, index) => `user:${index}`);
     ring.addKeys(keys);
@@ -225,12 +225,24 @@ describe("the window's ring", () => {
     expect(change.added).toEqual([ids[4]]);
     expect(change.removed).toEqual([]);
     expect(change.keys).toBe(400);
-    expect(change.movedFraction).toBe(movedFraction(before, new Ring(KV_DEFAULTS.ring, ids), keys));
-    expect(change.movedFraction).toBeGreaterThan(0);
-    expect(describeRingChange(change, ring.peerLabel)).toMatch(/^\+peer #5, \d+% of keys moved \(\d+ of 400\)$/);
+    const { movedKeys, ...figures } = movement(before, new Ring(KV_DEFAULTS.ring, ids), keys);
+    expect(change.moved).toEqual(figures);
+    expect([...ring.movedKeys]).toEqual(movedKeys);
+    // Independently: the keys whose first owner changed, and the copies the newcomer received (only it gains any).
+    const after = new Ring(KV_DEFAULTS.ring, ids);
+    expect(change.moved.primariesMoved).toBe(keys.filter((key) => before.preferenceList(key)[0] !== after.preferenceList(key)[0]).length);
+    expect(change.moved.copiesMoved).toBe(keys.filter((key) => after.preferenceList(key).includes(ids[4]!)).length);
+    expect(change.moved.copies).toBe(400 * 3);
+    // About 1/5 of each, not the 3/5 of keys whose preference list changed in some member.
+    for (const fraction of [change.moved.primaryFraction, change.moved.copyFraction]) {
+      expect(fraction).toBeGreaterThan(0.1);
+      expect(fraction).toBeLessThan(0.32);
+    }
+    expect(change.theory).toEqual({ fraction: 1 / 5, text: '1/5' });
+    expect(describeRingChange(change, ring.peerLabel)).toMatch(/^\+peer #5: primaries moved \d+% \(\d+ of 400\), replica copies moved \d+% \(\d+ of 1,200\); theory ≈ 1\/5 = 20%$/);
   });
 
-  test('after a removal, says which peer went and how many of the known keys moved: those it owned, about N/n', async () => {
+  test('after a removal, says which peer went and what moved: about 1/n of the primaries and of the copies (those it held)', async () => {
     const ring = runningCluster();
     await nextTick();
     const keys = Array.from({ length: 1000 }, (_, index) => `user:${index}`);
@@ -242,11 +254,21 @@ describe("the window's ring", () => {
     await nextTick();
     const change = ring.lastChange!;
     expect(change.removed).toEqual([ids[1]]);
-    expect(change.movedFraction).toBe(movedFraction(new Ring(KV_DEFAULTS.ring, ids), new Ring(KV_DEFAULTS.ring, running), keys));
-    // A key moves when the removed peer was one of its N = 3 owners: about 3/5 of them.
-    expect(change.movedFraction).toBeGreaterThan(0.45);
-    expect(change.movedFraction).toBeLessThan(0.75);
-    expect(describeRingChange(change, ring.peerLabel)).toMatch(/^−peer #2, \d+% of keys moved \(\d+ of 1,000\)$/);
+    const before = new Ring(KV_DEFAULTS.ring, ids);
+    const { movedKeys, ...figures } = movement(before, new Ring(KV_DEFAULTS.ring, running), keys);
+    expect(change.moved).toEqual(figures);
+    expect(ring.movedKeys.size).toBe(movedKeys.length);
+    // The primaries that moved are those #2 was primary for, the copies those it held.
+    expect(change.moved.primariesMoved).toBe(keys.filter((key) => before.preferenceList(key)[0] === ids[1]).length);
+    expect(change.moved.copiesMoved).toBe(keys.filter((key) => before.preferenceList(key).includes(ids[1]!)).length);
+    // About 1/5 of each, where the old figure (any member of the list changed) said about 3/5.
+    for (const fraction of [change.moved.primaryFraction, change.moved.copyFraction]) {
+      expect(fraction).toBeGreaterThan(0.12);
+      expect(fraction).toBeLessThan(0.3);
+    }
+    expect(movedFraction(before, new Ring(KV_DEFAULTS.ring, running), keys)).toBeGreaterThan(0.45);
+    expect(change.theory).toEqual({ fraction: 1 / 5, text: '1/5' });
+    expect(describeRingChange(change, ring.peerLabel)).toMatch(/^−peer #2: primaries moved \d+% \(\d+ of 1,000\), replica copies moved \d+% \(\d+ of 3,000\); theory ≈ 1\/5 = 20%$/);
     expect(ring.downOwners.size).toBe(0);
   });
 
@@ -266,6 +288,7 @@ describe("the window's ring", () => {
     await nextTick();
     expect(ring.keys).toEqual([]);
     expect(ring.changes).toEqual([]);
+    expect(ring.movedKeys.size).toBe(0);
     // The next cluster's keys are its own.
     useClusterStore().peers = peers.map((peer) => fakePeer(peer.number + 5));
     ring.addKeys(['d']);
@@ -345,6 +368,46 @@ describe('the Ring view', () => {
     expect(bars.map((bar) => bar.attributes('data-peer'))).toEqual(ids);
     const total = ring.stats.shares.reduce((sum, share) => sum + share.keys, 0);
     expect(total).toBe(300 * 3);
+  });
+
+  test('after a join, shows the primaries and replica copies moved, each defined on hover, next to the theory, with the moved keys ringed on the circle; a kill moves nothing', async () => {
+    const ring = runningCluster(ids.slice(0, 4));
+    await nextTick();
+    const keys = Array.from({ length: 300 }, (_, index) => `user:${index}`);
+    ring.addKeys(keys);
+    ring.publishKeys();
+    const wrapper = mount(RingView);
+    await nextTick();
+    expect(wrapper.find('[data-testid="ring-changes"]').text()).toContain('a kill moves none');
+    expect(wrapper.find('[data-testid="ring-moved-keys"]').exists()).toBe(false);
+    useClusterStore().peers = peers;
+    statesAre(everyoneHolds(ids));
+    await nextTick();
+    await nextTick();
+    const change = ring.lastChange!;
+    const primaries = wrapper.find('[data-testid="ring-moved-primaries"]');
+    const copies = wrapper.find('[data-testid="ring-moved-copies"]');
+    const theory = wrapper.find('[data-testid="ring-moved-theory"]');
+    expect(primaries.text()).toBe(`primaries moved ${Math.round(change.moved.primaryFraction * 100)}% (${change.moved.primariesMoved} of 300)`);
+    expect(primaries.attributes('title')).toBe(MOVED_DEFINITIONS.primaries);
+    expect(copies.text()).toBe(`replica copies moved ${Math.round(change.moved.copyFraction * 100)}% (${change.moved.copiesMoved} of 900)`);
+    expect(copies.attributes('title')).toBe(MOVED_DEFINITIONS.copies);
+    expect(theory.text()).toBe('theory ≈ 1/5 = 20%');
+    expect(theory.attributes('title')).toBe(MOVED_DEFINITIONS.theory);
+    // The whole sentence, as the end-to-end test reads it (textContent).
+    expect(wrapper.find('[data-testid="ring-last-change"]').element.textContent).toMatch(/^Last change: \+peer #5: primaries moved \d+% \(\d+ of 300\), replica copies moved \d+% \(\d+ of 900\); theory ≈ 1\/5 = 20%$/);
+    expect(wrapper.find('[data-testid="ring-changes"]').text()).toContain('A kill moves no key');
+    // The halo path has one dot per key whose primary moved.
+    const halo = wrapper.find('[data-testid="ring-moved-keys"]');
+    expect(halo.exists()).toBe(true);
+    expect(change.moved.primariesMoved).toBeGreaterThan(0);
+    expect((halo.attributes('d') ?? '').split('M').length - 1).toBe(change.moved.primariesMoved);
+    // A kill changes no owner: no new change, the figures stay those of the join.
+    useClusterStore().peers = peers.map((peer, index) => (index === 0 ? { ...peer, state: 'killed' as const } : peer));
+    statesAre(everyoneHolds(ids.slice(1), ringStateOf(ids)));
+    await nextTick();
+    expect(ring.changes).toHaveLength(1);
+    expect(ring.lastChange).toBe(change);
   });
 
   test('marks an owner that is down as still an owner, on the circle, in the shares and in the key\'s replicas', async () => {

@@ -12,15 +12,17 @@
  * set (`KEYS_MAX`, oldest forgotten first) and published now and then (`keysPublishMs`), so a
  * bulk load does not recompute the ring's statistics every frame.
  *
- * When the ring's owners change, it records how many of the known keys moved (their preference
- * list changed): the price of a join, a leave or a removal. A kill moves nothing.
+ * When the ring's owners change, it records what moved among the known keys (`movement` in
+ * `shared/ring/stats.ts`: the keys whose primary changed, and the replica copies peers had to
+ * receive), next to what theory expects, and which keys' primary moved (`movedKeys`, drawn on the
+ * ring): the price of a join, a leave or a removal. A kill moves nothing (the peer stays an owner).
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import { KV_DEFAULTS } from '../../../shared/kv/config.ts';
 import { HashCache } from '../../../shared/ring/hash.ts';
 import { ownersRing } from '../../../shared/kv/ring-state.ts';
-import { movedFraction, placementStats } from '../../../shared/ring/stats.ts';
+import { movement, movementTheory, placementStats, type Movement, type MovementTheory } from '../../../shared/ring/stats.ts';
 import type { RingStateInfo } from '../../../shared/api/bridge.ts';
 import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
 import { majorityRingState } from '../lib/ring-consensus.ts';
@@ -49,9 +51,12 @@ export interface RingChange {
   readonly added: readonly string[];
   readonly removed: readonly string[];
   readonly members: number;
-  /** Known keys when the ring changed, and the fraction whose preference list changed. */
+  /** Known keys when the ring changed. */
   readonly keys: number;
-  readonly movedFraction: number;
+  /** What moved among them: primaries and replica copies (without the list of keys). */
+  readonly moved: Omit<Movement, 'movedKeys'>;
+  /** What theory expects of both figures (undefined for a change that both adds and removes peers). */
+  readonly theory: MovementTheory | undefined;
 }
 
 export const useRingStore = defineStore('ring', () => {
@@ -154,19 +159,26 @@ export const useRingStore = defineStore('ring', () => {
 
   const changes = shallowRef<readonly RingChange[]>([]);
   const lastChange = computed(() => changes.value[changes.value.length - 1]);
+  /** The known keys whose primary the last change moved (highlighted on the ring). */
+  const movedKeys = shallowRef<ReadonlySet<string>>(new Set());
 
   watch(ring, (after, before) => {
     if (!before.placesKeys || !after.placesKeys) return;
     const keyList = [...known];
+    const added = after.peers.filter((peer) => !before.peers.includes(peer));
+    const removed = before.peers.filter((peer) => !after.peers.includes(peer));
+    const { movedKeys: moved, ...figures } = movement(before, after, keyList);
     const change: RingChange = {
       at: Date.now(),
-      added: after.peers.filter((peer) => !before.peers.includes(peer)),
-      removed: before.peers.filter((peer) => !after.peers.includes(peer)),
+      added,
+      removed,
       members: after.peers.length,
       keys: keyList.length,
-      movedFraction: movedFraction(before, after, keyList),
+      moved: figures,
+      theory: movementTheory(before.peers.length, added.length, removed.length),
     };
     changes.value = [...changes.value.slice(-(CHANGES_MAX - 1)), change];
+    movedKeys.value = new Set(moved);
   });
 
   /**
@@ -181,6 +193,7 @@ export const useRingStore = defineStore('ring', () => {
     known.clear();
     keys.value = [];
     changes.value = [];
+    movedKeys.value = new Set();
   }
   watch(
     () => cluster.livePeers.length === 0,
@@ -233,6 +246,7 @@ export const useRingStore = defineStore('ring', () => {
     downOwners,
     changes,
     lastChange,
+    movedKeys,
     stats,
     selectedKey,
     selection,
