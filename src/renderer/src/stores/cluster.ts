@@ -36,11 +36,32 @@ export const useClusterStore = defineStore('cluster', () => {
   const busy = ref<ReadonlySet<string>>(new Set());
   const transport = ref<'electron' | 'websocket' | undefined>(undefined);
   const fatal = ref<string | undefined>(undefined);
+  /**
+   * The start under way: how many peers it asked for, the peers live when it was pressed and the
+   * highest number then. The manager reports a peer once it runs, one after the other; until then
+   * the window shows a `starting` placeholder for each peer still to come.
+   */
+  const startRequest = shallowRef<{ readonly count: number; readonly liveBefore: ReadonlySet<string>; readonly numberBefore: number } | undefined>(undefined);
   let timer: ReturnType<typeof setInterval> | undefined;
 
   const livePeers = computed(() => peers.value.filter((peer) => LIVE_STATES.has(peer.state)));
   const runningPeers = computed(() => peers.value.filter((peer) => peer.state === 'running' || peer.state === 'attached'));
   const hasLivePeers = computed(() => livePeers.value.length > 0);
+  /**
+   * The numbers of the peers a start under way asked for and the manager has not reported live yet
+   * (a guess: the numbers after the highest one when Start was pressed), one per peer to come.
+   */
+  const pendingStarts = computed<number[]>(() => {
+    const request = startRequest.value;
+    if (request === undefined) return [];
+    const arrived = livePeers.value.filter((peer) => !request.liveBefore.has(peer.id));
+    const pending = Math.max(0, request.count - arrived.length);
+    const present = new Set(arrived.map((peer) => peer.number));
+    const expected = Array.from({ length: request.count }, (_, index) => request.numberBefore + 1 + index).filter((number) => !present.has(number));
+    let next = request.numberBefore + request.count;
+    while (expected.length < pending) expected.push(++next);
+    return expected.slice(0, pending);
+  });
   /** What is wrong with the peer count typed for a start, in words. */
   const countProblemOf = (count: number): string | undefined =>
     Number.isInteger(count) && count >= 1 && count <= PEERS_PER_START_MAX ? undefined : `start 1 to ${PEERS_PER_START_MAX} peers at once`;
@@ -146,11 +167,16 @@ export const useClusterStore = defineStore('cluster', () => {
       notifications.push('error', `Not started: ${problem}`);
       return Promise.resolve(undefined);
     }
+    startRequest.value = { count, liveBefore: new Set(livePeers.value.map((peer) => peer.id)), numberBefore: Math.max(0, ...peers.value.map((peer) => peer.number)) };
     return run('start', `Starting ${count} peers`, async () => {
-      const started = await client().startCluster(count, hasLivePeers.value ? {} : settings.value);
-      notifications.push('info', `${started.length} peer${started.length === 1 ? '' : 's'} started`);
-      await refreshSession();
-      return started;
+      try {
+        const started = await client().startCluster(count, hasLivePeers.value ? {} : settings.value);
+        notifications.push('info', `${started.length} peer${started.length === 1 ? '' : 's'} started`);
+        await refreshSession();
+        return started;
+      } finally {
+        startRequest.value = undefined;
+      }
     });
   }
   const stopCluster = () => run('stop', 'Stopping the cluster', () => client().stopCluster());
@@ -187,6 +213,7 @@ export const useClusterStore = defineStore('cluster', () => {
     livePeers,
     runningPeers,
     hasLivePeers,
+    pendingStarts,
     countProblem,
     tickProblem,
     kind,

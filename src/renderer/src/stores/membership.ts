@@ -4,13 +4,13 @@
  * others believe.
  */
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef } from 'vue';
+import { computed, ref, shallowRef, watch } from 'vue';
 import type { MemberViewWire } from '../../../shared/protocol/control.ts';
 import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
 import type { SessionEntry } from '../../../shared/journal/session.ts';
 import { isMemberEvent } from '../../../shared/journal/events.ts';
 import { clusterClient } from './client.ts';
-import { useClusterStore } from './cluster.ts';
+import { LIVE_STATES, useClusterStore } from './cluster.ts';
 import { useStreamStore } from './stream.ts';
 import { lastCompleteChange, SpreadTracker, type SpreadChange } from '../lib/spread-tracker.ts';
 import { pollCluster } from '../lib/cluster-poll.ts';
@@ -60,12 +60,49 @@ export const useMembershipStore = defineStore('membership', () => {
   const spread = new SpreadTracker();
   let reading = false;
 
+  /**
+   * Restarted peers not yet back in the group: peer id → when its new process started. The
+   * others still hold the verdict on its previous life (dead, or suspect) until it rejoins; that
+   * verdict is not about this process, so the peer shows `starting` until a read of the views
+   * made after its process started no longer holds it (then `alive`, or `failed` for a new verdict).
+   */
+  const rejoining = shallowRef<ReadonlyMap<string, number>>(new Map());
+  /** When the views now held were asked for. */
+  let viewsAskedAt = 0;
+  const lastLife = new Map<string, number>();
+  watch(
+    () => cluster.peers,
+    (peers) => {
+      const next = new Map(rejoining.value);
+      for (const peer of peers) {
+        const previous = lastLife.get(peer.id);
+        lastLife.set(peer.id, peer.startedAt);
+        if (previous !== undefined && previous !== peer.startedAt && LIVE_STATES.has(peer.state)) next.set(peer.id, peer.startedAt);
+        else if (!LIVE_STATES.has(peer.state)) next.delete(peer.id);
+      }
+      settleRejoining(next);
+    },
+    { immediate: true },
+  );
+  /** Ends the `starting` of restarted peers the views read since they started no longer hold dead. */
+  function settleRejoining(next = new Map(rejoining.value)): void {
+    for (const [id, startedAt] of next) {
+      if (viewsAskedAt < startedAt) continue;
+      const believed = believedState(id);
+      if (believed === undefined || believed === 'alive') next.delete(id);
+    }
+    if (next.size !== rejoining.value.size || [...next].some(([id, at]) => rejoining.value.get(id) !== at)) rejoining.value = next;
+  }
+
   async function refresh(): Promise<void> {
     if (reading) return;
     reading = true;
     try {
+      const askedAt = Date.now();
       // A circular DHT has no membership views (the server refuses `views` there).
       views.value = cluster.runningPeers.length === 0 || cluster.isDht ? {} : await clusterClient().views();
+      viewsAskedAt = askedAt;
+      settleRejoining();
       readAt.value = Date.now();
       spread.seed(views.value);
       applyEntries([]);
@@ -101,9 +138,12 @@ export const useMembershipStore = defineStore('membership', () => {
   }
 
   function displayState(peer: PeerSummaryWire): PeerDisplayState {
+    // Restart pressed: the old process is gone and the new one is on its way.
+    if (!LIVE_STATES.has(peer.state) && cluster.busy.has(`restart ${peer.id}`)) return 'starting';
     switch (peer.state) {
       case 'running':
       case 'attached': {
+        if (rejoining.value.has(peer.id)) return 'starting';
         const believed = believedState(peer.id);
         if (believed === 'suspect') return 'suspect';
         if (believed === 'dead') return 'failed';
