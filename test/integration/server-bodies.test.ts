@@ -6,23 +6,20 @@
  */
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterManager } from '../../src/main/cluster/manager.ts';
-import { ApiServer, BODIES_HELD_BYTES_MAX, BODY_BYTES_MAX } from '../../src/main/server/server.ts';
+import type { ClusterManager } from '../../src/main/cluster/manager.ts';
+import type { ApiServer} from '../../src/main/server/server.ts';
+import { BODIES_HELD_BYTES_MAX, BODY_BYTES_MAX } from '../../src/main/server/server.ts';
+import { startApiServer, stopApiServer } from '../support/api-server.ts';
 import { sleep } from '../support/cluster.ts';
 
 let manager: ClusterManager;
 let server: ApiServer;
 
 beforeAll(async () => {
-  manager = new ClusterManager({ tickMs: 50 });
-  server = new ApiServer({ manager, startedAt: Date.now() }, { port: 0, rendererRoot: '/nonexistent' });
-  await server.listen();
+  ({ manager, server } = await startApiServer());
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  await manager?.shutdown({ timeoutMs: 5000 });
-}, 60_000);
+afterAll(() => stopApiServer({ manager, server }), 60_000);
 
 describe('request bodies in progress', () => {
   it('hold at most the bound together: past it a request gets 503, and the API answers once they go', async () => {

@@ -6,8 +6,10 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { WebSocket } from 'ws';
-import { ClusterManager } from '../../src/main/cluster/manager.ts';
-import { ApiServer, CLOSE_TOO_SLOW } from '../../src/main/server/server.ts';
+import type { ClusterManager } from '../../src/main/cluster/manager.ts';
+import type { ApiServer} from '../../src/main/server/server.ts';
+import { CLOSE_TOO_SLOW } from '../../src/main/server/server.ts';
+import { startApiServer, stopApiServer } from '../support/api-server.ts';
 import { waitFor } from '../support/cluster.ts';
 
 const SLOW_CLIENTS = 20;
@@ -26,17 +28,11 @@ let server: ApiServer;
 let base: string;
 
 beforeAll(async () => {
-  manager = new ClusterManager({ tickMs: 50 });
   // Given up after 3 s rather than 10, to keep the test short; the backlog's bound is the default.
-  server = new ApiServer({ manager, startedAt: Date.now() }, { port: 0, rendererRoot: '/nonexistent', eventFeed: { stalledMsMax: STALLED_MS } });
-  await server.listen();
-  base = `http://127.0.0.1:${server.port}`;
+  ({ manager, server, base } = await startApiServer({ eventFeed: { stalledMsMax: STALLED_MS } }));
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  await manager?.shutdown({ timeoutMs: 5000 });
-}, 60_000);
+afterAll(() => stopApiServer({ manager, server }), 60_000);
 
 async function command(body: unknown): Promise<{ ok: boolean; result?: unknown; error?: string }> {
   const response = await fetch(`${base}/api?token=${server.token}`, { method: 'POST', body: JSON.stringify(body) });

@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterManager } from '../../src/main/cluster/manager.ts';
+import type { ClusterManager } from '../../src/main/cluster/manager.ts';
 import { ApiServer, BODY_BYTES_MAX } from '../../src/main/server/server.ts';
 import { apiEventsSchema, apiResponseSchema, sessionInfoSchema, type ApiEvents } from '../../src/shared/api/cluster-api.ts';
 import { parseJournal } from '../../src/shared/journal/session.ts';
+import { startApiServer, stopApiServer } from '../support/api-server.ts';
 import { waitFor } from '../support/cluster.ts';
 
 let manager: ClusterManager;
@@ -20,16 +21,10 @@ let server: ApiServer;
 let base: string;
 
 beforeAll(async () => {
-  manager = new ClusterManager({ tickMs: 50 });
-  server = new ApiServer({ manager, startedAt: Date.now() }, { port: 0, rendererRoot: '/nonexistent' });
-  await server.listen();
-  base = `http://127.0.0.1:${server.port}`;
+  ({ manager, server, base } = await startApiServer());
 }, 60_000);
 
-afterAll(async () => {
-  await server?.close();
-  await manager?.shutdown({ timeoutMs: 5000 });
-}, 60_000);
+afterAll(() => stopApiServer({ manager, server }), 60_000);
 
 async function command(body: unknown, token = server.token): Promise<{ status: number; json: { ok: boolean; result?: unknown; error?: string } }> {
   const response = await fetch(`${base}/api?token=${token}`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
