@@ -4,7 +4,7 @@
  * line and a non-zero exit.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +105,10 @@ describe('ringside peer and the one-shot client commands', () => {
       expect(out).toMatch(/^Ringside cluster: 2 peers\. Redis ports: \d+, \d+$/m);
       const pids = [...err.matchAll(/pid (\d+)/g)].map((match) => Number(match[1])).slice(0, 2);
       expect(pids).toHaveLength(2);
+      // Killed once the peers have met (a join is journaled), so that the dbg.log below has a line.
+      const joined = (): boolean => existsSync(journal) && readFileSync(journal, 'utf8').includes('"member.added"');
+      while (!joined() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(joined()).toBe(true);
       cluster.kill('SIGKILL');
       const alive = (pid: number): boolean => {
         try {
