@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { fileNameSchema, HOPS_MAX, identitySchema } from '../protocol/dht.ts';
-import { keySchema, kvFailureSchema, kvOperationSchema, utf8Bytes, versionSchema, type Version } from '../protocol/kv.ts';
+import { keySchema, kvFailureSchema, kvOperationSchema, replicaAnswerSchema, utf8Bytes, versionSchema, type Version } from '../protocol/kv.ts';
 import { peerIdSchema } from '../protocol/peer-id.ts';
 
 const tick = z.number().int().nonnegative();
@@ -101,6 +101,28 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
   /** `peer` learned that `subject` left gracefully. */
   z.object({ kind: z.literal('member.left'), ...memberFields }),
 
+  /**
+   * A cluster manager started a new cluster (its first peers, with none live): an epoch of the
+   * session. Peer numbers restart at #1 in each; what a view counts belongs to the current one.
+   */
+  z.object({
+    kind: z.literal('cluster.started'),
+    tick,
+    peer: peerIdSchema,
+    /** 1 for the session's first cluster, then 2, 3, … */
+    epoch: z.number().int().min(1),
+    cluster: z.enum(['kv', 'dht']),
+    /** Peers asked for. */
+    peers: z.number().int().nonnegative(),
+    tickMs: z.number().int().positive(),
+    /** Key-value clusters: the membership protocol and quorum mode. */
+    protocol: z.enum(['gossip', 'swim']).optional(),
+    quorum: z.enum(['strict', 'sloppy']).optional(),
+  }),
+  /** A cluster manager stopped a peer process (SIGSTOP) and resumed it (SIGCONT). */
+  z.object({ kind: z.literal('process.paused'), tick, peer: peerIdSchema }),
+  z.object({ kind: z.literal('process.resumed'), tick, peer: peerIdSchema }),
+
   z.object({ kind: z.literal('peer.started'), tick, peer: peerIdSchema }),
   z.object({ kind: z.literal('peer.crashed'), tick, peer: peerIdSchema }),
   z.object({ kind: z.literal('peer.restarted'), tick, peer: peerIdSchema }),
@@ -152,8 +174,8 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
     latencyTicks: z.number().int().nonnegative(),
     /** The latency a real peer measured on its own clock, in ms (the simulator has only ticks). */
     latencyMs: z.number().nonnegative().optional(),
-    /** Each replica asked, and its answer when it came before the decision. */
-    replicas: z.array(z.object({ peer: peerIdSchema, ok: z.boolean().optional() })),
+    /** Each replica asked, its answer when it came before the decision, and the role it was asked in. */
+    replicas: z.array(replicaAnswerSchema),
   }),
   /** A record reached a replica outside client operations (repair, handoff, anti-entropy). */
   z.object({

@@ -38,6 +38,12 @@ export function describeEvent(event: JournalEvent): string {
       return `removed ${event.subject}: failed`;
     case 'member.left':
       return `${event.subject} left`;
+    case 'cluster.started':
+      return `cluster ${event.epoch} started: ${event.peers} ${event.cluster === 'dht' ? 'circular DHT' : 'key-value'} peer${event.peers === 1 ? '' : 's'}${event.protocol === undefined ? '' : `, ${event.protocol}`}${event.quorum === undefined ? '' : `, ${event.quorum} quorums`}, ${event.tickMs} ms ticks`;
+    case 'process.paused':
+      return 'paused (SIGSTOP)';
+    case 'process.resumed':
+      return 'resumed (SIGCONT)';
     case 'peer.started':
       return 'started';
     case 'peer.crashed':

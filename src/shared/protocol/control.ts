@@ -23,7 +23,7 @@ import { z } from 'zod';
 import { journalEventSchema } from '../journal/events.ts';
 import { fileNameSchema, identitySchema } from './dht.ts';
 import { faultPlanSchema, faultPlanVersionSchema } from './faults.ts';
-import { keySchema, kvFailureSchema, kvOperationSchema, ringEntrySchema, versionSchema } from './kv.ts';
+import { keySchema, kvFailureSchema, kvOperationSchema, replicaAnswerSchema, ringEntrySchema, versionSchema } from './kv.ts';
 import { peerIdSchema } from './peer-id.ts';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
@@ -168,7 +168,7 @@ export const kvResultSchema = z.object({
   version: versionSchema.optional(),
   reason: kvFailureSchema.optional(),
   latencyTicks: count,
-  replicas: z.array(z.object({ peer: peerIdSchema, ok: z.boolean().optional() })),
+  replicas: z.array(replicaAnswerSchema),
 });
 export type KvResultWire = z.infer<typeof kvResultSchema>;
 

@@ -332,3 +332,21 @@ export function ringStateBytes(state: RingStateWire): number {
 export const KV_MESSAGE_BYTES_MAX_DEFAULT = 8 * 1_048_576;
 /** Room a kv.request or kv.store needs beside the key and the value. */
 export const KV_ENVELOPE_BYTES = 1024;
+
+/**
+ * A replica a coordinator asked, its answer when it came before the decision, and the role it was
+ * asked in, as the coordinator's ring said at the time: `home` at `place` (0: the key's primary)
+ * of the key's preference list, or a `fallback` standing in for a home replica it could not reach
+ * (sloppy quorums). Results keep these roles: a later ring never relabels them. Absent in
+ * results written before roles were recorded.
+ */
+export const replicaAnswerSchema = z.object({
+  peer: peerIdSchema,
+  ok: z.boolean().optional(),
+  role: z.enum(['home', 'fallback']).optional(),
+  /** A home replica's place in the key's preference list (0: primary). */
+  place: z.number().int().nonnegative().optional(),
+  /** The home replica a fallback stands in for. */
+  for: peerIdSchema.optional(),
+});
+export type ReplicaAnswer = z.infer<typeof replicaAnswerSchema>;

@@ -21,7 +21,7 @@ export function kindGroup(kind: JournalEventKind): KindGroup {
   if (kind.startsWith('message.')) return 'messages';
   if (kind.startsWith('kv.')) return 'kv';
   if (kind.startsWith('store.')) return 'store';
-  if (kind.startsWith('process.') || kind.startsWith('peer.')) return 'process';
+  if (kind.startsWith('process.') || kind.startsWith('peer.') || kind === 'cluster.started') return 'process';
   if (kind === 'fault.changed') return 'faults';
   if (kind === 'console') return 'console';
   return 'log';
