@@ -952,7 +952,7 @@ export class ClusterManager {
         resolve();
       });
     });
-    this.#record({ kind: 'process.started', tick: this.#tick(), peer: record.id, pid: info.pid, port: info.port, redisPort: info.redisPort });
+    this.#record({ kind: 'process.started', tick: this.#tick(), peer: record.id, pid: info.pid, port: info.port, redisPort: info.redisPort, number: record.number, ...(identity === undefined ? {} : { identity }) });
     try {
       const client = await PeerClient.connect(record.id, this.secret, this.#options.tls);
       await this.#subscribe(record, client);

@@ -202,6 +202,10 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
     pid: z.number().int(),
     port: z.number().int(),
     redisPort: z.number().int(),
+    /** The peer's number in its cluster (#1, #2, …): absent in journals written before epochs. */
+    number: z.number().int().positive().optional(),
+    /** A circular DHT peer's identity. */
+    identity: identitySchema.optional(),
   }),
   /** A peer process ended; `expected` is false when nobody asked it to (a crash, a kill from outside). */
   z.object({
