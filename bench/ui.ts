@@ -34,6 +34,7 @@ import { READY_TIMEOUT_MS } from '../src/main/cluster/spawn.ts';
 import { ApiServer } from '../src/main/server/server.ts';
 import { benchBegan, closeAll, closeAllOnSignals, killQuietly, progress, sleep, track } from './children.ts';
 import { table } from './report.ts';
+import { printTimelineFigures, timelineFigures } from './timeline.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, seconds: { type: 'string' }, profile: { type: 'boolean', default: false } } });
 const quick = values.quick;
@@ -627,6 +628,10 @@ async function run(): Promise<void> {
   const cores = cpus().length;
   console.log(`Ringside UI benchmark${quick ? ' (--quick)' : ''}: ${new Date().toISOString()}, ${cores} cores, Node ${process.version}`);
   console.log(`  Source: ${sourceState()}.`);
+  console.log('');
+  // The timeline first, alone on the machine (no peers, no browser yet).
+  printTimelineFigures(timelineFigures());
+  console.log('');
 
   progress('building the window (electron-vite build)…');
   const outDir = mkdtempSync(join(tmpdir(), 'ringside-bench-ui-'));
