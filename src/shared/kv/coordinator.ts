@@ -36,10 +36,15 @@
  * During a ring transition every round needs its quorum from the key's owners on each ring
  * (`ring-state.ts`). Requests carry the ring state's fingerprint; a `ring-changed` refusal brings
  * the replica's state, which is merged before the round is sent again.
+ *
+ * A result lists each replica its round asked with the role this coordinator's ring gave it when
+ * the round went out (`replicaAnswerSchema`): a home replica and its place in the key's preference
+ * list, or a fallback and the owner it stood in for. The caller keeps them as they are: a later
+ * ring must not relabel a past decision.
  */
-import type { PeerId, Tick } from '../machine.ts';
+import { assert, type PeerId, type Tick } from '../machine.ts';
 import { summarizeValue } from '../journal/events.ts';
-import { compareVersions, keySchema, kvOperationSchema, type KvFailure, type KvRecord, type Version } from '../protocol/kv.ts';
+import { compareVersions, keySchema, kvOperationSchema, type KvFailure, type KvRecord, type ReplicaAnswer as ReplicaAnswerWire, type Version } from '../protocol/kv.ts';
 import type { Replica, Request } from './replica.ts';
 import { writesValue } from './replica.ts';
 import type { KvCommand, KvContext, ReplicaAnswer } from './types.ts';
@@ -51,11 +56,16 @@ export const RING_RETRIES_MAX = 3;
 
 type Phase = 'check' | 'read' | 'write' | 'write-back';
 
+/** The role a round asked a target in, as results carry it. */
+type TargetRole = Required<Pick<ReplicaAnswerWire, 'role' | 'place'>> | Required<Pick<ReplicaAnswerWire, 'role' | 'for'>>;
+
 interface Round {
   readonly attempt: number;
   readonly phase: Phase;
   readonly startTick: Tick;
   readonly targets: readonly PeerId[];
+  /** Each target's role when the round went out: what the result shows, whatever the ring becomes. */
+  readonly roles: ReadonlyMap<PeerId, TargetRole>;
   /** Each set needs `quorum` ok answers (two sets during a ring transition). */
   readonly sets: readonly (readonly PeerId[])[];
   readonly quorum: number;
@@ -141,12 +151,12 @@ export class Coordinator {
       this.#finish(transaction);
       return;
     }
-    const { targets, sets: counted } = this.#targets(command.key, sets);
+    const { targets, sets: counted, roles } = this.#targets(command.key, sets);
     if (phase === 'write' && !options.sameVersion) {
       transaction.version = context.clock.next(now);
       transaction.writeRounds++;
     }
-    const round: Round = { attempt: ++transaction.attempts, phase, startTick: now, targets, sets: counted, quorum, answers: new Map(), silent: new Set() };
+    const round: Round = { attempt: ++transaction.attempts, phase, startTick: now, targets, roles, sets: counted, quorum, answers: new Map(), silent: new Set() };
     transaction.round = round;
     // Strict quorums: owners the membership protocol holds dead will not answer. If too few are
     // left, nothing is sent: the operation fails at once and, a write, certainly wrote nothing.
@@ -169,17 +179,38 @@ export class Coordinator {
     this.#evaluate(transaction, now);
   }
 
-  /** Whom a round asks: the owners (strict), or live stand-ins for dead owners (sloppy). */
-  #targets(key: string, sets: readonly (readonly PeerId[])[]): { targets: PeerId[]; sets: (readonly PeerId[])[] } {
+  /**
+   * Whom a round asks: the owners (strict), or live stand-ins for dead owners (sloppy); and the
+   * role each is asked in. An owner is `home` at its place in `sets`; a stand-in is a `fallback`
+   * for the owner it replaces.
+   */
+  #targets(key: string, sets: readonly (readonly PeerId[])[]): { targets: PeerId[]; sets: (readonly PeerId[])[]; roles: Map<PeerId, TargetRole> } {
     const context = this.#context;
     const owners = sets.length === 1 ? (sets[0] as PeerId[]) : [...new Set(sets.flat())];
-    if (context.config.quorum === 'strict') return { targets: owners, sets: sets as (readonly PeerId[])[] };
+    const places = placesOf(sets);
+    const homeRole = (owner: PeerId): TargetRole => {
+      const place = places.get(owner);
+      assert(place !== undefined, `owner ${owner} of ${key} has a place in its owner sets`);
+      return { role: 'home', place };
+    };
+    const home = (targets: readonly PeerId[]): Map<PeerId, TargetRole> => new Map(targets.map((peer) => [peer, homeRole(peer)]));
+    if (context.config.quorum === 'strict') return { targets: owners, sets: sets as (readonly PeerId[])[], roles: home(owners) };
     // Sloppy: a suspected or dead owner gives way to the next live peer of the key's walk.
-    if (owners.every((owner) => this.#isAlive(owner))) return { targets: owners, sets: [owners] };
+    if (owners.every((owner) => this.#isAlive(owner))) return { targets: owners, sets: [owners], roles: home(owners) };
     const ring = context.ownership.transition?.after ?? context.ownership.ring;
     const fallbacks = ring.preferenceList(key, 2 * context.config.ring.replicas + owners.length).filter((peer) => !owners.includes(peer) && this.#isAlive(peer));
-    const targets = owners.map((owner) => (this.#isAlive(owner) ? owner : (fallbacks.shift() ?? owner)));
-    return { targets, sets: [targets] };
+    const roles = new Map<PeerId, TargetRole>();
+    const targets = owners.map((owner) => {
+      // With no live peer left to stand in, the dead owner itself is asked (and stays home).
+      const standIn = this.#isAlive(owner) ? undefined : fallbacks.shift();
+      if (standIn === undefined) {
+        roles.set(owner, homeRole(owner));
+        return owner;
+      }
+      roles.set(standIn, { role: 'fallback', for: owner });
+      return standIn;
+    });
+    return { targets, sets: [targets], roles };
   }
 
   #isAlive(peer: PeerId): boolean {
@@ -429,7 +460,7 @@ export class Coordinator {
     else context.counters.transactionsFailed++;
     // A transaction refused before its first round has asked nobody.
     const shown = transaction.shownRound ?? (transaction.attempts > 0 ? transaction.round : undefined);
-    const replicas = shown === undefined ? [] : shown.targets.map((peer) => ({ peer, ok: shown.answers.get(peer)?.ok }));
+    const replicas: ReplicaAnswerWire[] = shown === undefined ? [] : shown.targets.map((peer) => ({ peer, ok: shown.answers.get(peer)?.ok, ...shown.roles.get(peer) }));
     const latencyTicks = now - transaction.startTick;
     // A read that found a tombstone says which delete it saw.
     const version = ok ? (read ? newest?.version : transaction.version) : read && reason === 'missing' ? newest?.version : undefined;
@@ -477,6 +508,22 @@ export class Coordinator {
     context.emit({ kind: 'kv.result', tick: now, peer: context.id, transaction: command.transaction, op, key, ok: false, reason, latencyTicks: 0, replicas: [] });
     context.reply({ type: 'kv.result', transaction: command.transaction, op, key: command.key, ok: false, reason, latencyTicks: 0, replicas: [] });
   }
+}
+
+/**
+ * Each owner's place in the key's preference list (0: primary). Out of a ring transition there is
+ * one list. During one, `sets` is [owners on the ring before, owners on the ring after] (as
+ * `Ownership.ownerSets` gives them): an owner on the ring after takes its place there, since that
+ * is where the transition leads and the key's list once it ends; an owner only on the ring before
+ * (one giving the key up) keeps its place there. Two owners may then share a place: one giving
+ * the key up and the one taking its place over.
+ */
+function placesOf(sets: readonly (readonly PeerId[])[]): Map<PeerId, number> {
+  const places = new Map<PeerId, number>();
+  for (let index = sets.length - 1; index >= 0; index--) {
+    for (const [place, peer] of (sets[index] ?? []).entries()) if (!places.has(peer)) places.set(peer, place);
+  }
+  return places;
 }
 
 /** The newest record among a round's ok answers (tombstones included when asked). */

@@ -5,7 +5,7 @@
 import type { JournalEvent, RejectReason } from '../journal/events.ts';
 import type { PeerId, Tick } from '../machine.ts';
 import type { MembershipCommand, MembershipMachine, MembershipReply } from '../membership/types.ts';
-import type { KvFailure, KvMessage, KvOperation, KvRecord, RingStateWire, Version } from '../protocol/kv.ts';
+import type { KvFailure, KvMessage, KvOperation, KvRecord, ReplicaAnswer as ReplicaAnswerWire, RingStateWire, Version } from '../protocol/kv.ts';
 import type { MembershipMessage } from '../protocol/membership.ts';
 import type { VersionClock } from './clock.ts';
 import type { KvConfig } from './config.ts';
@@ -47,8 +47,8 @@ export interface KvResult {
   readonly version?: Version | undefined;
   readonly reason?: KvFailure | undefined;
   readonly latencyTicks: number;
-  /** Each replica asked, and its answer if it came before the decision. */
-  readonly replicas: readonly { readonly peer: PeerId; readonly ok?: boolean | undefined }[];
+  /** Each replica asked, its answer if it came before the decision, and the role it was asked in. */
+  readonly replicas: readonly ReplicaAnswerWire[];
 }
 
 export type PeerReply = MembershipReply | KvResult | { readonly type: 'kv.removed'; readonly peer: PeerId; readonly ok: boolean; readonly reason?: string };
