@@ -31,7 +31,11 @@ function result(request: KvRequest, fields: Partial<KvResultWire> = {}): KvResul
     ok: true,
     version: { tick: 17_952_725_808, counter: 2, peer: primary },
     latencyTicks: 1,
-    replicas: [{ peer: primary, ok: true }, { peer: secondary, ok: false }, { peer: tertiary }],
+    replicas: [
+      { peer: primary, ok: true, role: 'home', place: 0 },
+      { peer: secondary, ok: false, role: 'home', place: 1 },
+      { peer: tertiary, role: 'home', place: 2 },
+    ],
     ...fields,
   };
 }

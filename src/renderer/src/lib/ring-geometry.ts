@@ -145,9 +145,3 @@ export function replicaWalk(ring: Ring, key: string): ReplicaStep[] {
   }
   return steps;
 }
-
-/** The role a peer plays for a key: its place in the preference list, or undefined. */
-export function roleOf(ring: Ring, key: string, peer: string): ReplicaRole | undefined {
-  const index = ring.preferenceList(key).indexOf(peer);
-  return index < 0 ? undefined : REPLICA_ROLES[index];
-}
