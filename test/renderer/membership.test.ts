@@ -12,6 +12,9 @@ import { defineComponent, h, KeepAlive, nextTick, ref } from 'vue';
 import type { PeerSummaryWire } from '../../src/shared/api/cluster-api.ts';
 import type { MemberViewWire } from '../../src/shared/protocol/control.ts';
 import { NO_FAULTS } from '../../src/shared/protocol/faults.ts';
+import type { JournalEvent } from '../../src/shared/journal/events.ts';
+import type { SessionEntry } from '../../src/shared/journal/session.ts';
+import { useTimelineStore } from '../../src/renderer/src/stores/timeline.ts';
 
 const ids = ['127.0.0.1:4001', '127.0.0.1:4002', '127.0.0.1:4003', '127.0.0.1:4004'] as const;
 const [p1, p2, p3, p4] = ids;
@@ -31,6 +34,22 @@ const views: Record<string, MemberViewWire[]> = {
   [p3]: [member(p1, 'alive'), member(p3, 'alive'), member(p4, 'suspect', 2)],
   [p4]: ids.map((id) => member(id, 'alive')),
 };
+
+let nextSeq = 0;
+const KIND_OF_STATE = { alive: 'member.added', suspect: 'member.suspected', dead: 'member.removed', left: 'member.left' } as const;
+
+/** Journal entries that make these peers, and these observers believe these member lists. */
+function journalOf(peers: readonly PeerSummaryWire[], current: Record<string, MemberViewWire[]>): SessionEntry[] {
+  const events: JournalEvent[] = [];
+  for (const { id, number, pid, port, redisPort } of peers) events.push({ kind: 'process.started', tick: 1, peer: id, pid: pid ?? 1, port, redisPort, number });
+  for (const [observer, members] of Object.entries(current)) {
+    for (const { id, state, sinceTick, incarnation } of members) events.push({ kind: KIND_OF_STATE[state], tick: sinceTick, peer: observer, subject: id, ...(incarnation === undefined ? {} : { incarnation }) });
+  }
+  for (const { id, pid, state } of peers) {
+    if (state === 'killed' || state === 'left') events.push({ kind: 'process.exited', tick: 2, peer: id, pid: pid ?? 1, code: state === 'left' ? 0 : null, signal: state === 'left' ? null : 'SIGKILL', expected: true });
+  }
+  return events.map((event) => ({ seq: nextSeq, at: 1_000_000 + nextSeq++, event }));
+}
 
 /** A cluster client whose capabilities answer from `answers`; any other call fails. */
 function fakeClient(answers: Partial<Record<keyof ClusterClient, unknown>>): ClusterClient {
@@ -93,7 +112,8 @@ describe('the membership view', () => {
     const cluster = useClusterStore();
     cluster.peers = peers;
     const membership = useMembershipStore();
-    membership.views = current;
+    // The matrix is what the journal says: the member events of these views.
+    useTimelineStore().append(journalOf(peers, current));
     const wrapper = mount(MembershipView);
     await flushPromises();
     return { wrapper, membership };
@@ -159,7 +179,9 @@ describe('a hidden membership view', () => {
     cluster.peers = ids.map((id, index) => peer(id, index + 1));
     const membership = useMembershipStore();
     const agreed = Object.fromEntries(ids.map((observer) => [observer, ids.map((id) => member(id, 'alive'))]));
-    membership.views = agreed;
+    const timeline = useTimelineStore();
+    timeline.append(journalOf(cluster.peers, agreed));
+    void membership;
     const shown = ref(true);
     const Other = defineComponent({ render: () => h('p', 'another view') });
     const wrapper = mount(defineComponent({ setup: () => () => h(KeepAlive, null, [shown.value ? h(MembershipView, { key: 'membership' }) : h(Other, { key: 'other' })]) }), { attachTo: document.body });
@@ -170,7 +192,7 @@ describe('a hidden membership view', () => {
 
     shown.value = false;
     await nextTick();
-    membership.views = views;
+    timeline.append(journalOf([], { [p3]: [member(p4, 'suspect', 2)] }));
     await flushPromises();
     expect(suspects()).toBe(0);
 

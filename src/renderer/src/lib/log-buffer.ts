@@ -135,6 +135,21 @@ export class LogBuffer {
     return this.#entries[position - this.#base];
   }
 
+  /**
+   * Lines the view shows up to the entry `seq` included: a past moment's log. Lines are in
+   * journal order, so a binary search over the matches.
+   */
+  matchesThrough(seq: number): number {
+    let low = 0;
+    let high = this.matchCount;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.matchAt(middle) as SessionEntry).seq <= seq) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
   /** The kept entry at `index` (0: the oldest), filter or not. */
   entryAt(index: number): SessionEntry | undefined {
     if (index < 0 || index >= this.size) return undefined;

@@ -20,6 +20,7 @@ import { useClusterStore } from './cluster.ts';
 import { useMetricsStore } from './metrics.ts';
 import { useNotificationsStore } from './notifications.ts';
 import { useStreamStore } from './stream.ts';
+import { useTimelineStore } from './timeline.ts';
 
 /** Entries the window keeps per journal; older ones are dropped (and the view says so). */
 export const JOURNAL_ENTRIES_MAX = 1_000_000;
@@ -48,6 +49,7 @@ export type ExportResult = { readonly format: ExportFormat; readonly outcome: Ex
 export const useJournalStore = defineStore('journal', () => {
   const notifications = useNotificationsStore();
   const cluster = useClusterStore();
+  const timeline = useTimelineStore();
   const live = new LogBuffer(JOURNAL_ENTRIES_MAX);
   let imported: LogBuffer | undefined;
   /** Peer numbers of an imported journal, in order of first appearance. */
@@ -176,14 +178,23 @@ export const useJournalStore = defineStore('journal', () => {
     filter.value = { peer: undefined, groups: new Set(KIND_GROUPS), text: '' };
   }
 
+  /**
+   * The newest entry the log shows: the timeline's moment while it shows the past (the lines
+   * after it are the future of that moment), else every entry.
+   */
+  const throughSeq = computed(() => (timeline.isPast ? (timeline.world.seq ?? -1) : undefined));
+
   /** What the shown journal holds now; read it in a computed to follow `version`. */
   const stats = computed(() => {
     void version.value;
     const shown = buffer();
+    const through = throughSeq.value;
     return {
       size: shown.size,
       dropped: shown.dropped,
-      matches: shown.matchCount,
+      matches: through === undefined ? shown.matchCount : shown.matchesThrough(through),
+      /** Lines after the moment shown, hidden while the timeline shows the past. */
+      later: through === undefined ? 0 : shown.matchCount - shown.matchesThrough(through),
       /** Lines dropped from the front minus lines added there: how far a paused view's lines moved up. */
       frontShift: shown.matchesDropped - shown.matchesPrepended,
       filtered: shown.filtered,
@@ -232,6 +243,8 @@ export const useJournalStore = defineStore('journal', () => {
     try {
       const buffer = new LogBuffer(JOURNAL_ENTRIES_MAX);
       buffer.setFilter(compileFilter(filter.value));
+      // The same entries make the imported journal's timeline: every view can play it back.
+      const line = timeline.beginImport();
       const decoder = new JournalDecoder();
       const numbers = new Map<string, number>();
       const keep = (entries: SessionEntry[]): void => {
@@ -239,9 +252,12 @@ export const useJournalStore = defineStore('journal', () => {
           const entry = entries[index] as SessionEntry;
           const event = withoutValue(entry.event);
           if (event !== entry.event) entries[index] = { ...entry, event };
-          if ('peer' in event && !numbers.has(event.peer)) numbers.set(event.peer, numbers.size + 1);
+          // A peer's number as its cluster gave it (journals since epochs), else by first appearance.
+          if (event.kind === 'process.started' && event.number !== undefined) numbers.set(event.peer, event.number);
+          else if ('peer' in event && !numbers.has(event.peer) && event.peer !== 'manager') numbers.set(event.peer, numbers.size + 1);
         }
         buffer.append(entries);
+        line.append(entries);
       };
       for (let offset = 0; offset < file.size; offset += IMPORT_SLICE_BYTES) {
         keep(decoder.push(new Uint8Array(await file.slice(offset, offset + IMPORT_SLICE_BYTES).arrayBuffer())));
@@ -259,6 +275,7 @@ export const useJournalStore = defineStore('journal', () => {
       };
       importInfo.value = info;
       showing.value = 'imported';
+      timeline.showImported(line, info.name);
       if (decoder.entries === 0) notifications.push('error', `${info.name} holds no journal entries${info.badLines > 0 ? ` (${info.badLines} bad lines)` : ''}: is it an NDJSON export?`);
       scanShown();
       bump();
@@ -271,8 +288,17 @@ export const useJournalStore = defineStore('journal', () => {
     }
   }
 
+  // Live again on the timeline (its Live button, the L key): the imported journal is let go here too.
+  watch(
+    () => timeline.source,
+    (source) => {
+      if (source === 'live' && showing.value === 'imported') showLive();
+    },
+  );
+
   /** Back to the live session; the imported journal is let go. */
   function showLive(): void {
+    if (timeline.source === 'imported') timeline.goLive();
     showing.value = 'live';
     imported = undefined;
     importedNumbers.value = new Map();

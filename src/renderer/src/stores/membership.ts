@@ -57,7 +57,7 @@ export const useMembershipStore = defineStore('membership', () => {
   const agreement = shallowRef<readonly AgreementSample[]>([]);
   const disagreeing = computed(() => disagreeingSubjects(views.value));
   /** How long each change took to reach every peer, from the member events in the stream. */
-  const spread = new SpreadTracker();
+  let spread = new SpreadTracker();
   let reading = false;
 
   /**
@@ -176,6 +176,12 @@ export const useMembershipStore = defineStore('membership', () => {
     for (const entry of entries) {
       if (entry.seq <= lastSeq) continue;
       lastSeq = entry.seq;
+      // A new cluster: the changes of the one before are not this one's (none still spreads).
+      if (entry.event.kind === 'cluster.started') {
+        spread = new SpreadTracker();
+        spreadVersion = -1;
+        continue;
+      }
       spread.observe(entry);
     }
     spread.settle(cluster.runningPeers.map((peer) => peer.id));
@@ -200,7 +206,7 @@ export const useMembershipStore = defineStore('membership', () => {
     }
     const stream = held;
     held = undefined;
-    applyEntries([...history.filter((entry) => isMemberEvent(entry.event) || entry.event.kind === 'process.exited'), ...stream]);
+    applyEntries([...history.filter((entry) => isMemberEvent(entry.event) || entry.event.kind === 'process.exited' || entry.event.kind === 'cluster.started'), ...stream]);
   }
 
   return { views, readAt, agreement, disagreeing, refresh, start, stop, believedState, displayStates, changes, lastSpread, applyEntries, loadHistory };

@@ -1,0 +1,56 @@
+/**
+ * What the views show of a past moment, from the timeline's world (`shared/journal/timeline.ts`):
+ * the peers as the Cluster view lists them, and the state it shows for each, by the same rule as
+ * the live view (`stores/membership.ts`): a running peer is `suspect` or `failed` when some other
+ * running peer holds it so, else `alive`; a peer whose process is gone shows how it went.
+ */
+import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
+import type { BeliefState, TimelinePeer, World } from '../../../shared/journal/timeline.ts';
+import type { PeerDisplayState } from '../stores/membership.ts';
+
+const RANK: Readonly<Record<BeliefState, number>> = { alive: 0, suspect: 1, left: 2, dead: 3 };
+
+function portOf(id: string): number {
+  const port = Number(/:(\d+)$/.exec(id)?.[1]);
+  return Number.isInteger(port) ? port : 0;
+}
+
+/** The world's peers as peer summaries, by number (the journal keeps no Redis port per life: 0). */
+export function peersAt(world: World): PeerSummaryWire[] {
+  return [...world.peers.values()]
+    .sort((a, b) => a.number - b.number)
+    .map((peer: TimelinePeer) => ({
+      id: peer.id,
+      number: peer.number,
+      state: peer.state,
+      // Nothing can be done to a peer of the past: no actions are offered for it.
+      managed: false,
+      port: portOf(peer.id),
+      redisPort: 0,
+      startedAt: peer.startedAt ?? world.at ?? 0,
+      ...(peer.identity === undefined ? {} : { identity: peer.identity }),
+    }));
+}
+
+/** The worst state the running observers other than `subject` hold of it at that moment. */
+export function believedStateAt(world: World, subject: string): BeliefState | undefined {
+  let worst: BeliefState | undefined;
+  for (const [observer, subjects] of world.beliefs) {
+    if (observer === subject) continue;
+    const peer = world.peers.get(observer);
+    if (peer !== undefined && peer.state !== 'running' && peer.state !== 'paused') continue;
+    const state = subjects.get(subject)?.state;
+    if (state !== undefined && (worst === undefined || RANK[state] > RANK[worst])) worst = state;
+  }
+  return worst;
+}
+
+export function displayStateAt(world: World, id: string): PeerDisplayState | undefined {
+  const peer = world.peers.get(id);
+  if (peer === undefined) return undefined;
+  if (peer.state !== 'running') return peer.state;
+  const believed = believedStateAt(world, id);
+  if (believed === 'suspect') return 'suspect';
+  if (believed === 'dead') return 'failed';
+  return 'alive';
+}
