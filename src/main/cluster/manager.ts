@@ -401,7 +401,7 @@ export class ClusterManager {
     if (record.state !== 'running') throw new ClusterError(`${id} is ${record.state}, not running`);
     record.child?.kill('SIGSTOP');
     this.#setState(record, 'paused');
-    this.#record({ kind: 'log', tick: this.#tick(), peer: id, text: 'paused (SIGSTOP)' });
+    this.#record({ kind: 'process.paused', tick: this.#tick(), peer: id });
   }
 
   /**
@@ -415,7 +415,7 @@ export class ClusterManager {
     this.#setState(record, 'running');
     void this.#deliverFaults(record);
     record.child?.kill('SIGCONT');
-    this.#record({ kind: 'log', tick: this.#tick(), peer: id, text: 'resumed (SIGCONT)' });
+    this.#record({ kind: 'process.resumed', tick: this.#tick(), peer: id });
   }
 
   /** Starts the peer again on the same address (killing it first if it runs). */
