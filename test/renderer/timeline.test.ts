@@ -148,6 +148,8 @@ describe('views of a past moment', () => {
     ]);
     expect(view.findAll('[data-testid="peers-table"] tbody tr[data-peer] td:first-child').map((cell) => cell.text())).toEqual(['1', '2']);
     expect(view.findAll('[data-testid="peers-table"] button[data-action]')).toHaveLength(0);
+    // The settings shown are the ones that cluster started with, not the next start's.
+    expect(view.get('[data-testid="past-settings"]').text()).toContain('2 peers of a key-value ring over swim with strict quorums, 100 ms ticks');
     timeline.seek(10);
     await flushPromises();
     expect(states(view)).toContainEqual([B, 'killed']);

@@ -42,6 +42,9 @@ export interface TimelinePeer {
   readonly startedAt: number | undefined;
   /** Processes it has had in this epoch (a restart adds one). */
   readonly lives: number;
+  /** Its current (or last) process and Redis port, when a manager started it. */
+  readonly pid: number | undefined;
+  readonly redisPort: number | undefined;
 }
 
 export interface Belief {
@@ -62,6 +65,11 @@ export interface Epoch {
   readonly at: number;
   readonly cluster: 'kv' | 'dht' | undefined;
   readonly tickMs: number | undefined;
+  /** A key-value cluster's membership protocol and quorum mode, when its start said. */
+  readonly protocol?: 'gossip' | 'swim' | undefined;
+  readonly quorum?: 'strict' | 'sloppy' | undefined;
+  /** Peers its start asked for. */
+  readonly peersAsked?: number | undefined;
   /** Its epoch was inferred from an older journal (no `cluster.started`). */
   readonly inferred: boolean;
 }
@@ -173,7 +181,16 @@ class WorldState {
   peer(id: string, at: number): TimelinePeer {
     const known = this.peers.get(id);
     if (known !== undefined) return known;
-    const peer: TimelinePeer = { id, number: this.peers.size === 0 ? 1 : Math.max(...[...this.peers.values()].map((other) => other.number)) + 1, identity: undefined, state: 'running', startedAt: at, lives: 1 };
+    const peer: TimelinePeer = {
+      id,
+      number: this.peers.size === 0 ? 1 : Math.max(...[...this.peers.values()].map((other) => other.number)) + 1,
+      identity: undefined,
+      state: 'running',
+      startedAt: at,
+      lives: 1,
+      pid: undefined,
+      redisPort: undefined,
+    };
     this.peers.set(id, peer);
     return peer;
   }
@@ -196,7 +213,17 @@ class WorldState {
     this.tick = event.tick;
     switch (event.kind) {
       case 'cluster.started':
-        this.beginEpoch({ number: event.epoch, position: this.position - 1, at: entry.at, cluster: event.cluster, tickMs: event.tickMs, inferred: false });
+        this.beginEpoch({
+          number: event.epoch,
+          position: this.position - 1,
+          at: entry.at,
+          cluster: event.cluster,
+          tickMs: event.tickMs,
+          protocol: event.protocol,
+          quorum: event.quorum,
+          peersAsked: event.peers,
+          inferred: false,
+        });
         return { at: entry.at, kind: 'cluster', peer: undefined, text: `cluster ${event.epoch}: ${event.peers} ${event.cluster === 'dht' ? 'circular DHT' : 'key-value'} peer${event.peers === 1 ? '' : 's'}` };
       case 'process.started': {
         const known = this.peers.get(event.peer);
@@ -206,7 +233,16 @@ class WorldState {
         }
         const base = this.peer(event.peer, entry.at);
         const restart = known !== undefined;
-        this.setPeer({ ...base, number: event.number ?? base.number, identity: event.identity ?? base.identity, state: 'running', startedAt: entry.at, lives: restart ? base.lives + 1 : 1 });
+        this.setPeer({
+          ...base,
+          number: event.number ?? base.number,
+          identity: event.identity ?? base.identity,
+          state: 'running',
+          startedAt: entry.at,
+          lives: restart ? base.lives + 1 : 1,
+          pid: event.pid,
+          redisPort: event.redisPort > 0 ? event.redisPort : undefined,
+        });
         // A new process learns the group anew: what its earlier life believed is gone.
         this.beliefs.delete(event.peer);
         return { at: entry.at, kind: restart ? 'restart' : 'start', peer: event.peer, text: restart ? 'restarted' : 'started' };

@@ -15,7 +15,7 @@ function portOf(id: string): number {
   return Number.isInteger(port) ? port : 0;
 }
 
-/** The world's peers as peer summaries, by number (the journal keeps no Redis port per life: 0). */
+/** The world's peers as peer summaries, by number, with the process and ports their start journaled. */
 export function peersAt(world: World): PeerSummaryWire[] {
   return [...world.peers.values()]
     .sort((a, b) => a.number - b.number)
@@ -23,10 +23,11 @@ export function peersAt(world: World): PeerSummaryWire[] {
       id: peer.id,
       number: peer.number,
       state: peer.state,
-      // Nothing can be done to a peer of the past: no actions are offered for it.
-      managed: false,
+      // Its process was the manager's (an attached peer's life is not journaled as a start).
+      managed: true,
+      ...(peer.pid === undefined ? {} : { pid: peer.pid }),
       port: portOf(peer.id),
-      redisPort: 0,
+      redisPort: peer.redisPort ?? 0,
       startedAt: peer.startedAt ?? world.at ?? 0,
       ...(peer.identity === undefined ? {} : { identity: peer.identity }),
     }));
