@@ -15,8 +15,11 @@
  * peer may be spawned without `start` and enter the ring on `begin`, so a whole ring can listen
  * before any of it pings.
  *
- * Time: tick t is the t-th `tickMs` slice since the peer started. Inputs (messages, typed lines,
- * transfer results) are stepped the moment they arrive; the timer steps one tick per elapsed tick.
+ * Time: tick t is the t-th `tickMs` slice since the Unix epoch, as the key-value peers and the
+ * cluster manager count them: a session's entries then share one clock, and its dbg.log (which
+ * counts ticks from the session's first entry) gives a DHT peer's lines their real ticks. Inputs
+ * (messages, typed lines, transfer results) are stepped the moment they arrive; the timer steps
+ * one tick per elapsed tick.
  */
 import { parseConsoleLine, type DhtCommand, type DhtReply } from '../../shared/dht/commands.ts';
 import { AddressBook } from '../../shared/dht/address-book.ts';
@@ -30,7 +33,7 @@ import { DHT_MESSAGE_BYTES_MAX, type DhtMessage } from '../../shared/protocol/dh
 import { EventStream } from '../event-stream.ts';
 import { WsTransport } from '../transport.ts';
 import { DhtControl } from './control.ts';
-import { listFolder } from './file-folder.ts';
+import { heldInFolder, listFolder } from './file-folder.ts';
 import { FileTransfers } from './transfers.ts';
 
 /** After Quit: how long the goodbyes may take to leave before the peer stops anyway. */
@@ -74,11 +77,11 @@ export class DhtPeerProcess {
   readonly addresses: AddressBook;
   readonly #options: DhtPeerProcessOptions;
   readonly #transfers: FileTransfers;
-  readonly #startedAt = performance.now();
   /** With `control` on: the control clients' event stream and endpoint. */
   readonly #events: EventStream | undefined;
   readonly #control: DhtControl | undefined;
-  #lastTick = 0;
+  /** The newest tick stepped: no input is stepped at an earlier one. */
+  #lastTick: number;
   #timer: NodeJS.Timeout | undefined;
   #begun: DhtStart | undefined;
   #stopping = false;
@@ -89,6 +92,7 @@ export class DhtPeerProcess {
     this.#options = options;
     this.transport = transport;
     this.addresses = addresses;
+    this.#lastTick = this.now();
     this.machine = new DhtPeer({ identity: options.identity, addresses, config: options.config });
     this.#transfers = new FileTransfers({
       folder: options.folder,
@@ -119,7 +123,7 @@ export class DhtPeerProcess {
     }
   }
 
-  /** Listens on its port and starts the machine (tick 0). Rejects with a clear message if it cannot listen. */
+  /** Listens on its port and starts the machine. Rejects with a clear message if it cannot listen. */
   static async start(options: DhtPeerProcessOptions): Promise<DhtPeerProcess> {
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     const addresses = new AddressBook((identity) => `${host}:${options.portBase + identity}`);
@@ -168,9 +172,13 @@ export class DhtPeerProcess {
     return this.transport.id;
   }
 
-  /** The current tick: whole `tickMs` slices since the peer started. */
+  /**
+   * The current tick: whole `tickMs` slices since the Unix epoch. Counted from the peer's own
+   * start, its ticks were thousands of millions below the manager's, and every line it journaled
+   * came out as tick 0 in the session's dbg.log.
+   */
   now(): number {
-    return Math.floor((performance.now() - this.#startedAt) / this.#options.tickMs);
+    return Math.floor(Date.now() / this.#options.tickMs);
   }
 
   /**
@@ -202,7 +210,9 @@ export class DhtPeerProcess {
       pingIntervalTicks: machine.config.pingIntervalTicks,
       successors: [machine.successors.first, machine.successors.second],
       predecessors: [predecessors.first, predecessors.second].filter((peer) => peer !== undefined),
-      files: machine.files(),
+      // Held: the names stored here or handed over, and the files in its folder (`4103.pdf` is
+      // File 4103, which a Request finds there), so the window never says none beside 4103.pdf.
+      files: [...new Set([...machine.files(), ...heldInFolder(folder.entries)])].sort(),
       ...(machine.config.fingers ? { fingers: machine.fingers().map((finger) => finger ?? null) } : {}),
       folder: { path: this.#options.folder, ...folder },
       counters: { ...machine.counters, transport: this.transport.counters },
@@ -241,8 +251,7 @@ export class DhtPeerProcess {
   }
 
   #schedule(): void {
-    const elapsedMs = performance.now() - this.#startedAt;
-    const wait = this.#options.tickMs - (elapsedMs % this.#options.tickMs);
+    const wait = this.#options.tickMs - (Date.now() % this.#options.tickMs);
     this.#timer = setTimeout(() => {
       const now = this.now();
       for (let tick = Math.max(this.#lastTick + 1, now - CATCH_UP_TICKS_MAX); tick <= now && !this.#stopping; tick++) this.#step({ kind: 'tick' }, tick);
