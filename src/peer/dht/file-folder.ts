@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { extensionSchema } from '../../shared/protocol/dht-transfer.ts';
+import { extensionSchema, folderFileNameSchema } from '../../shared/protocol/dht-transfer.ts';
 
 export interface FolderFile {
   readonly path: string;
@@ -58,4 +58,17 @@ export async function listFolder(folder: string, entriesMax: number): Promise<{ 
     if (entries.length < entriesMax) entries.push({ name, bytes: stats.size });
   }
   return { entries, total };
+}
+
+/**
+ * The file names (four digits) of the files a peer holds in its folder: `NNNN` with any
+ * extension a transfer can carry, as `findFile` finds them for a Request. `received_NNNN.ext`
+ * (a copy it asked for), hidden files and odd names are not held.
+ */
+export function heldInFolder(entries: readonly { name: string }[]): string[] {
+  const held = new Set<string>();
+  for (const { name } of entries) {
+    if (folderFileNameSchema.safeParse(name).success) held.add(name.slice(0, 4));
+  }
+  return [...held].sort();
 }
