@@ -17,6 +17,12 @@
  * files in its own working folder. A new ring starts every peer as `p2p init` with its successors
  * (`shared/dht/ring-plan.ts`: the reference ring for 7), all listening before any begins; a peer
  * added to a live ring joins through a running one.
+ *
+ * Each cluster started in a session is an epoch of it (1, 2, …): whatever brings up the first
+ * live peer while none of this manager's is live (a start, an added or attached peer, a new DHT
+ * ring; not a restart) begins one. The previous cluster's peers, all gone, are forgotten, numbers
+ * start again at #1, key-value data goes to a folder of the epoch's own, and the journal says
+ * `cluster.started` with the settings the new cluster runs.
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -46,7 +52,7 @@ export type PeerState = 'starting' | 'running' | 'paused' | 'leaving' | 'left' |
 
 export interface PeerSummary {
   readonly id: string;
-  /** 1, 2, 3… in the order this session added peers. */
+  /** 1, 2, 3… in the order peers were added to this cluster (its epoch): a new cluster starts again at 1. */
   readonly number: number;
   readonly state: PeerState;
   /** False for attached peers: the manager observes them but did not start them. */
@@ -91,9 +97,9 @@ export interface ClusterOptions {
    */
   readonly dht?: Partial<DhtSettings> & { readonly portBase?: number; readonly folder?: string };
   /**
-   * Key-value peers keep their stores on disk (default), each in `peer-<number>` under
-   * `dataFolder` (default: a temporary folder removed at shutdown), so a restarted peer has its
-   * data back and a new cluster starts clean; or in memory (`memory`), lost with the process.
+   * Key-value peers keep their stores on disk (default), each in `cluster-<epoch>/peer-<number>`
+   * under `dataFolder` (default: a temporary folder removed at shutdown), so a restarted peer has
+   * its data back and a new cluster starts clean; or in memory (`memory`), lost with the process.
    */
   readonly storage?: KvStorage;
   readonly dataFolder?: string;
@@ -157,7 +163,7 @@ export class ClusterManager {
   #dhtSettings: DhtSettings;
   #quorum: QuorumMode;
   readonly #ring: DhtRing;
-  /** Key-value peers' data folders (one per peer number). */
+  /** Key-value peers' data folders (one per epoch and peer number). */
   readonly #kvData: SessionFolder;
   readonly host: string;
   readonly secret: string;
@@ -171,6 +177,13 @@ export class ClusterManager {
   #faults: FaultPlan = NO_FAULTS;
   /** The version of `#faults` (0: none set); see `faultPlanVersionSchema`. */
   #faultsVersion = 0;
+  /** The session's current cluster: 1 for the first, then 2, 3, … (0 before any). */
+  #epoch = 0;
+  /**
+   * Operations under way that bring peers up (start, add, attach, restart). While one runs, no
+   * other begins a new cluster: its peers may not be live yet, but their cluster has begun.
+   */
+  #bringingUp = 0;
   #nextNumber = 1;
   #nextCoordinator = 0;
   #shuttingDown = false;
@@ -211,6 +224,11 @@ export class ClusterManager {
   /** What the cluster runs: new peers are of this kind. */
   get kind(): ClusterKind {
     return this.#kind;
+  }
+
+  /** The session's current cluster (epoch): 1 for the first, then 2, 3, …; 0 before any. */
+  get epoch(): number {
+    return this.#epoch;
   }
 
   /** The circular DHT settings new DHT peers use. */
@@ -317,17 +335,51 @@ export class ClusterManager {
    */
   async start(count: number, options: { identities?: readonly number[] | undefined } = {}): Promise<PeerSummary[]> {
     if (!Number.isInteger(count) || count < 1 || count > 256) throw new ClusterError('start between 1 and 256 peers');
-    if (this.#kind === 'dht') return this.#startDht(count, options.identities);
-    if (options.identities !== undefined) throw new ClusterError('identities are for circular DHT peers: this is a key-value cluster');
-    if (this.runningPeers().length === 0 && count > 1) return this.#startSeededKv(count);
-    const started: PeerSummary[] = [];
-    if (this.runningPeers().length === 0) {
-      started.push(await this.addPeer());
-      count--;
+    if (this.#kind === 'dht') checkIdentities(count, options.identities);
+    else if (options.identities !== undefined) throw new ClusterError('identities are for circular DHT peers: this is a key-value cluster');
+    return this.#bringUp(count, async () => {
+      if (this.#kind === 'dht') return this.#startDht(count, options.identities);
+      if (this.runningPeers().length === 0 && count > 1) return this.#startSeededKv(count);
+      // Peers added to a running ring join it one after the other: one ring change at a time.
+      const started: PeerSummary[] = [];
+      for (let index = 0; index < count; index++) started.push(await this.#addKv());
+      return started;
+    });
+  }
+
+  /**
+   * Runs `body`, which brings peers up. When no peer of this manager is live and nothing else is
+   * bringing one up, it begins a new cluster first (`newCluster`: how many peers it asks for;
+   * undefined for a restart, which brings back a peer of the current cluster). The decision and
+   * the count are taken at once, with no await between: two starts pressed together make one cluster.
+   */
+  async #bringUp<T>(newCluster: number | undefined, body: () => Promise<T>): Promise<T> {
+    if (newCluster !== undefined && this.#bringingUp === 0 && this.#liveRecords().length === 0) this.#beginCluster(newCluster);
+    this.#bringingUp++;
+    try {
+      return await body();
+    } finally {
+      this.#bringingUp--;
     }
-    // Peers added to a running ring join it one after the other: one ring change at a time.
-    for (let index = 0; index < count; index++) started.push(await this.addPeer());
-    return started;
+  }
+
+  /**
+   * A new cluster, the session's next epoch: the previous cluster's peers are all gone and are
+   * forgotten (a Restart of one of them would bring back a peer of a cluster that no longer runs),
+   * and numbers start again at #1.
+   */
+  #beginCluster(peers: number): void {
+    for (const record of this.#peers.values()) {
+      if (LIVE_STATES.includes(record.state)) throw new Error(`assertion: a new cluster began while ${record.id} was ${record.state}`);
+      record.client?.close();
+    }
+    this.#peers.clear();
+    this.#nextNumber = 1;
+    this.#nextCoordinator = 0;
+    this.#epoch++;
+    const kv = this.#kind === 'kv' ? { protocol: this.#protocol, quorum: this.#quorum } : {};
+    this.#record({ kind: 'cluster.started', tick: this.#tick(), peer: 'manager', epoch: this.#epoch, cluster: this.#kind, peers, tickMs: this.#tickMs, ...kv });
+    this.#changed();
   }
 
   /**
@@ -337,8 +389,17 @@ export class ClusterManager {
    * after 15 s without: it keeps asking). With no ring running it starts one, alone.
    */
   async addPeer(options: { identity?: number | undefined; via?: string | undefined } = {}): Promise<PeerSummary> {
-    if (this.#kind === 'dht') return this.#joinDht(options.identity, options.via);
+    if (this.#kind === 'dht') {
+      // Said before a new cluster begins: with no peer live, no peer runs to join through.
+      if (options.via !== undefined) this.#viaRecord(options.via);
+      return this.#bringUp(1, () => this.#joinDht(options.identity, options.via));
+    }
     if (options.identity !== undefined || options.via !== undefined) throw new ClusterError('identity and via are for circular DHT peers: this is a key-value cluster');
+    return this.#bringUp(1, () => this.#addKv());
+  }
+
+  /** One key-value peer that joins through the running peers (a group of its own if none runs). */
+  async #addKv(): Promise<PeerSummary> {
     await this.#oneRingChangeAtATime();
     const number = this.#nextNumber++;
     return summary(await this.#spawnKv(number, 0, this.#introducers()));
@@ -421,6 +482,12 @@ export class ClusterManager {
   /** Starts the peer again on the same address (killing it first if it runs). */
   async restart(id: string): Promise<PeerSummary> {
     const record = this.#managed(id, 'restart');
+    // A peer of the current cluster, even if it is the only one coming back: no new cluster begins.
+    return this.#bringUp(undefined, () => this.#restart(record));
+  }
+
+  async #restart(record: PeerRecord): Promise<PeerSummary> {
+    const id = record.id;
     if (record.child !== undefined && record.exited !== undefined) {
       if (record.state === 'paused') record.child.kill('SIGCONT');
       await this.kill(id);
@@ -443,6 +510,11 @@ export class ClusterManager {
   async attach(address: string): Promise<PeerSummary> {
     this.#requireKind('kv');
     const client = await PeerClient.connect(address, this.secret, this.#options.tls);
+    // Once the peer answers: an address that does not begins no cluster.
+    return this.#bringUp(1, () => this.#attach(client));
+  }
+
+  async #attach(client: PeerClient): Promise<PeerSummary> {
     const existing = this.#peers.get(client.peer);
     if (existing !== undefined && existing.state !== 'detached') {
       client.close();
@@ -673,12 +745,6 @@ export class ClusterManager {
   // The circular DHT
 
   async #startDht(count: number, identities: readonly number[] | undefined): Promise<PeerSummary[]> {
-    if (identities !== undefined) {
-      if (identities.length !== count) throw new ClusterError(`give ${count} identit${count === 1 ? 'y' : 'ies'} for ${count} peer${count === 1 ? '' : 's'}, not ${identities.length}`);
-      const wrong = identities.find((identity) => !isIdentity(identity));
-      if (wrong !== undefined) throw new ClusterError(`${wrong} is not an identity: a peer is a whole number from 0 to 255`);
-      if (new Set(identities).size !== identities.length) throw new ClusterError('the identities must all differ');
-    }
     if (this.#liveRecords().length > 0) {
       // A live ring: each joins in turn, so that each join request finds the ring settled.
       const joined: PeerSummary[] = [];
@@ -746,17 +812,20 @@ export class ClusterManager {
 
   /** How peer `identity` enters the ring: a join through `via` or a running peer; alone if none runs. */
   #joinTarget(via: string | undefined, identity: number): DhtStart {
-    if (via !== undefined) {
-      const record = this.#peers.get(via);
-      if (record?.identity === undefined) throw new ClusterError(`no circular DHT peer ${via} to join through (peers: ${this.#dhtPeerList()})`);
-      if (record.state !== 'running') throw new ClusterError(`${via} is ${record.state}: a peer joins through a running one`);
-      return { type: 'dht.join', known: record.identity };
-    }
+    if (via !== undefined) return { type: 'dht.join', known: this.#viaRecord(via) };
     const known = this.runningPeers()
       .map((peer) => peer.identity)
       .filter((other) => other !== undefined && other !== identity)
       .sort((a, b) => (a as number) - (b as number))[0];
     return known === undefined ? { type: 'dht.init', first: identity, second: identity } : { type: 'dht.join', known };
+  }
+
+  /** The identity of `via`, a running circular DHT peer a new one joins through. */
+  #viaRecord(via: string): number {
+    const record = this.#peers.get(via);
+    if (record?.identity === undefined) throw new ClusterError(`no circular DHT peer ${via} to join through (peers: ${this.#dhtPeerList()})`);
+    if (record.state !== 'running') throw new ClusterError(`${via} is ${record.state}: a peer joins through a running one`);
+    return record.identity;
   }
 
   /** Spawns peer `identity` and begins it; a join answers once accepted (or after `JOIN_WAIT_MS`). */
@@ -903,9 +972,11 @@ export class ClusterManager {
     if (this.#options.redis === false) args.push('--no-redis');
     else args.push('--redis-port', String(redisPort));
     args.push('--quorum', this.#quorum);
-    // A peer's data folder goes with its number: a restart finds it, a new peer starts clean.
+    // A peer's data folder goes with its cluster and number: a restart finds it, a new peer (and
+    // a new cluster, whose numbers start again at 1) starts clean.
+    if (this.#epoch < 1) throw new Error('assertion: a key-value peer spawned before any cluster began');
     if ((this.#options.storage ?? 'disk') === 'memory') args.push('--memory');
-    else args.push('--data', this.#kvData.folder(`peer-${number}`));
+    else args.push('--data', this.#kvData.folder(`cluster-${this.#epoch}/peer-${number}`));
     return this.#spawn(number, args, undefined);
   }
 
@@ -997,6 +1068,15 @@ export class ClusterManager {
       for (const listener of this.#deathListeners) listener(summary(record), reason);
     }
   }
+}
+
+/** Refuses identities for a new circular DHT ring that are not `count` distinct identities. */
+function checkIdentities(count: number, identities: readonly number[] | undefined): void {
+  if (identities === undefined) return;
+  if (identities.length !== count) throw new ClusterError(`give ${count} identit${count === 1 ? 'y' : 'ies'} for ${count} peer${count === 1 ? '' : 's'}, not ${identities.length}`);
+  const wrong = identities.find((identity) => !isIdentity(identity));
+  if (wrong !== undefined) throw new ClusterError(`${wrong} is not an identity: a peer is a whole number from 0 to 255`);
+  if (new Set(identities).size !== identities.length) throw new ClusterError('the identities must all differ');
 }
 
 function summary(record: PeerRecord): PeerSummary {

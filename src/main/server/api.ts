@@ -26,6 +26,7 @@ export function sessionInfo({ manager, startedAt }: ApiContext): SessionInfo {
     quorum: manager.quorum,
     storage: { kind: manager.storage.kind, ...(manager.storage.folder !== undefined ? { folder: manager.storage.folder } : {}) },
     startedAt,
+    epoch: manager.epoch,
     peers: manager.peers(),
     journal: journalInfo(journal),
     dht: {

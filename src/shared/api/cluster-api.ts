@@ -115,9 +115,14 @@ export const sessionInfoSchema = z.object({
   tickMs: z.number().int().positive(),
   /** Key-value clusters' quorum mode (new peers use it). Always sent (optional as `kind`). */
   quorum: z.enum(['strict', 'sloppy']).optional(),
-  /** Where key-value peers keep their stores: on disk (in `folder`, a peer folder each) or in memory. Always sent. */
+  /** Where key-value peers keep their stores: on disk (in `folder`: `cluster-<epoch>/peer-<number>` each) or in memory. Always sent. */
   storage: z.object({ kind: z.enum(['disk', 'memory']), folder: z.string().optional() }).optional(),
   startedAt: z.number(),
+  /**
+   * The session's current cluster (its epoch): 1 for the first started, then 2, 3, …; 0 before
+   * any. `peers` are this cluster's, numbered from #1. Always sent (optional for older servers).
+   */
+  epoch: z.number().int().nonnegative().optional(),
   peers: z.array(peerSummarySchema),
   journal: journalInfoSchema,
   /** The circular DHT's settings (new peers use them), where its peers listen and keep their files. Always sent (optional as `kind`). */
