@@ -73,7 +73,7 @@ test('a start of 5 shows 5 rows from the press on, those not started yet as star
   expect(wrapper.find('[data-testid="peer-placeholder"]').exists()).toBe(false);
 });
 
-test('a start after a stopped cluster shows the new peers starting above the last run’s', async () => {
+test('a start after a stopped cluster shows the new cluster’s peers starting from #1, and the last run’s go once the manager reports the new cluster', async () => {
   let finish: (peers: PeerSummaryWire[]) => void = () => undefined;
   setClusterClient(createFakeClient({ views: () => ({}), startCluster: () => new Promise<PeerSummaryWire[]>((resolve) => (finish = resolve)) }));
   const cluster = useClusterStore();
@@ -82,7 +82,28 @@ test('a start after a stopped cluster shows the new peers starting above the las
   await flushPromises();
   const started = cluster.startCluster(3);
   await flushPromises();
-  expect(tableOf(wrapper)).toEqual([...[3, 4, 5].map((number) => [String(number), 'starting']), ['gone-peers', ''], ['1', 'left'], ['2', 'left']]);
+  // Issue 14, defect 3: with none live a start is a new cluster (epoch), numbered from #1.
+  expect(tableOf(wrapper)).toEqual([...[1, 2, 3].map((number) => [String(number), 'starting']), ['gone-peers', ''], ['1', 'left'], ['2', 'left']]);
+  // The manager forgets the previous cluster's peers as the new one begins.
+  cluster.peers = [];
+  await flushPromises();
+  expect(tableOf(wrapper)).toEqual([1, 2, 3].map((number) => [String(number), 'starting']));
+  // A peer of the new cluster reported (a session read): the placeholders are the other two.
+  cluster.peers = [fakePeer(2, 'starting')];
+  await flushPromises();
+  expect(tableOf(wrapper)).toEqual([2, 1, 3].map((number) => [String(number), 'starting']));
+  finish([]);
+  await started;
+});
+
+test('a start that adds to a live cluster numbers its peers after the highest, gone ones included', async () => {
+  let finish: (peers: PeerSummaryWire[]) => void = () => undefined;
+  setClusterClient(createFakeClient({ views: () => ({}), startCluster: () => new Promise<PeerSummaryWire[]>((resolve) => (finish = resolve)) }));
+  const cluster = useClusterStore();
+  cluster.peers = [fakePeer(1), fakePeer(2), fakePeer(3, 'killed')];
+  const started = cluster.startCluster(2);
+  await flushPromises();
+  expect(cluster.pendingStarts).toEqual([4, 5]);
   finish([]);
   await started;
 });

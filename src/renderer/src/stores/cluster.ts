@@ -38,8 +38,9 @@ export const useClusterStore = defineStore('cluster', () => {
   const fatal = ref<string | undefined>(undefined);
   /**
    * The start under way: how many peers it asked for, the peers live when it was pressed and the
-   * highest number then. The manager reports a peer once it runs, one after the other; until then
-   * the window shows a `starting` placeholder for each peer still to come.
+   * highest number then (0 with none live: a start then begins a new cluster, numbered from #1).
+   * The manager reports a peer once it runs, one after the other; until then the window shows a
+   * `starting` placeholder for each peer still to come.
    */
   const startRequest = shallowRef<{ readonly count: number; readonly liveBefore: ReadonlySet<string>; readonly numberBefore: number } | undefined>(undefined);
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -49,7 +50,8 @@ export const useClusterStore = defineStore('cluster', () => {
   const hasLivePeers = computed(() => livePeers.value.length > 0);
   /**
    * The numbers of the peers a start under way asked for and the manager has not reported live yet
-   * (a guess: the numbers after the highest one when Start was pressed), one per peer to come.
+   * (a guess: the numbers after the highest one when Start was pressed, from #1 for a new
+   * cluster), one per peer to come.
    */
   const pendingStarts = computed<number[]>(() => {
     const request = startRequest.value;
@@ -167,7 +169,10 @@ export const useClusterStore = defineStore('cluster', () => {
       notifications.push('error', `Not started: ${problem}`);
       return Promise.resolve(undefined);
     }
-    startRequest.value = { count, liveBefore: new Set(livePeers.value.map((peer) => peer.id)), numberBefore: Math.max(0, ...peers.value.map((peer) => peer.number)) };
+    // With none live the manager begins a new cluster: it forgets the gone peers listed here and
+    // numbers the new ones from #1. Else they join the live one, after its highest number.
+    const numberBefore = hasLivePeers.value ? Math.max(0, ...peers.value.map((peer) => peer.number)) : 0;
+    startRequest.value = { count, liveBefore: new Set(livePeers.value.map((peer) => peer.id)), numberBefore };
     return run('start', `Starting ${count} peers`, async () => {
       try {
         const started = await client().startCluster(count, hasLivePeers.value ? {} : settings.value);
