@@ -495,7 +495,7 @@ export class RedisFront {
           `NOQUORUM ${op} '${key.slice(0, 64)}': ${answered} of the ${needed} replicas needed answered in time${op === 'read' ? '' : '; the write may still take effect on the replicas it reached'}`,
         );
       case 'no-ring':
-        return this.#error(`CLUSTERDOWN no ring here: this peer is not yet a member of a group of at least N = ${this.#backend.replicas} peers`);
+        return this.#error(`CLUSTERDOWN no ring here: this peer has not heard the ring yet, fewer than the ${needed} owners a quorum needs own keys, or it is leaving`);
       case 'too-large':
         return this.#error('ERR value too large: the limit is 1 MiB');
       case 'overloaded':

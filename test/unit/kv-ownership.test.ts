@@ -71,6 +71,49 @@ describe('explicit ownership (the ring state)', () => {
     expect(run('read', 'k', undefined, coordinator)).toMatchObject({ ok: false, reason: 'no-quorum' });
   });
 
+  it('splits {1,2} from {3,4,5}: the minority keeps its ring, writes the keys two of whose owners it holds, and refuses the others with no-quorum', () => {
+    const { kv, run } = cluster({ peers: 5, seeded: 5 });
+    const [first, second, ...majority] = kv.ids as [string, string, ...string[]];
+    const minority = [first, second];
+    kv.sim.network.partition(minority, majority, false);
+    kv.runUntil(kv.now + 200); // long past failure detection: each side holds the other dead
+    expect(kv.membership(first)?.stateOf(majority[0] as string)).toBe('dead');
+    let refused = 0;
+    for (const key of KEYS.slice(0, 20)) {
+      const owners = kv.machine(first)?.ring.preferenceList(key) ?? [];
+      expect(owners).toHaveLength(3); // the ring is not the members: all five still own keys
+      const result = run('put', key, 'v', first);
+      if (owners.filter((owner) => minority.includes(owner)).length >= 2) expect(result.ok).toBe(true);
+      else {
+        expect(result).toMatchObject({ ok: false, reason: 'no-quorum', latencyTicks: 0 });
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
+  });
+
+  it('a peer restarted during a partition with its ring on disk answers no-quorum while it rejoins; one that knows no ring answers no-ring', () => {
+    const { kv, results, send } = cluster({ peers: 6, seeded: 5, durable: true });
+    const [first, second, ...rest] = kv.ids as [string, string, ...string[]];
+    const majority = rest.slice(0, 3);
+    kv.sim.network.partition([first, second], majority, false);
+    kv.runUntil(kv.now + 200);
+    kv.crash(second);
+    kv.runUntil(kv.now + 5);
+    kv.start(second);
+    // At once, before its introducer has let it back in: it knows the ring, not the group.
+    expect(kv.membership(second)?.status).toBe('joining');
+    expect(kv.machine(second)?.ring.peers).toHaveLength(5);
+    const restarted = send('put', 'k', 'v', second);
+    expect(results.find((result) => result.transaction === restarted)).toMatchObject({ ok: false, reason: 'no-quorum', latencyTicks: 0, replicas: [] });
+    // A new peer outside the seed has heard no ring yet: that is what no-ring means.
+    const newcomer = kv.ids[5] as string;
+    kv.start(newcomer);
+    expect(kv.machine(newcomer)?.ring.peers).toEqual([]);
+    const fresh = send('put', 'k', 'v', newcomer);
+    expect(results.find((result) => result.transaction === fresh)).toMatchObject({ ok: false, reason: 'no-ring' });
+  });
+
   it('lets a peer join: it pulls the ranges it gains before it counts, and then every key is on its N owners', () => {
     const { kv, run, holders, events } = cluster({ peers: 6, seeded: 5 });
     for (const key of KEYS) expect(run('put', key, `v-${key}`).ok).toBe(true);

@@ -28,7 +28,10 @@
  *
  * Strict quorums (the default) count only the key's owners: an owner the membership protocol
  * holds dead is a missing answer, and a quorum out of reach fails at once with nothing sent
- * (`no-quorum`: a write that certainly did not happen). A round that went out and heard too few
+ * (`no-quorum`: a write that certainly did not happen; so does any operation through a peer still
+ * joining the group, which reaches nobody yet). `no-ring` is for a coordinator that knows no ring
+ * placing the key (it has not heard one yet, or the ring has fewer owners than the quorum), or one
+ * that has left. A round that went out and heard too few
  * answers fails with `timeout`: its writes may still take effect where they arrived. Sloppy
  * quorums (`quorum: 'sloppy'`) send to the next live peers instead, which keep the record and hand
  * it back (hinted handoff): writes stay available in a partition, reads may be stale.
@@ -116,7 +119,11 @@ export class Coordinator {
     if (this.#transactions.has(command.transaction)) return refuse('duplicate');
     if (this.#transactions.size >= context.config.transactionsMax) return refuse('overloaded');
     if (writesValue(command.op) && context.tooLarge(command.key, command.value ?? '', command.binary === true)) return refuse('too-large');
-    if (context.membership.status !== 'member' || context.ownership.ownerSets(command.key).length === 0) return refuse('no-ring');
+    if (context.ownership.ownerSets(command.key).length === 0 || (context.membership.status !== 'member' && context.membership.status !== 'joining')) return refuse('no-ring');
+    // Joining (a peer restarted with its ring on disk, perhaps on the minority side of a
+    // partition): it knows the key's owners, but no member of the group yet and hears no replica,
+    // so none of them is reachable. That is a missing quorum, with nothing sent, not a missing ring.
+    if (context.membership.status === 'joining') return refuse('no-quorum');
 
     // Every write checks versions (and its condition) on a read quorum first, but the classroom's.
     const checkFirst = context.config.conditions === 'quorum';
