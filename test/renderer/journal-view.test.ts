@@ -60,10 +60,10 @@ const lineTexts = (view: VueWrapper): string[] =>
       .join(' '),
   );
 
-test('each line shows the time, the peer by number, the kind and the line in words', async () => {
+test('each line shows the time, the peer by number, the kind and the line in words, naming peers as the peer column does', async () => {
   const view = await open([log(0, P1, 'hello'), joined(1, P2, P1)]);
   expect(view.get('[data-testid="log-summary"]').text()).toBe('2 lines');
-  expect(lineTexts(view)).toEqual(['10:00:00.000 #1 log hello', `10:00:00.001 #2 member.added ${P1} joined (as ${P2} sees it)`]);
+  expect(lineTexts(view)).toEqual(['10:00:00.000 #1 log hello', '10:00:00.001 #2 member.added #1 joined (as #2 sees it)']);
 });
 
 test('new lines from the stream appear in the next frame', async () => {
@@ -128,7 +128,7 @@ test('export asks the bridge for the chosen format and says where the file went'
   await flushPromises();
   expect(client.exportJournal).toHaveBeenCalledWith('shiviz');
   const note = view.get('[data-testid="log-export-note"]').text();
-  expect(note).toContain("Downloaded ringside-session.shiviz.log (to the browser's downloads folder)");
+  expect(note).toContain("Downloaded ringside-session.shiviz.log, the whole session (to the browser's downloads folder)");
   expect(note).toContain('(?<host>\\S*) (?<clock>{.*})');
 });
 

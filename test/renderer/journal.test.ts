@@ -373,11 +373,11 @@ describe('the journal store', () => {
     await journal.exportJournal('dbg');
     expect(client.exportJournal).toHaveBeenCalledWith('dbg');
     expect(journal.lastExport).toEqual({ format: 'dbg', outcome: { downloaded: 'dbg.log' } });
-    expect(notifications.notices.at(-1)?.text).toBe("Downloaded dbg.log (to the browser's downloads folder)");
+    expect(notifications.notices.at(-1)?.text).toBe("Downloaded dbg.log, the whole session (to the browser's downloads folder)");
 
     vi.mocked(client.exportJournal).mockResolvedValueOnce({ saved: '/home/me/session.ndjson' });
     await journal.exportJournal('ndjson');
-    expect(notifications.notices.at(-1)?.text).toBe('Saved the journal to /home/me/session.ndjson');
+    expect(notifications.notices.at(-1)?.text).toBe('Saved the whole session to /home/me/session.ndjson');
 
     vi.mocked(client.exportJournal).mockRejectedValueOnce(new Error('the export failed: 500'));
     await journal.exportJournal('shiviz');

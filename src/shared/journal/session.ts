@@ -25,19 +25,47 @@ export type SessionEntry = z.infer<typeof sessionEntrySchema>;
 export const EXPORT_FORMATS = ['ndjson', 'dbg', 'text', 'shiviz'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** One line of a journal event, in words: what the text log and the window's log view show. */
-export function describeEvent(event: JournalEvent): string {
+/** How a text names a peer: its id (the exports), or the window's label for it (`#3`, `Peer 8`). */
+export type PeerNamer = (id: string) => string;
+
+const byId: PeerNamer = (id) => id;
+
+/** A peer address in free text: `host:port` or `[v6]:port`, between spaces, commas or brackets. */
+const ADDRESS_TOKEN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/;
+
+/**
+ * `text` with each peer address in it named by `name`; unchanged when `name` names peers by id.
+ * Free text (a peer's or the manager's notes, a fault plan) carries addresses where structured
+ * fields carry ids: both read alike in the window.
+ */
+export function nameAddresses(text: string, name: PeerNamer): string {
+  if (name === byId) return text;
+  return text.replace(/[^\s,()]+/g, (token) => {
+    // The punctuation after an address (`HOST:PORT: plan`, `…, HOST:PORT; loss 0.1`) is not part of it.
+    const id = token.replace(/[:;.!?]+$/, '');
+    if (!ADDRESS_TOKEN.test(id)) return token;
+    return `${name(id)}${token.slice(id.length)}`;
+  });
+}
+
+/**
+ * One line of a journal event, in words: what the text log and the window's log view show.
+ * `name` names the peers it mentions (default: by id, as the exports and the command line
+ * write them); the window passes its labels, so a line's text names peers as its peer column
+ * does. A DHT peer's console line is kept word for word.
+ */
+export function describeEvent(event: JournalEvent, name: PeerNamer = byId): string {
   switch (event.kind) {
     case 'member.added':
-      return `${event.subject} joined (as ${event.peer} sees it)`;
+      return `${name(event.subject)} joined (as ${name(event.peer)} sees it)`;
     case 'member.suspected':
-      return `suspects ${event.subject}${event.incarnation !== undefined ? ` (incarnation ${event.incarnation})` : ''}`;
+      return `suspects ${name(event.subject)}${event.incarnation !== undefined ? ` (incarnation ${event.incarnation})` : ''}`;
     case 'member.alive':
-      return `${event.subject} is alive again${event.incarnation !== undefined ? ` (incarnation ${event.incarnation})` : ''}`;
+      return `${name(event.subject)} is alive again${event.incarnation !== undefined ? ` (incarnation ${event.incarnation})` : ''}`;
     case 'member.removed':
-      return `removed ${event.subject}: failed`;
+      return `removed ${name(event.subject)}: failed`;
     case 'member.left':
-      return `${event.subject} left`;
+      return `${name(event.subject)} left`;
     case 'cluster.started':
       return `cluster ${event.epoch} started: ${event.peers} ${event.cluster === 'dht' ? 'circular DHT' : 'key-value'} peer${event.peers === 1 ? '' : 's'}${event.protocol === undefined ? '' : `, ${event.protocol}`}${event.quorum === undefined ? '' : `, ${event.quorum} quorums`}, ${event.tickMs} ms ticks`;
     case 'process.paused':
@@ -53,22 +81,23 @@ export function describeEvent(event: JournalEvent): string {
     case 'peer.left':
       return 'left the group';
     case 'message.sent':
-      return `sent ${event.type} to ${event.to} (${event.bytes} bytes)`;
+      return `sent ${event.type} to ${name(event.to)} (${event.bytes} bytes)`;
     case 'message.delivered':
-      return `received ${event.type} from ${event.from}`;
+      return `received ${event.type} from ${name(event.from)}`;
     case 'message.dropped':
-      return `dropped ${event.type} to ${event.to}: ${event.reason}`;
+      return `dropped ${event.type} to ${name(event.to)}: ${event.reason}`;
     case 'message.rejected':
-      return `refused a message from ${event.from}: ${event.reason}, ${event.detail}`;
+      return `refused a message from ${name(event.from)}: ${event.reason}, ${nameAddresses(event.detail, name)}`;
     case 'fault.changed':
-      return `faults: ${event.description}`;
+      return `faults: ${nameAddresses(event.description, name)}`;
     case 'log':
+      return nameAddresses(event.text, name);
     case 'console':
       return event.text;
     case 'kv.replica':
       return `replica ${event.op} ${event.key}: ${event.ok ? 'success' : `fail (${event.reason ?? 'refused'})`} (transaction ${event.transaction})`;
     case 'kv.result': {
-      const answered = event.replicas.map((replica) => `${replica.peer}${replica.ok === undefined ? ' -' : replica.ok ? ' ok' : ' no'}`).join(', ');
+      const answered = event.replicas.map((replica) => `${name(replica.peer)}${replica.ok === undefined ? ' -' : replica.ok ? ' ok' : ' no'}`).join(', ');
       return `coordinator ${event.op} ${event.key}: ${event.ok ? 'success' : `fail (${event.reason ?? 'refused'})`} in ${event.latencyTicks} ticks [${answered}]`;
     }
     case 'store.changed':

@@ -2,9 +2,10 @@
  * Saves text the window made (a check's history, its exports) as a file: a download in a browser,
  * the native save dialog in Electron (its default for a download). Nothing leaves this machine.
  */
-export function downloadText(name: string, text: string, type = 'application/json'): void {
+export function downloadText(name: string, text: string | readonly string[], type = 'application/json'): void {
   const link = document.createElement('a');
-  link.href = URL.createObjectURL(new Blob([text], { type }));
+  // Pieces rather than one string: a large file never becomes one string in the page.
+  link.href = URL.createObjectURL(new Blob(typeof text === 'string' ? [text] : [...text], { type }));
   link.download = name;
   document.body.append(link);
   link.click();

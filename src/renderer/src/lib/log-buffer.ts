@@ -10,7 +10,7 @@
  * after the filter changes, so no frame ever refilters everything.
  */
 import type { JournalEventKind } from '../../../shared/journal/events.ts';
-import { describeEvent, eventPeer, type SessionEntry } from '../../../shared/journal/session.ts';
+import { describeEvent, eventPeer, type PeerNamer, type SessionEntry } from '../../../shared/journal/session.ts';
 
 /** Kinds of journal events, grouped the way the filter offers them. */
 export const KIND_GROUPS = ['membership', 'messages', 'kv', 'store', 'process', 'faults', 'console', 'log'] as const;
@@ -31,7 +31,10 @@ export interface LogFilter {
   /** Only lines observed at this peer (or `cluster` for the cluster's own events). */
   readonly peer: string | undefined;
   readonly groups: ReadonlySet<KindGroup>;
-  /** Case-insensitive; matched against the peer, the kind and the line's text. */
+  /**
+   * Case-insensitive; matched against the peer, the kind and the line's text, each both as the
+   * journal has it (addresses) and as the window shows it (`#3`, `Peer 8`).
+   */
   readonly text: string;
 }
 
@@ -39,8 +42,11 @@ export const NO_FILTER: LogFilter = { peer: undefined, groups: new Set(KIND_GROU
 
 export type EntryTest = (entry: SessionEntry) => boolean;
 
-/** The filter as a test, or undefined when every entry passes (the index is then the identity). */
-export function compileFilter(filter: LogFilter): EntryTest | undefined {
+/**
+ * The filter as a test, or undefined when every entry passes (the index is then the identity).
+ * `name`: how the window names peers, so a text typed from a line as shown (`#3`) finds it.
+ */
+export function compileFilter(filter: LogFilter, name?: PeerNamer): EntryTest | undefined {
   const { peer } = filter;
   const allGroups = KIND_GROUPS.every((group) => filter.groups.has(group));
   const needle = filter.text.trim().toLowerCase();
@@ -50,8 +56,10 @@ export function compileFilter(filter: LogFilter): EntryTest | undefined {
     const event = entry.event;
     if (peer !== undefined && eventPeer(event) !== peer) return false;
     if (!allGroups && !groups.has(kindGroup(event.kind))) return false;
-    if (needle !== '' && !`${eventPeer(event)} ${event.kind} ${describeEvent(event)}`.toLowerCase().includes(needle)) return false;
-    return true;
+    if (needle === '') return true;
+    const peerId = eventPeer(event);
+    if (`${peerId} ${event.kind} ${describeEvent(event)}`.toLowerCase().includes(needle)) return true;
+    return name !== undefined && `${name(peerId)} ${event.kind} ${describeEvent(event, name)}`.toLowerCase().includes(needle);
   };
 }
 

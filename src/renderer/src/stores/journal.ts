@@ -10,11 +10,13 @@
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { ExportFormat, SessionEntry } from '../../../shared/journal/session.ts';
+import { describeEvent, eventPeer, formatNdjsonLine, isoTime, type ExportFormat, type SessionEntry } from '../../../shared/journal/session.ts';
 import { JournalDecoder } from '../../../shared/journal/journal-stream.ts';
 import { withoutValue, type JournalEvent } from '../../../shared/journal/events.ts';
 import type { ExportOutcome } from '../../../shared/api/bridge.ts';
 import { compileFilter, KIND_GROUPS, LogBuffer, type KindGroup, type LogFilter } from '../lib/log-buffer.ts';
+import { downloadText } from '../lib/download.ts';
+import { formatCount } from '../lib/format.ts';
 import { clusterClient } from './client.ts';
 import { useClusterStore } from './cluster.ts';
 import { useMetricsStore } from './metrics.ts';
@@ -46,6 +48,23 @@ export interface ImportedJournal {
 
 export type ExportResult = { readonly format: ExportFormat; readonly outcome: ExportOutcome };
 
+/** What an export of the lines shown writes: the entries themselves, or the lines in words. */
+export type LinesFormat = 'ndjson' | 'text';
+/** Lines put together into one piece of the file at a time, so no string grows to the whole file. */
+const LINES_PER_PART = 10_000;
+
+/** A time window on the lines, ms since the epoch, both ends included; an end left out is open. */
+export interface TimeRange {
+  readonly fromAt?: number | undefined;
+  readonly toAt?: number | undefined;
+}
+
+export interface LinesExport {
+  readonly format: LinesFormat;
+  readonly fileName: string;
+  readonly lines: number;
+}
+
 export const useJournalStore = defineStore('journal', () => {
   const notifications = useNotificationsStore();
   const cluster = useClusterStore();
@@ -54,6 +73,8 @@ export const useJournalStore = defineStore('journal', () => {
   let imported: LogBuffer | undefined;
   /** Peer numbers of an imported journal, in order of first appearance. */
   const importedNumbers = shallowRef<ReadonlyMap<string, number>>(new Map());
+  /** Circular DHT peers' identities in an imported journal (its process.started entries). */
+  const importedIdentities = shallowRef<ReadonlyMap<string, number>>(new Map());
 
   /** Bumped (at most once per frame) whenever a buffer's lines change. */
   const version = ref(0);
@@ -67,6 +88,8 @@ export const useJournalStore = defineStore('journal', () => {
   const historyLoaded = ref(0);
   const exporting = ref<ExportFormat | undefined>(undefined);
   const lastExport = shallowRef<ExportResult | undefined>(undefined);
+  /** The last export of the lines shown (the newer of the two exports is the one described). */
+  const lastLinesExport = shallowRef<LinesExport | undefined>(undefined);
   const filter = shallowRef<LogFilter>({ peer: undefined, groups: new Set(KIND_GROUPS), text: '' });
 
   let started = false;
@@ -154,13 +177,19 @@ export const useJournalStore = defineStore('journal', () => {
     }
   }
 
-  watch(filter, (next) => {
-    const test = compileFilter(next);
-    live.setFilter(test);
-    imported?.setFilter(test);
-    scanShown();
-    bump();
-  });
+  // At once (not before the next render): what the store answers right after a filter change,
+  // the lines an export takes among them, is already filtered by it.
+  watch(
+    filter,
+    (next) => {
+      const test = compileFilter(next, peerLabel);
+      live.setFilter(test);
+      imported?.setFilter(test);
+      scanShown();
+      bump();
+    },
+    { flush: 'sync' },
+  );
 
   function setPeer(peer: string | undefined): void {
     filter.value = { ...filter.value, peer };
@@ -173,6 +202,12 @@ export const useJournalStore = defineStore('journal', () => {
     if (groups.has(group)) groups.delete(group);
     else groups.add(group);
     filter.value = { ...filter.value, groups };
+  }
+  /** Only `group`'s lines; asked again for the group that is already alone, every group. */
+  function onlyGroup(group: KindGroup): void {
+    const groups = filter.value.groups;
+    const alone = groups.size === 1 && groups.has(group);
+    filter.value = { ...filter.value, groups: alone ? new Set(KIND_GROUPS) : new Set([group]) };
   }
   function clearFilter(): void {
     filter.value = { peer: undefined, groups: new Set(KIND_GROUPS), text: '' };
@@ -208,10 +243,13 @@ export const useJournalStore = defineStore('journal', () => {
     return buffer().matchAt(index);
   }
 
-  /** The peers of the shown journal, by number: the session's, or those an import has lines for. */
+  /**
+   * The peers of the shown journal, by number (the session's, or those an import has lines for),
+   * each `label`led as the lines' peer column names it (`#3`, `Peer 8`).
+   */
   const peerOptions = computed(() => {
-    if (showing.value === 'imported') return [...importedNumbers.value].map(([id, number]) => ({ id, number }));
-    return cluster.peers.map((peer) => ({ id: peer.id, number: peer.number }));
+    const peers = showing.value === 'imported' ? [...importedNumbers.value].map(([id, number]) => ({ id, number })) : cluster.peers.map((peer) => ({ id: peer.id, number: peer.number }));
+    return peers.map((peer) => ({ ...peer, label: peerLabel(peer.id) }));
   });
 
   const liveIdentities = computed(() => new Map(cluster.peers.flatMap((peer) => (peer.identity === undefined ? [] : [[peer.id, peer.identity] as const]))));
@@ -226,7 +264,7 @@ export const useJournalStore = defineStore('journal', () => {
   function peerLabel(id: string): string {
     if (id === 'cluster') return 'cluster';
     // A circular DHT peer by its identity, as its console lines name it.
-    const identity = showing.value === 'live' ? liveIdentities.value.get(id) : undefined;
+    const identity = (showing.value === 'live' ? liveIdentities.value : importedIdentities.value).get(id);
     if (identity !== undefined) return `Peer ${identity}`;
     const number = peerNumber(id);
     return number === undefined ? id.replace(/^.*:/, ':') : `#${number}`;
@@ -242,17 +280,19 @@ export const useJournalStore = defineStore('journal', () => {
     importProgress.value = 0;
     try {
       const buffer = new LogBuffer(JOURNAL_ENTRIES_MAX);
-      buffer.setFilter(compileFilter(filter.value));
+      buffer.setFilter(compileFilter(filter.value, peerLabel));
       // The same entries make the imported journal's timeline: every view can play it back.
       const line = timeline.beginImport();
       const decoder = new JournalDecoder();
       const numbers = new Map<string, number>();
+      const identities = new Map<string, number>();
       const keep = (entries: SessionEntry[]): void => {
         for (let index = 0; index < entries.length; index++) {
           const entry = entries[index] as SessionEntry;
           const event = withoutValue(entry.event);
           if (event !== entry.event) entries[index] = { ...entry, event };
           // A peer's number as its cluster gave it (journals since epochs), else by first appearance.
+          if (event.kind === 'process.started' && event.identity !== undefined) identities.set(event.peer, event.identity);
           if (event.kind === 'process.started' && event.number !== undefined) numbers.set(event.peer, event.number);
           else if ('peer' in event && !numbers.has(event.peer) && event.peer !== 'manager') numbers.set(event.peer, numbers.size + 1);
         }
@@ -266,6 +306,7 @@ export const useJournalStore = defineStore('journal', () => {
       keep(decoder.end());
       imported = buffer;
       importedNumbers.value = numbers;
+      importedIdentities.value = identities;
       const info: ImportedJournal = {
         name: file.name ?? 'journal',
         entries: buffer.size,
@@ -302,6 +343,7 @@ export const useJournalStore = defineStore('journal', () => {
     showing.value = 'live';
     imported = undefined;
     importedNumbers.value = new Map();
+    importedIdentities.value = new Map();
     importInfo.value = undefined;
     scanShown();
     bump();
@@ -314,11 +356,64 @@ export const useJournalStore = defineStore('journal', () => {
       const outcome = await notifications.attempt(`Exporting ${format}`, () => clusterClient().exportJournal(format));
       if (outcome === undefined) return undefined;
       lastExport.value = { format, outcome };
+      lastLinesExport.value = undefined;
       notifications.push('info', describeExport(outcome));
       return outcome;
     } finally {
       exporting.value = undefined;
     }
+  }
+
+  /**
+   * The lines the log shows, oldest first: those the filters pass, up to the timeline's moment
+   * while it shows the past, and within `range` when given. At most the buffer's
+   * `JOURNAL_ENTRIES_MAX`. An index still being built is finished first.
+   */
+  function shownLines(range: TimeRange = {}): SessionEntry[] {
+    const shown = buffer();
+    if (!shown.scanComplete) {
+      shown.scan();
+      bump();
+    }
+    const through = throughSeq.value;
+    const count = through === undefined ? shown.matchCount : shown.matchesThrough(through);
+    const { fromAt, toAt } = range;
+    const lines: SessionEntry[] = [];
+    for (let index = 0; index < count; index++) {
+      const entry = shown.matchAt(index) as SessionEntry;
+      if ((fromAt !== undefined && entry.at < fromAt) || (toAt !== undefined && entry.at > toAt)) continue;
+      lines.push(entry);
+    }
+    return lines;
+  }
+
+  /** A line shown, in words, as the log shows it: the time (UTC), the peer, the kind, the text. */
+  function lineText(entry: SessionEntry): string {
+    const event = entry.event;
+    return `${isoTime(entry.at)}  ${peerLabel(eventPeer(event))}  ${event.kind}  ${describeEvent(event, peerLabel).replace(/\n/g, ' ')}\n`;
+  }
+
+  /**
+   * Saves the lines shown (`shownLines`), made here from the window's buffer rather than by the
+   * server: NDJSON (the entries, to import again) or the lines in words. Unlike `exportJournal`,
+   * it holds only what this window keeps, filtered.
+   */
+  function exportShown(format: LinesFormat, range: TimeRange = {}): LinesExport {
+    const lines = shownLines(range);
+    const write = format === 'ndjson' ? formatNdjsonLine : lineText;
+    const parts: string[] = [];
+    for (let start = 0; start < lines.length; start += LINES_PER_PART) {
+      let part = '';
+      for (const entry of lines.slice(start, start + LINES_PER_PART)) part += write(entry);
+      parts.push(part);
+    }
+    const fileName = format === 'ndjson' ? 'ringside-lines.ndjson' : 'ringside-lines.txt';
+    downloadText(fileName, parts, format === 'ndjson' ? 'application/x-ndjson' : 'text/plain');
+    const done: LinesExport = { format, fileName, lines: lines.length };
+    lastLinesExport.value = done;
+    lastExport.value = undefined;
+    notifications.push('info', describeLinesExport(done));
+    return done;
   }
 
   /**
@@ -345,6 +440,7 @@ export const useJournalStore = defineStore('journal', () => {
     historyLoaded,
     exporting,
     lastExport,
+    lastLinesExport,
     filter,
     stats,
     peerOptions,
@@ -352,6 +448,7 @@ export const useJournalStore = defineStore('journal', () => {
     setPeer,
     setText,
     toggleGroup,
+    onlyGroup,
     clearFilter,
     lineAt,
     peerLabel,
@@ -359,15 +456,22 @@ export const useJournalStore = defineStore('journal', () => {
     importFile,
     showLive,
     exportJournal,
+    shownLines,
+    exportShown,
     benchFill,
   };
 });
 
-/** Where an export went, in words. */
+/** Where an export of the whole session went, in words. */
 export function describeExport(outcome: ExportOutcome): string {
-  if ('saved' in outcome) return `Saved the journal to ${outcome.saved}`;
-  if ('downloaded' in outcome) return `Downloaded ${outcome.downloaded} (to the browser's downloads folder)`;
+  if ('saved' in outcome) return `Saved the whole session to ${outcome.saved}`;
+  if ('downloaded' in outcome) return `Downloaded ${outcome.downloaded}, the whole session (to the browser's downloads folder)`;
   return 'Export cancelled';
+}
+
+/** An export of the lines shown, in words. */
+export function describeLinesExport(done: LinesExport): string {
+  return `Downloaded ${done.fileName}: the ${formatCount(done.lines)} line${done.lines === 1 ? '' : 's'} shown, ${done.format === 'ndjson' ? 'as NDJSON' : 'in words'} (not the whole session)`;
 }
 
 /** A varied, plausible journal for the benchmark: member changes, messages, operations. */
