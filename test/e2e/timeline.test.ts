@@ -39,10 +39,10 @@ const where = async (): Promise<string> => (await app.page.getByTestId('timeline
 async function clickStripAt(at: number): Promise<void> {
   const strip = app.page.getByTestId('timeline-strip');
   const box = (await strip.boundingBox())!;
-  const span = await app.page.evaluate(() => {
-    const pinia = (document.querySelector('#app') as unknown as { __vue_app__: { config: { globalProperties: { $pinia: { _s: Map<string, { timeline: () => { span: { fromAt: number; toAt: number } } }> } } } } }).__vue_app__.config.globalProperties.$pinia;
-    return pinia._s.get('timeline')!.timeline().span;
-  });
+  // The page's timeline store, through the Vue app on #app (the tests' DOM types are not loaded here).
+  type Stores = { _s: Map<string, { timeline: () => { span: { fromAt: number; toAt: number } } }> };
+  type Page = { document: { querySelector(selector: string): { __vue_app__: { config: { globalProperties: { $pinia: Stores } } } } } };
+  const span = await app.page.evaluate(() => (globalThis as unknown as Page).document.querySelector('#app').__vue_app__.config.globalProperties.$pinia._s.get('timeline')!.timeline().span);
   const fraction = (at - span.fromAt) / (span.toAt - span.fromAt);
   await app.page.mouse.click(box.x + fraction * box.width, box.y + box.height / 2);
 }
@@ -81,6 +81,35 @@ test('live, the strip says so; back before the kill, the Cluster view shows the 
   await expect.poll(where, { timeout: 20_000 }).toMatch(/^Live/);
   await expect.poll(() => page.getByTestId('past-banner').count()).toBe(0);
   expect(await page.locator(`tr[data-peer="${killedId}"] [data-testid="peer-state"]`).textContent()).toBe('killed');
+});
+
+test('the space-time diagram draws the messages between the peers; a click on one moves the timeline to its send', async () => {
+  const { page } = app;
+  await app.open('messages');
+  await expect.poll(async () => Number(/^([\d,]+) messages/.exec((await page.getByTestId('diagram-counts').textContent()) ?? '')?.[1]?.replaceAll(',', '') ?? 0), { timeout: 10_000 }).toBeGreaterThan(20);
+  await app.screenshot('timeline-messages-live');
+  // Find an arrow: sweep the diagram from the right until the pointer is on one.
+  const canvas = page.getByTestId('diagram-canvas');
+  const box = (await canvas.boundingBox())!;
+  let found = false;
+  for (let x = box.x + box.width - 20; x > box.x + 80 && !found; x -= 4) {
+    for (let dy = 30; dy < box.height - 10; dy += 16) {
+      await page.mouse.move(x, box.y + dy);
+      if ((await page.getByTestId('diagram-hover').count()) > 0) {
+        found = true;
+        break;
+      }
+    }
+  }
+  expect(found).toBe(true);
+  expect(await page.getByTestId('diagram-hover').textContent()).toMatch(/^\S+ #\d → #\d: (sent \d\d:\d\d:\d\d\.\d{3}|dropped)/);
+  await app.screenshot('timeline-messages-hover');
+  await page.mouse.down();
+  await page.mouse.up();
+  await expect.poll(where).toMatch(/^Past:/);
+  await page.keyboard.press('l');
+  await expect.poll(where).toMatch(/^Live/);
+  await app.open('cluster');
 });
 
 test('a saved session, imported, is scrubbed, stepped and replayed with no peer running', async () => {

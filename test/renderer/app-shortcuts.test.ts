@@ -89,14 +89,18 @@ test('on a key-value cluster every view opens', async () => {
   expect(wrapper.get('nav [data-view="membership"]').classes()).not.toContain('dim');
 });
 
-test("9 opens the Check view, the sidebar's last entry", async () => {
+test("0 opens the Check view, the sidebar's tenth and last entry; 9 the Messages diagram", async () => {
   peers = [1, 2, 3].map((number) => fakePeer(number));
   wrapper = mount(App);
   await flushPromises();
   const entries = wrapper.findAll('nav button');
   expect(entries.at(-1)!.attributes('data-view')).toBe('check');
-  expect(entries.at(-1)!.text()).toBe('Check9');
+  expect(entries.at(-1)!.text()).toBe('Check0');
+  expect(entries.at(-2)!.text()).toBe('Messages9');
   window.dispatchEvent(new KeyboardEvent('keydown', { key: '9' }));
+  await flushPromises();
+  await vi.waitFor(() => expect(wrapper!.find('[data-testid="diagram-canvas"]').exists()).toBe(true), { timeout: 10_000 });
+  window.dispatchEvent(new KeyboardEvent('keydown', { key: '0' }));
   await flushPromises();
   // The view is loaded on first use (a separate chunk).
   await vi.waitFor(() => expect(wrapper!.find('[data-testid="check-form"]').exists()).toBe(true), { timeout: 10_000 });

@@ -1,4 +1,4 @@
-/** The window's views, in the order of the sidebar; the digit is each one's shortcut. */
+/** The window's views, in the order of the sidebar; the digit is each one's shortcut (`viewKey`). */
 import { defineAsyncComponent, type Component } from 'vue';
 
 export interface ViewEntry {
@@ -21,9 +21,21 @@ export const VIEWS: readonly ViewEntry[] = [
   { id: 'log', followsTimeline: true, title: 'Log', hint: 'The live journal: filter, follow, export', component: defineAsyncComponent(() => import('./LogView.vue')) },
   { id: 'faults', kinds: ['kv'], title: 'Faults', hint: 'Loss, delay and partitions', component: defineAsyncComponent(() => import('./FaultsView.vue')) },
   { id: 'charts', title: 'Charts', hint: 'Messages, operations, latency and convergence', component: defineAsyncComponent(() => import('./ChartsView.vue')) },
+  {
+    id: 'messages',
+    followsTimeline: true,
+    title: 'Messages',
+    hint: 'The space-time diagram: every message from send to delivery, one line per peer',
+    component: defineAsyncComponent(() => import('./MessagesView.vue')),
+  },
   { id: 'check', kinds: ['kv'], title: 'Check', hint: 'A workload under a seeded nemesis, the history judged: lost writes, stale reads, linearizability', component: defineAsyncComponent(() => import('./CheckView.vue')) },
 ];
 
 export function viewById(id: string): ViewEntry {
   return VIEWS.find((view) => view.id === id) ?? (VIEWS[0] as ViewEntry);
+}
+
+/** A view's shortcut: its place in the sidebar, 1 to 9, then 0 for the tenth. */
+export function viewKey(index: number): string {
+  return index === 9 ? '0' : String(index + 1);
 }
