@@ -143,6 +143,36 @@ describe('the membership view', () => {
     expect(verdict.text()).toContain('#2, #4');
   });
 
+  test('its cells are reachable by keyboard: Tab to the first, arrows between them, each described as it gets the focus', async () => {
+    const peers = ids.map((id, index) => peer(id, index + 1));
+    useClusterStore().peers = peers;
+    useTimelineStore().append(journalOf(peers, views));
+    const wrapper = mount(MembershipView, { attachTo: document.body });
+    await flushPromises();
+    const table = wrapper.get('[data-testid="membership-matrix"]');
+    expect(table.attributes('tabindex')).toBe('0');
+    (table.element as HTMLElement).focus();
+    const focused = (): string | undefined => (document.activeElement as HTMLElement | null)?.dataset['state'];
+    const hover = (): string => wrapper.get('[data-testid="matrix-hover"]').text();
+    expect(focused()).toBe('alive');
+    const press = async (key: string): Promise<void> => {
+      document.activeElement?.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true }));
+      await flushPromises();
+    };
+    await press('ArrowDown');
+    await press('ArrowDown');
+    await press('End');
+    // Row #3, last column: #3 suspects #4.
+    expect(focused()).toBe('suspect');
+    expect(hover()).toContain('incarnation 2');
+    await press('ArrowLeft');
+    await press('ArrowLeft');
+    expect(focused()).toBe('absent');
+    await press('ArrowUp');
+    expect(focused()).toBe('alive');
+    wrapper.unmount();
+  });
+
   test('says converged when every observer holds the same states', async () => {
     const agreed = Object.fromEntries(ids.map((observer) => [observer, ids.map((id) => member(id, 'alive'))]));
     const { wrapper } = await mountWith(
