@@ -2,10 +2,10 @@
 import { expect, test } from 'vitest';
 import {
   agreementSeries,
+  coordinatorLatencySeries,
   faultBands,
   lastValue,
-  latencyFigures,
-  latencySeries,
+  spreadFigures,
   messageSeries,
   operationSeries,
   windowEndingAt,
@@ -24,7 +24,13 @@ function bucket(second: number, fields: { messages?: Record<string, number>; dro
     droppedMessages: fields.dropped ?? 0,
     operations: latencies.length,
     failedOperations: fields.failed ?? 0,
-    latenciesMs: latencies,
+    coordinatorLatenciesMs: latencies,
+    unmeasuredOperations: 0,
+    roundTripsMs: [],
+    lookupsStore: 0,
+    lookupsRequest: 0,
+    lookupsDropped: 0,
+    lookupHops: [],
   };
 }
 
@@ -73,9 +79,9 @@ test('operations per second split into succeeded and failed', () => {
 test('latency percentiles per second: p50 and p99 of that second, none in a second without operations', () => {
   const latencies = Array.from({ length: 100 }, (_, index) => 100 - index); // 100 … 1, unsorted
   const busy = bucket(T, { latencies });
-  expect(latencyFigures(busy)).toEqual({ count: 100, p50: 51, p99: 100 });
-  expect(latencyFigures(bucket(T, { latencies: [7] }))).toEqual({ count: 1, p50: 7, p99: 7 });
-  const data = latencySeries([busy], { fromSecond: T, toSecond: T + 1 });
+  expect(spreadFigures(busy.coordinatorLatenciesMs)).toEqual({ count: 100, p50: 51, p99: 100, max: 100 });
+  expect(spreadFigures([7])).toEqual({ count: 1, p50: 7, p99: 7, max: 7 });
+  const data = coordinatorLatencySeries([busy], { fromSecond: T, toSecond: T + 1 });
   expect(data).toEqual([
     [T, T + 1],
     [51, null],
@@ -86,9 +92,9 @@ test('latency percentiles per second: p50 and p99 of that second, none in a seco
 
 test('latency figures are recomputed when their second gains operations', () => {
   const current = bucket(T, { latencies: [5, 1] });
-  expect(latencyFigures(current).p99).toBe(5);
-  current.latenciesMs.push(50);
-  expect(latencyFigures(current)).toEqual({ count: 3, p50: 5, p99: 50 });
+  expect(spreadFigures(current.coordinatorLatenciesMs).p99).toBe(5);
+  current.coordinatorLatenciesMs.push(50);
+  expect(spreadFigures(current.coordinatorLatenciesMs)).toEqual({ count: 3, p50: 5, p99: 50, max: 50 });
 });
 
 test('membership agreement: observers and disagreeing subjects at each read in the window', () => {

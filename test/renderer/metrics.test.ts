@@ -38,7 +38,7 @@ test('counts messages by type, dropped messages, operations, failures and latenc
   expect(bucket.droppedMessages).toBe(1);
   expect(bucket.operations).toBe(2);
   expect(bucket.failedOperations).toBe(1);
-  expect(bucket.latenciesMs).toEqual([3.5, 9]);
+  expect(bucket.coordinatorLatenciesMs).toEqual([3.5, 9]);
 });
 
 test("records the cluster's fault changes in time order, not the peers' echoes", () => {

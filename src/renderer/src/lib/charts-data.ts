@@ -3,7 +3,12 @@
  * membership store's agreement samples: plain arrays in uPlot's layout (`[x, ...series]`, x in
  * seconds since the epoch), one point per second over a fixed window so the charts scroll at
  * the same pace whether or not events come. Seconds without a bucket count as zero.
+ *
+ * Each figure is defined once, in `FIGURES`: its title, the unit on its axis and a one-line
+ * definition the chart shows on hover. Which figures a cluster gets depends on its kind
+ * (`figuresFor`): a circular DHT has no key-value operations and no membership lists.
  */
+import type { ClusterKind } from '../../../shared/api/cluster-api.ts';
 import type { AgreementSample } from '../stores/membership.ts';
 import type { FaultChange, SecondBucket } from '../stores/metrics.ts';
 import { percentile } from './format.ts';
@@ -13,6 +18,74 @@ export interface ChartSeries {
   readonly label: string;
   readonly color: string;
   readonly dash?: number[];
+}
+
+export type FigureName = 'messages' | 'operations' | 'coordinatorLatency' | 'roundTrip' | 'convergence' | 'lookups' | 'hops';
+
+export interface FigureDefinition {
+  readonly title: string;
+  /** The unit on the y axis, in words. */
+  readonly axis: string;
+  /** After each value in the legend: `/s`, `ms`, or nothing. */
+  readonly unit: string;
+  /** What the figure is, in one line: the chart's title on hover. */
+  readonly definition: string;
+}
+
+/**
+ * The charts' figures. The two latencies are different measures and never share a chart or a
+ * series: the coordinator's own (from taking an operation to deciding it, on its clock) and the
+ * window's round trip through the cluster API (what a client feels: the coordinator's time plus
+ * the API, the transport and the peer's control channel).
+ */
+export const FIGURES: Readonly<Record<FigureName, FigureDefinition>> = {
+  messages: {
+    title: 'Messages sent per second, by type',
+    axis: 'messages / s',
+    unit: '/s',
+    definition: "Messages the peers sent in each second (message.sent entries), by type; 'dropped': messages a fault or a full buffer dropped (message.dropped).",
+  },
+  operations: {
+    title: 'Operations decided per second',
+    axis: 'operations / s',
+    unit: '/s',
+    definition: "Key-value operations their coordinator decided in each second (kv.result entries), from any client: succeeded, or failed (no quorum, refused, timed out).",
+  },
+  coordinatorLatency: {
+    title: "Coordinator latency (the coordinator's own measure)",
+    axis: 'ms',
+    unit: 'ms',
+    definition: "Per second, the median (p50) and p99 of the time each coordinator measured on its own clock from taking an operation to deciding it (kv.result's latencyMs), in ms: no window, no API.",
+  },
+  roundTrip: {
+    title: "Round trip through the API (this window's operations)",
+    axis: 'ms',
+    unit: 'ms',
+    definition: "Per second, the median (p50) and p99 of the time this window waited from asking the cluster API to run an operation (the Keys view, a bulk load) to its answer, in ms: the coordinator's time plus the API's.",
+  },
+  convergence: {
+    title: 'Membership convergence',
+    axis: 'peers · subjects',
+    unit: '',
+    definition: "At each read of the peers' membership views (about once a second): how many observers answered, and on how many subjects their views disagree.",
+  },
+  lookups: {
+    title: 'DHT lookups per second',
+    axis: 'lookups / s',
+    unit: '/s',
+    definition: "Store and Request lookups that reached the file's owner in each second (its 'request accepted' or 'is stored here' line), and lookups dropped after too many hops.",
+  },
+  hops: {
+    title: 'Hops per lookup',
+    axis: 'hops',
+    unit: '',
+    definition: "Per second, the median (p50) and the most hops taken by the lookups that reached their owner that second (the peers passed after the one typed at).",
+  },
+};
+
+/** The figures that mean something on a cluster of `kind`, in the order shown. */
+export function figuresFor(kind: ClusterKind): readonly FigureName[] {
+  return kind === 'dht' ? ['messages', 'lookups', 'hops'] : ['messages', 'operations', 'coordinatorLatency', 'roundTrip', 'convergence'];
 }
 
 /** One chart's data: `x` then one array per series (null: no value at that second). */
@@ -95,34 +168,66 @@ export function operationSeries(buckets: readonly SecondBucket[], window: TimeWi
   ];
 }
 
-export interface LatencyFigures {
+export interface SpreadFigures {
   readonly count: number;
   readonly p50: number | undefined;
   readonly p99: number | undefined;
+  readonly max: number | undefined;
 }
 
-// A second's latencies are sorted once, not once per redraw: a bucket only grows while its
-// second is current, so its length says whether the figures are still valid.
-const latencyCache = new WeakMap<SecondBucket, LatencyFigures>();
+// A second's values are sorted once, not once per redraw: an array only grows while its second
+// is current, so its length says whether the figures are still valid.
+const spreadCache = new WeakMap<readonly number[], SpreadFigures>();
 
-export function latencyFigures(bucket: SecondBucket): LatencyFigures {
-  const cached = latencyCache.get(bucket);
-  if (cached !== undefined && cached.count === bucket.latenciesMs.length) return cached;
-  const sorted = bucket.latenciesMs.slice().sort((a, b) => a - b);
-  const figures = { count: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99) };
-  latencyCache.set(bucket, figures);
+/** The median, p99 and largest of one second's values (`percentile`: the value at ⌊fraction × count⌋ sorted). */
+export function spreadFigures(values: readonly number[]): SpreadFigures {
+  const cached = spreadCache.get(values);
+  if (cached !== undefined && cached.count === values.length) return cached;
+  const sorted = values.slice().sort((a, b) => a - b);
+  const figures = { count: sorted.length, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted[sorted.length - 1] };
+  spreadCache.set(values, figures);
   return figures;
 }
 
-/** Operation latency per second: p50 and p99, ms (no value in a second without operations). */
-export function latencySeries(buckets: readonly SecondBucket[], window: TimeWindow): SeriesData {
+/** Per second, two of `spreadFigures` of the values `of` picks from its bucket (null in a second without any). */
+function spreadSeries(buckets: readonly SecondBucket[], window: TimeWindow, of: (bucket: SecondBucket) => readonly number[], figures: readonly ['p50', 'p99' | 'max']): SeriesData {
   const bySecond = bucketsIn(buckets, window);
   const x = secondsOf(window);
-  const figures = x.map((second) => {
+  const spreads = x.map((second) => {
     const bucket = bySecond.get(second);
-    return bucket === undefined ? undefined : latencyFigures(bucket);
+    const values = bucket === undefined ? [] : of(bucket);
+    return values.length === 0 ? undefined : spreadFigures(values);
   });
-  return [x, figures.map((figure) => figure?.p50 ?? null), figures.map((figure) => figure?.p99 ?? null)];
+  return [x, ...figures.map((figure) => spreads.map((spread) => spread?.[figure] ?? null))];
+}
+
+/** The coordinators' own latency per second: p50 and p99, ms (only operations measured in ms). */
+export function coordinatorLatencySeries(buckets: readonly SecondBucket[], window: TimeWindow): SeriesData {
+  return spreadSeries(buckets, window, (bucket) => bucket.coordinatorLatenciesMs, ['p50', 'p99']);
+}
+
+/** Operations in the window decided with no latency in ms (a simulated or older peer's): left out of `coordinatorLatencySeries`. */
+export function unmeasuredOperations(buckets: readonly SecondBucket[], window: TimeWindow): number {
+  let total = 0;
+  for (const bucket of bucketsIn(buckets, window).values()) total += bucket.unmeasuredOperations;
+  return total;
+}
+
+/** This window's round trips through the API per second: p50 and p99, ms. */
+export function roundTripSeries(buckets: readonly SecondBucket[], window: TimeWindow): SeriesData {
+  return spreadSeries(buckets, window, (bucket) => bucket.roundTripsMs, ['p50', 'p99']);
+}
+
+/** DHT lookups per second: Store and Request lookups that reached their owner, and lookups dropped. */
+export function lookupSeries(buckets: readonly SecondBucket[], window: TimeWindow): SeriesData {
+  const bySecond = bucketsIn(buckets, window);
+  const x = secondsOf(window);
+  return [x, x.map((second) => bySecond.get(second)?.lookupsStore ?? 0), x.map((second) => bySecond.get(second)?.lookupsRequest ?? 0), x.map((second) => bySecond.get(second)?.lookupsDropped ?? 0)];
+}
+
+/** Hops of the lookups that reached their owner, per second: p50 and the most. */
+export function hopSeries(buckets: readonly SecondBucket[], window: TimeWindow): SeriesData {
+  return spreadSeries(buckets, window, (bucket) => bucket.lookupHops, ['p50', 'max']);
 }
 
 /**

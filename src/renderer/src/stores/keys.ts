@@ -14,6 +14,7 @@ import { percentile } from '../lib/format.ts';
 import { randomKey, randomText } from '../lib/random-keys.ts';
 import { clusterClient } from './client.ts';
 import { useClusterStore } from './cluster.ts';
+import { useMetricsStore } from './metrics.ts';
 import { useNotificationsStore } from './notifications.ts';
 import { useRingStore } from './ring.ts';
 import { useStreamStore } from './stream.ts';
@@ -153,7 +154,10 @@ export const useKeysStore = defineStore('keys', () => {
   async function call(op: KvOperation, key: string, value: string | undefined, via: string): Promise<{ result: KvResultWire; latencyMs: number }> {
     const startedAt = performance.now();
     const result = await clusterClient().runKv({ op, key, value, via: via === ROUND_ROBIN ? undefined : via });
-    return { result, latencyMs: Math.round((performance.now() - startedAt) * 1000) / 1000 };
+    const latencyMs = Math.round((performance.now() - startedAt) * 1000) / 1000;
+    // The Charts' round trip through the API: this measure, never the coordinator's.
+    useMetricsStore().addRoundTrip(latencyMs);
+    return { result, latencyMs };
   }
 
   /** Runs one operation through the chosen coordinator and puts it at the top of the history. */

@@ -1,8 +1,10 @@
 /**
  * Rates over time, from the event stream: one bucket per second of wall time (the entries'
  * `at`), the newest `SECONDS_KEPT`. Messages by type and by sending peer, messages dropped,
- * operations and their latencies; and the cluster's fault plan changes, so charts can shade
- * the periods with faults. The charts and the cluster view read these.
+ * key-value operations and the coordinators' own latencies, the circular DHT's lookups and their
+ * hops; the window's own round trips through the API (`addRoundTrip`, kept apart: it is another
+ * latency); and the cluster's fault plan changes, so charts can shade the periods with faults.
+ * The charts and the cluster view read these.
  *
  * A window opened on a running session learns the past from the journal's history
  * (`backfill`, called by the journal store once it loaded it) and the plan in effect now
@@ -11,10 +13,10 @@
 import { defineStore } from 'pinia';
 import { shallowRef } from 'vue';
 import type { SessionEntry } from '../../../shared/journal/session.ts';
+import { lines as dhtLines } from '../../../shared/dht/lines.ts';
 import { describeFaultPlan } from '../../../shared/protocol/faults.ts';
 import { clusterClient } from './client.ts';
 import { useStreamStore } from './stream.ts';
-import { useClusterStore } from './cluster.ts';
 
 export const SECONDS_KEPT = 300;
 /** Fault plan changes kept: more than anyone sets in five minutes by hand. */
@@ -27,9 +29,24 @@ export interface SecondBucket {
   readonly sentByPeer: Map<string, number>;
   /** Messages a fault or a full buffer dropped. */
   droppedMessages: number;
+  /** Key-value operations decided (a coordinator's kv.result), and those of them that failed. */
   operations: number;
   failedOperations: number;
-  readonly latenciesMs: number[];
+  /**
+   * The coordinators' own measure of each operation decided: ms on the coordinator's clock from
+   * taking the request to deciding it (kv.result's `latencyMs`).
+   */
+  readonly coordinatorLatenciesMs: number[];
+  /** Operations decided with no measure in ms (a simulated or older peer's, in ticks only): not in the latencies. */
+  unmeasuredOperations: number;
+  /** This window's round trips: ms from asking the cluster API to run an operation to its answer. */
+  readonly roundTripsMs: number[];
+  /** Circular DHT lookups that reached the file's owner, Store and Request, and those dropped on the way. */
+  lookupsStore: number;
+  lookupsRequest: number;
+  lookupsDropped: number;
+  /** Hops each lookup that reached its owner took. */
+  readonly lookupHops: number[];
 }
 
 /** The cluster's fault plan changed at `at`; `active` unless the new plan is "no faults". */
@@ -50,7 +67,21 @@ export function faultChangeOf(entry: SessionEntry): FaultChange | undefined {
 }
 
 function emptyBucket(second: number): SecondBucket {
-  return { second, messagesByType: new Map(), sentByPeer: new Map(), droppedMessages: 0, operations: 0, failedOperations: 0, latenciesMs: [] };
+  return {
+    second,
+    messagesByType: new Map(),
+    sentByPeer: new Map(),
+    droppedMessages: 0,
+    operations: 0,
+    failedOperations: 0,
+    coordinatorLatenciesMs: [],
+    unmeasuredOperations: 0,
+    roundTripsMs: [],
+    lookupsStore: 0,
+    lookupsRequest: 0,
+    lookupsDropped: 0,
+    lookupHops: [],
+  };
 }
 
 function bucketFor(buckets: SecondBucket[], second: number): SecondBucket {
@@ -67,7 +98,13 @@ function bucketFor(buckets: SecondBucket[], second: number): SecondBucket {
   return bucket;
 }
 
-function count(bucket: SecondBucket, entry: SessionEntry, tickMs: number): void {
+/** Whether a DHT console line says a lookup was dropped (`lines.lookupDropped`: `Store 4103 dropped after 12 hops: …`). */
+function isLookupDropped(text: string): boolean {
+  const match = /^((?:Store|Request) \S+) dropped after (\d+) hops/.exec(text);
+  return match !== null && text === dhtLines.lookupDropped(match[1] as string, Number(match[2]));
+}
+
+function count(bucket: SecondBucket, entry: SessionEntry): void {
   const event = entry.event;
   if (event.kind === 'message.sent') {
     bucket.messagesByType.set(event.type, (bucket.messagesByType.get(event.type) ?? 0) + 1);
@@ -77,7 +114,19 @@ function count(bucket: SecondBucket, entry: SessionEntry, tickMs: number): void 
   } else if (event.kind === 'kv.result') {
     bucket.operations++;
     if (!event.ok) bucket.failedOperations++;
-    bucket.latenciesMs.push(event.latencyMs ?? event.latencyTicks * tickMs);
+    // Ticks times the tick length is another figure (to the tick, not the moment): never mixed in.
+    if (event.latencyMs === undefined) bucket.unmeasuredOperations++;
+    else bucket.coordinatorLatenciesMs.push(event.latencyMs);
+  } else if (event.kind === 'console') {
+    const lookup = event.lookup;
+    // At the owner: `Store F request accepted` or `File F is stored here`, with the route taken.
+    if (lookup?.operation === 'store' && event.text === dhtLines.storeAccepted(lookup.file)) {
+      bucket.lookupsStore++;
+      bucket.lookupHops.push(lookup.hops);
+    } else if (lookup?.operation === 'request' && event.text === dhtLines.storedHere(lookup.file)) {
+      bucket.lookupsRequest++;
+      bucket.lookupHops.push(lookup.hops);
+    } else if (lookup === undefined && isLookupDropped(event.text)) bucket.lookupsDropped++;
   }
 }
 
@@ -91,7 +140,6 @@ function withChange(changes: readonly FaultChange[], change: FaultChange): Fault
 }
 
 export const useMetricsStore = defineStore('metrics', () => {
-  const cluster = useClusterStore();
   /** Oldest first; replaced (not mutated in place) once per frame so views recompute. */
   const buckets = shallowRef<SecondBucket[]>([]);
   /** Changes of the cluster's fault plan, oldest first. */
@@ -103,13 +151,12 @@ export const useMetricsStore = defineStore('metrics', () => {
   function add(entries: readonly SessionEntry[]): void {
     if (entries.length === 0) return;
     const next = buckets.value.slice();
-    const tickMs = cluster.session?.tickMs ?? 100;
     let changes: readonly FaultChange[] | undefined;
     for (const entry of entries) {
       // A backfill that came before the stream's first batch already counted these.
       if (backfilledThrough !== undefined && firstStreamedSeq === undefined && entry.seq <= backfilledThrough) continue;
       firstStreamedSeq ??= entry.seq;
-      count(bucketFor(next, Math.floor(entry.at / 1000)), entry, tickMs);
+      count(bucketFor(next, Math.floor(entry.at / 1000)), entry);
       const change = faultChangeOf(entry);
       if (change !== undefined) changes = withChange(changes ?? faultChanges.value, change);
     }
@@ -123,7 +170,6 @@ export const useMetricsStore = defineStore('metrics', () => {
    */
   function backfill(entries: readonly SessionEntry[], now = Date.now()): void {
     const oldestSecond = Math.floor(now / 1000) - SECONDS_KEPT;
-    const tickMs = cluster.session?.tickMs ?? 100;
     const bySecond = new Map<number, SecondBucket>(buckets.value.map((bucket) => [bucket.second, bucket]));
     let changes = faultChanges.value;
     let newest: number | undefined;
@@ -139,11 +185,30 @@ export const useMetricsStore = defineStore('metrics', () => {
         bucket = emptyBucket(second);
         bySecond.set(second, bucket);
       }
-      count(bucket, entry, tickMs);
+      count(bucket, entry);
     }
     if (firstStreamedSeq === undefined && newest !== undefined) backfilledThrough = newest;
     buckets.value = [...bySecond.values()].sort((a, b) => a.second - b.second).slice(-SECONDS_KEPT);
     faultChanges.value = changes;
+  }
+
+  /**
+   * One operation this window ran through the cluster API and its round trip, ms (measured by
+   * the window around the call: what a client feels), at `at` (ms since the epoch).
+   */
+  function addRoundTrip(latencyMs: number, at = Date.now()): void {
+    const second = Math.floor(at / 1000);
+    const next = buckets.value.slice();
+    // Its second's bucket wherever it lies (a slow answer's second may be well behind the stream's).
+    let index = next.length;
+    while (index > 0 && (next[index - 1] as SecondBucket).second > second) index--;
+    let bucket = next[index - 1];
+    if (bucket === undefined || bucket.second !== second) {
+      bucket = emptyBucket(second);
+      next.splice(index, 0, bucket);
+    }
+    bucket.roundTripsMs.push(latencyMs);
+    buckets.value = next.length > SECONDS_KEPT ? next.slice(-SECONDS_KEPT) : next;
   }
 
   /** Messages a peer sent per second, over the last `seconds` complete seconds. */
@@ -169,5 +234,5 @@ export const useMetricsStore = defineStore('metrics', () => {
     })
     .catch(() => undefined);
 
-  return { buckets, faultChanges, add, backfill, sentPerSecond };
+  return { buckets, faultChanges, add, addRoundTrip, backfill, sentPerSecond };
 });
