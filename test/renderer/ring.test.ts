@@ -446,7 +446,7 @@ describe('the Ring view', () => {
     statesAre({ ...everyoneHolds(ids.slice(0, 3), newer), ...everyoneHolds(ids.slice(3), ringStateOf(ids)) });
     const wrapper = mount(RingView);
     await flushPromises();
-    expect(wrapper.find('[data-testid="ring-disagreement"]').text()).toBe('3 of 5 peers have this ring state; the others are catching up');
+    expect(wrapper.find('[data-testid="ring-disagreement"]').text()).toBe("The majority's ring state: 3 of 5 running peers hold it; the others hold another (catching up, or cut off by a partition)");
     expect(wrapper.find('[data-testid="ring-transition"]').text()).toMatch(/#5 \S* ?leaving: its \d+ ranges|\(#5\) leaving: its \d+ ranges/);
   });
 });

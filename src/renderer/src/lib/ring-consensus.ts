@@ -8,6 +8,11 @@
  * equal rings), and says how many hold exactly that one. On a tie, the state that knows more wins
  * (the larger stamp: ring states only grow by merging), then the fingerprint, so the choice
  * does not depend on the order the answers came in.
+ *
+ * The majority's state is not everyone's: a partition's minority, or a peer that has not heard a
+ * change, holds another. `ringStateGroups` lists every distinct state the running peers hold, the
+ * majority's first, with who holds each, so the window can show any peer's own ring. A running
+ * peer whose state was not read is `unknown`: it is never given another peer's state.
  */
 import type { RingStateInfo } from '../../../shared/api/bridge.ts';
 
@@ -37,25 +42,57 @@ function largestStamp(state: RingStateInfo): number {
   return largest;
 }
 
-export function majorityRingState(states: Readonly<Record<string, RingStateInfo>>, running: readonly string[]): RingConsensus {
-  const runningSet = new Set(running);
-  const groups = new Map<string, { state: RingStateInfo; peers: number }>();
-  let observers = 0;
-  for (const [peer, state] of Object.entries(states)) {
-    if (!runningSet.has(peer)) continue;
-    observers++;
-    const group = groups.get(state.fingerprint);
-    if (group === undefined) groups.set(state.fingerprint, { state, peers: 1 });
-    else group.peers++;
-  }
-  let best: { state: RingStateInfo; peers: number } | undefined;
-  for (const group of groups.values()) {
-    if (best === undefined) {
-      best = group;
+export interface RingStateGroup {
+  /** `A`, `B`, …: by rank, the majority's first. */
+  readonly label: string;
+  readonly state: RingStateInfo;
+  /** The running peers that hold exactly this state (by fingerprint), sorted. */
+  readonly peers: readonly string[];
+}
+
+export interface RingStateGroups {
+  /** Every distinct state the running peers hold: most peers first, then the one that knows more. */
+  readonly groups: readonly RingStateGroup[];
+  /** Running peers whose ring state was not read (yet): unknown, sorted. */
+  readonly unknown: readonly string[];
+}
+
+/** Rank `label` names: A…Z, then A2, B2, … (a real cluster rarely holds more than two or three). */
+function groupLabel(index: number): string {
+  const letter = String.fromCharCode(65 + (index % 26));
+  return index < 26 ? letter : `${letter}${Math.floor(index / 26) + 1}`;
+}
+
+export function ringStateGroups(states: Readonly<Record<string, RingStateInfo>>, running: readonly string[]): RingStateGroups {
+  const byFingerprint = new Map<string, { state: RingStateInfo; peers: string[] }>();
+  const unknown: string[] = [];
+  for (const peer of [...new Set(running)].sort()) {
+    const state = Object.hasOwn(states, peer) ? states[peer] : undefined;
+    if (state === undefined) {
+      unknown.push(peer);
       continue;
     }
-    const more = group.peers - best.peers || largestStamp(group.state) - largestStamp(best.state) || (group.state.fingerprint < best.state.fingerprint ? 1 : -1);
-    if (more > 0) best = group;
+    const group = byFingerprint.get(state.fingerprint);
+    if (group === undefined) byFingerprint.set(state.fingerprint, { state, peers: [peer] });
+    else group.peers.push(peer);
   }
-  return { state: best?.state, owners: ringOwners(best?.state), observers, agreeing: best?.peers ?? 0 };
+  // Most peers first; on a tie the state that knows more (the larger stamp), then the fingerprint.
+  const ranked = [...byFingerprint.values()].sort(
+    (a, b) => b.peers.length - a.peers.length || largestStamp(b.state) - largestStamp(a.state) || (a.state.fingerprint < b.state.fingerprint ? -1 : a.state.fingerprint > b.state.fingerprint ? 1 : 0),
+  );
+  return { groups: ranked.map((group, index) => ({ label: groupLabel(index), state: group.state, peers: group.peers })), unknown };
+}
+
+export function majorityRingState(states: Readonly<Record<string, RingStateInfo>>, running: readonly string[]): RingConsensus {
+  const { groups } = ringStateGroups(states, running);
+  const best = groups[0];
+  const observers = groups.reduce((sum, group) => sum + group.peers.length, 0);
+  return { state: best?.state, owners: ringOwners(best?.state), observers, agreeing: best?.peers.length ?? 0 };
+}
+
+/** `5 owners; #6 joining, #2 leaving`: what a ring state gives keys to, and the changes it holds pending. */
+export function describeRingState(state: RingStateInfo, label: (peer: string) => string): string {
+  const owners = ringOwners(state).length;
+  const pending = state.entries.filter((entry) => entry.status === 'joining' || entry.status === 'leaving').map((entry) => `${label(entry.peer)} ${entry.status}`);
+  return `${owners} owner${owners === 1 ? '' : 's'}${pending.length > 0 ? `; ${pending.join(', ')}` : ''}`;
 }

@@ -16,16 +16,24 @@
  * `shared/ring/stats.ts`: the keys whose primary changed, and the replica copies peers had to
  * receive), next to what theory expects, and which keys' primary moved (`movedKeys`, drawn on the
  * ring): the price of a join, a leave or a removal. A kill moves nothing (the peer stays an owner).
+ * Those changes are the majority's ring's, whichever ring the views show.
+ *
+ * Whose ring the views show (`viewpoint`): the majority's by default, or one running peer's own
+ * state, when the peers disagree (a partition's minority, a peer that has not heard a change).
+ * `groups` lists each distinct state and who holds it; a peer whose state was not read shows no
+ * ring ('unknown'), never another peer's. `ringOf` builds any peer's ring, for the replica diff,
+ * which judges each peer's copies by that peer's own ring.
  */
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
 import { KV_DEFAULTS } from '../../../shared/kv/config.ts';
 import { HashCache } from '../../../shared/ring/hash.ts';
 import { ownersRing } from '../../../shared/kv/ring-state.ts';
+import type { Ring } from '../../../shared/ring/ring.ts';
 import { movement, movementTheory, placementStats, type Movement, type MovementTheory } from '../../../shared/ring/stats.ts';
 import type { RingStateInfo } from '../../../shared/api/bridge.ts';
 import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
-import { majorityRingState } from '../lib/ring-consensus.ts';
+import { majorityRingState, ringOwners, ringStateGroups, type RingStateGroup } from '../lib/ring-consensus.ts';
 import { summarizeTransition } from '../lib/ring-transition.ts';
 import { replicaWalk } from '../lib/ring-geometry.ts';
 import { pollCluster } from '../lib/cluster-poll.ts';
@@ -45,6 +53,20 @@ const CHANGES_MAX = 20;
 export const RING_STATES_REFRESH_MS = 1000;
 /** Process states in which an owner cannot answer: its replicas are unavailable, it still owns its keys. */
 export const DOWN_STATES: ReadonlySet<PeerSummaryWire['state']> = new Set(['killed', 'crashed', 'paused', 'detached']);
+/** The `viewpoint` that shows the ring state most running peers hold. */
+export const MAJORITY_VIEW = '';
+/** Rings `ringOf` keeps built, by owners (a cluster rarely holds more than two or three states). */
+const RINGS_CACHED_MAX = 16;
+
+/** The ring state the views show, and whose it is. */
+export interface ShownRingState {
+  /** `MAJORITY_VIEW`, or the peer whose own state it is. */
+  readonly viewpoint: string;
+  /** Undefined: no state read (none at all, or that peer's: unknown). */
+  readonly state: RingStateInfo | undefined;
+  /** The peers that hold the same state (undefined with no state). */
+  readonly group: RingStateGroup | undefined;
+}
 
 export interface RingChange {
   readonly at: number;
@@ -136,14 +158,48 @@ export const useRingStore = defineStore('ring', () => {
 
   const runningIds = computed(() => cluster.runningPeers.map((peer) => peer.id));
   const consensus = computed(() => majorityRingState(states.value, runningIds.value));
-  const ownersText = computed(() => consensus.value.owners.join(','));
-  // As the peers place keys: with fewer than N owners, each key on all of them.
-  const ring = computed(() => ownersRing(KV_DEFAULTS.ring, ownersText.value === '' ? [] : ownersText.value.split(','), hashes));
-  /** Each owner's entry status in the chosen state (`normal`, `leaving`, …), by peer. */
-  const statuses = computed(() => new Map((consensus.value.state?.entries ?? []).map((entry) => [entry.peer, entry.status])));
-  /** The transition in progress, with the ranges it moves. */
+  /** Each distinct ring state the running peers hold (the majority's first), and who holds none read. */
+  const groups = computed(() => ringStateGroups(states.value, runningIds.value));
+  /** The running peers do not all hold one ring state (or some were not read). */
+  const ringsDisagree = computed(() => groups.value.groups.length > 1 || (groups.value.groups.length > 0 && groups.value.unknown.length > 0));
+
+  const rings = new Map<string, Ring>();
+  /** A ring of these owners, as the peers place keys: with fewer than N owners, each key on all of them. */
+  function ringOfOwners(owners: readonly string[]): Ring {
+    const text = owners.join(',');
+    let built = rings.get(text);
+    if (built === undefined) {
+      if (rings.size >= RINGS_CACHED_MAX) rings.clear();
+      built = ownersRing(KV_DEFAULTS.ring, owners, hashes);
+      rings.set(text, built);
+    }
+    return built;
+  }
+  /** The ring a peer's state gives keys to; undefined for a state not reported (unknown). */
+  const ringOf = (state: RingStateInfo | undefined): Ring | undefined => (state === undefined ? undefined : ringOfOwners(ringOwners(state)));
+
+  const majorityOwnersText = computed(() => consensus.value.owners.join(','));
+  /** The majority's ring: the one whose changes are recorded. */
+  const majorityRing = computed(() => ringOfOwners(majorityOwnersText.value === '' ? [] : majorityOwnersText.value.split(',')));
+
+  const viewpoint = ref<string>(MAJORITY_VIEW);
+  /** Shows the majority's ring (`MAJORITY_VIEW`) or `peer`'s own. */
+  function setViewpoint(peer: string): void {
+    viewpoint.value = peer;
+  }
+  const shown = computed<ShownRingState>(() => {
+    const peer = viewpoint.value;
+    const group = peer === MAJORITY_VIEW ? groups.value.groups[0] : groups.value.groups.find((candidate) => candidate.peers.includes(peer));
+    return { viewpoint: peer, state: group?.state, group };
+  });
+  const shownOwnersText = computed(() => ringOwners(shown.value.state).join(','));
+  /** The ring the views show: the majority's, or the chosen peer's (empty when its state is unknown). */
+  const ring = computed(() => (shownOwnersText.value === majorityOwnersText.value ? majorityRing.value : ringOfOwners(shownOwnersText.value === '' ? [] : shownOwnersText.value.split(','))));
+  /** Each owner's entry status in the shown state (`normal`, `leaving`, …), by peer. */
+  const statuses = computed(() => new Map((shown.value.state?.entries ?? []).map((entry) => [entry.peer, entry.status])));
+  /** The transition in progress in the shown state, with the ranges it moves. */
   const transition = computed(() => {
-    const info = consensus.value.state?.transition;
+    const info = shown.value.state?.transition;
     return info === undefined ? undefined : summarizeTransition(ring.value, info, hashes);
   });
   const processStates = computed(() => new Map(cluster.peers.map((peer) => [peer.id, peer.state])));
@@ -162,7 +218,7 @@ export const useRingStore = defineStore('ring', () => {
   /** The known keys whose primary the last change moved (highlighted on the ring). */
   const movedKeys = shallowRef<ReadonlySet<string>>(new Set());
 
-  watch(ring, (after, before) => {
+  watch(majorityRing, (after, before) => {
     if (!before.placesKeys || !after.placesKeys) return;
     const keyList = [...known];
     const added = after.peers.filter((peer) => !before.peers.includes(peer));
@@ -194,6 +250,7 @@ export const useRingStore = defineStore('ring', () => {
     keys.value = [];
     changes.value = [];
     movedKeys.value = new Set();
+    viewpoint.value = MAJORITY_VIEW;
   }
   watch(
     () => cluster.livePeers.length === 0,
@@ -241,6 +298,12 @@ export const useRingStore = defineStore('ring', () => {
     start,
     stop,
     consensus,
+    groups,
+    ringsDisagree,
+    viewpoint,
+    setViewpoint,
+    shown,
+    ringOf,
     statuses,
     transition,
     downOwners,
