@@ -14,7 +14,7 @@ import { KV_DEFAULTS } from '../../src/shared/kv/config.ts';
 import type { StoredRecord } from '../../src/shared/protocol/control.ts';
 import { Ring } from '../../src/shared/ring/ring.ts';
 import { createFakeClient, fakePeer, type FakeClient } from './support/fake-client.ts';
-import { everyoneHolds, everyoneSees, inspection, record } from './support/kv-fixtures.ts';
+import { everyoneHolds, everyoneSees, inspection, record, ringStateOf } from './support/kv-fixtures.ts';
 
 const peers = [1, 2, 3, 4, 5].map((number) => fakePeer(number));
 const ids = peers.map((peer) => peer.id);
@@ -44,7 +44,7 @@ let stores: Map<string, StoredRecord[]>;
 beforeEach(() => {
   setActivePinia(createPinia());
   stores = healthyStoresExcept();
-  client = createFakeClient({ views: () => everyoneSees(ids), ringStates: () => everyoneHolds(ids), inspectPeer: (peer: string) => inspection(peer, stores.get(peer) ?? []) });
+  client = createFakeClient({ views: () => everyoneSees(ids), ringStates: () => everyoneHolds(ids), inspectPeer: (peer: string) => inspection(peer, stores.get(peer) ?? [], ringStateOf(ids)) });
   setClusterClient(client);
 });
 
@@ -86,7 +86,8 @@ describe('the replica diff', () => {
     expect(client.calls.inspectPeer).toHaveBeenCalledTimes(5);
     expect(replicas.stores.size).toBe(5);
     expect(replicas.readAt).toBeTypeOf('number');
-    expect(replicas.diff.counts).toEqual({ under: 1, over: 1, versions: 1, misplaced: 0 });
+    expect(replicas.diff.counts).toEqual({ under: 1, over: 1, versions: 1, misplaced: 0, rings: 0 });
+    expect(replicas.diff.unjudged).toEqual([]);
     // What the stores hold becomes known to the ring.
     useRingStore().publishKeys();
     expect(useRingStore().keys).toContain('lost');

@@ -4,8 +4,10 @@ import { NO_FAULTS } from '../../../src/shared/protocol/faults.ts';
 import type { RingEntry, Version } from '../../../src/shared/protocol/kv.ts';
 import type { RingStateInfo } from '../../../src/shared/api/bridge.ts';
 
-export function inspection(peer: string, records: StoredRecord[]): PeerInspection {
+/** `ring`: the ring state the peer reports with its store (none: an older peer, or not known). */
+export function inspection(peer: string, records: StoredRecord[], ring?: RingStateInfo): PeerInspection {
   return {
+    ...(ring === undefined ? {} : { ring }),
     id: peer,
     pid: 1,
     protocol: 'swim',

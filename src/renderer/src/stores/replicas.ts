@@ -3,6 +3,10 @@
  * version, tombstone), and the replica diff across them (`lib/replica-diff.ts`). The Stores view
  * shows both; the Ring view shows which replicas hold which version of the selected key.
  *
+ * The diff's N and owners come from the ring the views show (`ring.ring`: the majority's, or the
+ * peer the user picked); each peer's copies are judged by the ring state that peer reported with
+ * its store (`PeerStore.ring`), or not at all when it reported none.
+ *
  * Reading every store is a few requests and, with thousands of keys, a few megabytes: it happens
  * when the user asks (Refresh), when a view needs it and the last read is old, or every
  * `AUTO_REFRESH_MS` while auto-refresh is on.
@@ -10,6 +14,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import type { StoredRecord } from '../../../shared/protocol/control.ts';
+import type { RingStateInfo } from '../../../shared/api/bridge.ts';
 import { replicaDiff } from '../lib/replica-diff.ts';
 import { clusterClient } from './client.ts';
 import { useClusterStore } from './cluster.ts';
@@ -29,6 +34,8 @@ export interface PeerStore {
   readonly total: number;
   readonly tombstones: number;
   readonly pendingHandoffs: number;
+  /** The ring state the peer held when its store was read; undefined when it reported none. */
+  readonly ring: RingStateInfo | undefined;
   /** When it was read (ms since the epoch). */
   readonly at: number;
 }
@@ -57,6 +64,7 @@ export const useReplicasStore = defineStore('replicas', () => {
       total: inspection.recordsTotal,
       tombstones,
       pendingHandoffs: inspection.pendingHandoffs,
+      ring: inspection.ring,
       at: Date.now(),
     };
   }
@@ -109,7 +117,13 @@ export const useReplicasStore = defineStore('replicas', () => {
     loop();
   }
 
-  const diff = computed(() => replicaDiff(new Map([...stores.value].map(([peer, store]) => [peer, store.records])), ring.ring));
+  const diff = computed(() =>
+    replicaDiff(
+      new Map([...stores.value].map(([peer, store]) => [peer, store.records])),
+      ring.ring,
+      new Map([...stores.value].map(([peer, store]) => [peer, ring.ringOf(store.ring)])),
+    ),
+  );
 
   /** Who holds `key`, and which version: one entry per store read. */
   function holdersOf(key: string): { peer: string; record: StoredRecord | undefined }[] {
