@@ -1,7 +1,8 @@
 /**
  * The spec's reference-ring story (specs/classroom-circular-dht.md) driven through the window in
  * Debian's Chromium against seven real DHT peers: choose Circular DHT with 1 s pings and start 7
- * (the ring 2, 4, 5, 8, 9, 14, 19 with its successor arrows); Quit 9 (8 and 5 print their lines;
+ * (the ring 2, 4, 5, 8, 9, 14, 19 with its first successor arrows; the selected peer's other
+ * links, everyone's on demand; to scale, labels apart); Quit 9 (8 and 5 print their lines;
  * the ring shows 8 → 14); Store 2067 at 8 (the route 8 → 14 → 19 animated, 19 holds 2067); add
  * Peer 15 through 4; Kill 14 (the ring repairs); put 4103.pdf in 8's folder and Request 4103 at 2
  * (received_4103.pdf, byte for byte). Screenshots: test-results/e2e/dht-*.png.
@@ -63,10 +64,18 @@ test('Circular DHT with 1 s pings: 7 peers start as the reference ring with its 
   const circle = page.getByTestId('dht-circle');
   await expect.poll(() => circle.getAttribute('aria-label'), { timeout: 15_000 }).toBe('The circular DHT: 7 peers 2, 4, 5, 8, 9, 14, 19');
   await expect.poll(() => arrows(page, 'first'), { timeout: 15_000 }).toEqual(['2>4', '4>5', '5>8', '8>9', '9>14', '14>19', '19>2']);
-  expect(await arrows(page, 'second')).toEqual(['2>5', '4>8', '5>9', '8>14', '9>19', '14>2', '19>4']);
-  // Predecessor arrows come from the pings.
-  await expect.poll(() => page.locator('[data-arrow="predecessor"]').count(), { timeout: 15_000 }).toBe(14);
+  // Not a tangle: only the selected peer's second successor and predecessors (from the pings).
+  expect(await arrows(page, 'second')).toEqual(['2>5']);
+  await expect.poll(() => page.locator('[data-arrow="predecessor"]').count(), { timeout: 15_000 }).toBe(2);
   await app.screenshot('dht-ring-seven');
+  await page.getByTestId('dht-to-scale').check();
+  await app.screenshot('dht-ring-seven-to-scale');
+  await page.getByTestId('dht-to-scale').uncheck();
+  // Everyone's on demand.
+  await page.getByTestId('dht-all-links').check();
+  expect(await arrows(page, 'second')).toEqual(['2>5', '4>8', '5>9', '8>14', '9>19', '14>2', '19>4']);
+  await expect.poll(() => page.locator('[data-arrow="predecessor"]').count(), { timeout: 15_000 }).toBe(14);
+  await app.screenshot('dht-ring-seven-all-links');
   expect(app.pageErrors).toEqual([]);
 });
 
@@ -128,6 +137,7 @@ test('Kill 14: after detection the ring repairs to 8 → 15', async () => {
   await selectPeer(page, 14);
   await page.getByTestId('dht-kill').click();
   await page.locator('[data-gone="14"]').waitFor({ timeout: 10_000 });
+  await page.getByTestId('dht-all-links').check();
   await expect.poll(() => arrows(page, 'first'), { timeout: REPAIR_MS }).toEqual(['2>4', '4>5', '5>8', '8>15', '15>19', '19>2']);
   await expect.poll(() => arrows(page, 'second'), { timeout: REPAIR_MS }).toEqual(['2>5', '4>8', '5>15', '8>19', '15>2', '19>4']);
   await app.screenshot('dht-kill-14');

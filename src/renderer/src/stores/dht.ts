@@ -3,12 +3,19 @@
  * inspection (successors, predecessors, files, folder), read every second while the Ring view
  * shows and soon after a console line arrives; the lookup a Store or Request sent from the
  * window makes, followed hop by hop from the console events' `lookup.route` and animated one
- * hop at a time; and the actions (Store, Request, put a file, Quit, Kill).
+ * hop at a time (at once with animations off, or when the system asks for reduced motion); and
+ * the actions (Store, Request, put a file, Quit, Kill).
+ *
+ * A lookup's outcome (`arrived`) shows only once the animation reaches its last peer, and until
+ * then what it brings is `withheld` where it was not before (the file a Store places, the
+ * `received_` copy a Request brings): the peers' inspections report them sooner than the route is
+ * drawn, and the window must not tell the result before the route gets there. A lookup that
+ * fails to be sent, or hears nothing for `DHT_STALL_MS` before it is done, holds nothing back.
  *
  * File names are checked here: a name that is not four digits is said in words and never sent.
  */
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef } from 'vue';
+import { computed, ref, shallowRef, watch } from 'vue';
 import type { DhtInspection } from '../../../shared/protocol/control.ts';
 import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
 import { fileHash, isFileName, ownerOf } from '../../../shared/dht/placement.ts';
@@ -23,6 +30,12 @@ export const DHT_POLL_MS = 1000;
 export const DHT_AFTER_LINE_MS = 150;
 /** How long the animation dwells on each hop of a route. */
 export const DHT_HOP_MS = 450;
+/**
+ * How long a lookup not yet done may go without news before what it brings is no longer held
+ * back: a route dropped, a console line lost or a Store the peer refused must not hide its file
+ * for good.
+ */
+export const DHT_STALL_MS = 10_000;
 
 export type LookupOperation = 'store' | 'request';
 
@@ -37,10 +50,28 @@ export interface TrackedLookup {
   readonly done: boolean;
 }
 
+/** What a lookup brings, held back from the window until its route has arrived (see `withheld`). */
+export interface Withheld {
+  readonly operation: LookupOperation;
+  readonly file: string;
+  /** Peers that had it before the lookup began: nothing is held back there. */
+  readonly heldBefore: ReadonlySet<number>;
+}
+
+/** Whether folder entry `name` is the copy a Request for `file` saves (`received_NNNN.ext`). */
+export function isReceivedCopy(name: string, file: string): boolean {
+  return name === `received_${file}` || name.startsWith(`received_${file}.`);
+}
+
 /** Why `name` is not a file name, in words; undefined when it is one. */
 export function fileNameProblem(name: string): string | undefined {
   if (name.trim() === '') return 'type a file name: four digits, 0000 to 9999';
   return isFileName(name.trim()) ? undefined : `"${name.trim()}" is not a file name: a file name is exactly four digits (0000 to 9999); nothing was sent`;
+}
+
+/** Whether the system asks for reduced motion (false where it cannot say, as in jsdom). */
+export function prefersReducedMotion(): boolean {
+  return typeof window !== 'undefined' && typeof window.matchMedia === 'function' && window.matchMedia('(prefers-reduced-motion: reduce)').matches;
 }
 
 /** The owner's lines that end a lookup. */
@@ -56,6 +87,13 @@ export const useDhtStore = defineStore('dht', () => {
   const lookup = shallowRef<TrackedLookup | undefined>(undefined);
   /** Hops of `lookup.route` the animation has drawn so far. */
   const step = ref(0);
+  /** Routes drawn hop by hop; off: drawn whole at once. Off from the start under reduced motion. */
+  const animate = ref(!prefersReducedMotion());
+  /** Peers that had what the lookup brings when it began: a Store's file, a Request's received copy. */
+  const heldBefore = shallowRef<ReadonlySet<number>>(new Set());
+  /** The lookup failed or went quiet before it was done (see `DHT_STALL_MS`). */
+  const stalled = ref(false);
+  let stallTimer: ReturnType<typeof setTimeout> | undefined;
   let pollTimer: ReturnType<typeof setTimeout> | undefined;
   let lineTimer: ReturnType<typeof setTimeout> | undefined;
   let hopTimer: ReturnType<typeof setTimeout> | undefined;
@@ -74,6 +112,12 @@ export const useDhtStore = defineStore('dht', () => {
     return dhtPeers.value.filter((peer) => !LIVE_STATES.has(peer.state) && !live.has(peer.identity) && !seen.has(peer.identity as number) && seen.add(peer.identity as number));
   });
   const animating = computed(() => lookup.value !== undefined && step.value < lookup.value.route.length - 1);
+  /** The lookup is done and the animation has reached its last peer: its outcome may show. */
+  const arrived = computed(() => lookup.value !== undefined && lookup.value.done && step.value >= lookup.value.route.length - 1);
+  /** What the lookup brings, not to be shown at peers that did not have it before until the route arrives. */
+  const withheld = computed<Withheld | undefined>(() =>
+    lookup.value !== undefined && !arrived.value && !stalled.value ? { operation: lookup.value.operation, file: lookup.value.file, heldBefore: heldBefore.value } : undefined,
+  );
 
   function identityOf(id: string): number | undefined {
     return cluster.peers.find((peer) => peer.id === id)?.identity;
@@ -130,6 +174,10 @@ export const useDhtStore = defineStore('dht', () => {
     hopTimer = undefined;
     const current = lookup.value;
     if (current === undefined || step.value >= current.route.length - 1) return;
+    if (!animate.value) {
+      step.value = current.route.length - 1;
+      return;
+    }
     hopTimer = setTimeout(() => {
       hopTimer = undefined;
       step.value++;
@@ -141,11 +189,37 @@ export const useDhtStore = defineStore('dht', () => {
   function observeLookup(text: string, found: { operation: LookupOperation; file: string; route: readonly number[] }): void {
     const current = lookup.value;
     const same = current !== undefined && current.operation === found.operation && current.file === found.file && current.origin === found.route[0];
-    if (!same) step.value = 0;
+    if (!same) {
+      step.value = 0;
+      heldBefore.value = holdersOf(found.operation, found.file);
+    }
     const route = same && current.route.length > found.route.length ? current.route : found.route;
     lookup.value = { operation: found.operation, file: found.file, origin: found.route[0] as number, route, done: (same && current.done) || ARRIVED.test(text) };
+    watchStall();
     if (hopTimer === undefined) advance();
   }
+
+  /** News of the lookup: it is not stalled; until done, it stalls after `DHT_STALL_MS` without more. */
+  function watchStall(): void {
+    clearTimeout(stallTimer);
+    stallTimer = undefined;
+    stalled.value = false;
+    if (lookup.value?.done === true) return;
+    stallTimer = setTimeout(() => {
+      stallTimer = undefined;
+      stalled.value = true;
+    }, DHT_STALL_MS);
+  }
+
+  /** The identities whose inspection has what a lookup of `file` brings. */
+  function holdersOf(operation: LookupOperation, file: string): ReadonlySet<number> {
+    const has = (inspection: DhtInspection): boolean =>
+      operation === 'store' ? inspection.files.includes(file) : inspection.folder.entries.some((entry) => isReceivedCopy(entry.name, file));
+    return new Set(ring.value.filter(has).map((inspection) => inspection.identity));
+  }
+
+  // Animations turned off mid-route: the route is drawn whole at once (on again: nothing to redo).
+  watch(animate, () => advance());
 
   useStreamStore().consume((batch) => {
     let lines = false;
@@ -175,10 +249,15 @@ export const useDhtStore = defineStore('dht', () => {
       clearTimeout(hopTimer);
       hopTimer = undefined;
       step.value = 0;
+      heldBefore.value = holdersOf(operation, name);
       lookup.value = { operation, file: name, origin, route: [origin], done: false };
+      watchStall();
     }
+    const started = lookup.value;
     const what = `${operation === 'store' ? 'Store' : 'Request'} ${name} at Peer ${origin ?? id}`;
     const typed = await notifications.attempt(what, () => (operation === 'store' ? clusterClient().storeDhtFile(id, name) : clusterClient().requestDhtFile(id, name)));
+    // Nothing was typed: nothing is on its way, so nothing is held back for it.
+    if (typed === undefined && origin !== undefined && lookup.value === started) stalled.value = true;
     return typed !== undefined;
   }
 
@@ -202,6 +281,9 @@ export const useDhtStore = defineStore('dht', () => {
     lookup,
     step,
     animating,
+    arrived,
+    withheld,
+    animate,
     dhtPeers,
     livePeers,
     gonePeers,
