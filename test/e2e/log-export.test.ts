@@ -129,6 +129,32 @@ test('exports a ShiViz log whose every event its regular expression parses', asy
   await app.screenshot('log-export-shiviz');
 });
 
+test('exports only the lines shown: one peer, one kind, made in the window; the menu says the other export is the whole session', async () => {
+  const { page } = app;
+  const second = app.manager.peers()[1]!;
+  await page.getByTestId('log-peer').selectOption(second.id);
+  await page.locator('[data-group="messages"]').hover();
+  await page.locator('[data-only="messages"]').click();
+  await expect.poll(async () => new Set(await page.locator('[data-testid="log-line"] .kind').allTextContents()), { timeout: 10_000 }).toEqual(new Set(['message.sent', 'message.delivered']));
+  await app.screenshot('log-only-messages');
+  await page.getByTestId('log-export').click();
+  expect(await page.getByTestId('log-export-whole').textContent()).toContain('the filters, the time window and the timeline');
+  expect(await page.getByTestId('log-export-shown').textContent()).toMatch(/[\d,]+ lines shown, filtered/);
+  await app.screenshot('log-export-menu');
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-lines-format="ndjson"]').click()]);
+  expect(download.suggestedFilename()).toBe('ringside-lines.ndjson');
+  const parsed = parseJournal(readFileSync((await download.path())!, 'utf8'));
+  expect(parsed.refusedCount).toBe(0);
+  expect(parsed.entries.length).toBeGreaterThan(0);
+  for (const { event } of parsed.entries) {
+    expect('peer' in event ? event.peer : 'cluster').toBe(second.id);
+    expect(event.kind.startsWith('message.')).toBe(true);
+  }
+  await expect.poll(async () => (await page.getByTestId('log-export-note').textContent()) ?? '').toContain('(not the whole session)');
+  await page.getByTestId('log-clear-filter').click();
+  await expect.poll(async () => (await page.getByTestId('log-summary').textContent()) ?? '').toMatch(/^[\d,]+ lines$/);
+});
+
 test('imports a saved journal and shows it read-only with what was read; back to the live log', async () => {
   const { page } = app;
   const saved = downloads.get('ndjson')!;
