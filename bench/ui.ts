@@ -35,6 +35,7 @@ import { ApiServer } from '../src/main/server/server.ts';
 import { benchBegan, closeAll, closeAllOnSignals, killQuietly, progress, sleep, track } from './children.ts';
 import { table } from './report.ts';
 import { printTimelineFigures, timelineFigures } from './timeline.ts';
+import { measureTimelineInPage, printInPageTimeline, TARGET_DIAGRAM_FRAME_MS, TARGET_SEEK_MS } from './ui-timeline.ts';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, seconds: { type: 'string' }, profile: { type: 'boolean', default: false } } });
 const quick = values.quick;
@@ -730,6 +731,8 @@ async function run(): Promise<void> {
   await sleep(1000);
   const idle = await measure(`log, ${LOG_LINES.toLocaleString('en')} lines, still`, page, session, manager, () => sleep(SCROLL_MS));
   if (scroll === undefined) throw new Error('the scroll did not run');
+  progress('timeline: seeking, playing and drawing the space-time diagram of a synthetic 10-minute session…');
+  const inPageTimeline = await measureTimelineInPage(page);
 
   console.log('');
   console.log(
@@ -752,6 +755,8 @@ async function run(): Promise<void> {
     `  The fill of ${LOG_LINES.toLocaleString('en')} lines took ${ms(fill.fillMs, 0)} ms (${count(fill.size)} kept); the scroll made ${count(scroll.steps)} steps over ${count(scroll.scrollHeight)} px with ` +
       `${count(scrolled.figures.rows)} rows in the page; the top row matched the scroll position ${count(scroll.checked - scroll.mismatched)} of ${count(scroll.checked)} times.`,
   );
+  console.log('');
+  const timelineVerdicts = printInPageTimeline(inPageTimeline);
   if (pageErrors.length > 0) console.log(`  The page threw: ${pageErrors.slice(0, 3).join('; ')}`);
   for (const [name, profile] of profiles) {
     const phase = [...results, scrolled, idle].find((result) => result.name === name);
@@ -789,6 +794,16 @@ async function run(): Promise<void> {
     figure: `${ms(delayMedian, 0)} ms (p95 ${ms(quantile(all, 0.95), 0)}, oldest entry p95 ${ms(quantile(allOldest, 0.95), 0)})`,
   });
   frameVerdict(`${LOG_LINES.toLocaleString('en')}-line log scrolls < ${TARGET_FRAME_MS} ms per frame (median)`, scrolled.figures);
+  verdicts.push({
+    target: `seek to any moment of a 30-peer 10-minute session < ${TARGET_SEEK_MS} ms (median and p95, until drawn)`,
+    met: timelineVerdicts.seekP95Ms === undefined ? undefined : timelineVerdicts.seekP95Ms < TARGET_SEEK_MS,
+    figure: `${ms(timelineVerdicts.seekMedianMs, 0)} ms (p95 ${ms(timelineVerdicts.seekP95Ms, 0)})`,
+  });
+  verdicts.push({
+    target: `space-time diagram with ${count(inPageTimeline.diagramMessages)} messages in view: frame work < ${TARGET_DIAGRAM_FRAME_MS} ms (median)`,
+    met: timelineVerdicts.diagramMedianMs === undefined ? undefined : timelineVerdicts.diagramMedianMs < TARGET_DIAGRAM_FRAME_MS,
+    figure: `${ms(timelineVerdicts.diagramMedianMs, 1)} ms`,
+  });
   console.log('Targets');
   console.log(table(['target', 'figure', 'result'], verdicts.map((entry) => [entry.target, entry.figure, entry.met === undefined ? 'not measured' : entry.met ? 'met' : 'MISSED']), 3));
   const missed = verdicts.filter((entry) => entry.met === false).length;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { buildDiagram, MESSAGES_MAX } from '../../src/renderer/src/lib/message-diagram.ts';
+import { buildDiagram, MESSAGES_KEPT, MessageIndex } from '../../src/renderer/src/lib/message-diagram.ts';
 import type { JournalEvent } from '../../src/shared/journal/events.ts';
 import type { SessionEntry } from '../../src/shared/journal/session.ts';
 import { MembershipCluster } from '../../src/shared/sim/membership-cluster.ts';
@@ -14,7 +14,7 @@ const sent = (from: string, to: string, type: string): JournalEvent => ({ kind: 
 const delivered = (at: string, from: string, type: string): JournalEvent => ({ kind: 'message.delivered', tick: 0, peer: at, from, type });
 
 function build(list: SessionEntry[], fromAt = 0, toAt = 1000, scope = {}) {
-  return buildDiagram((position) => list[position - 1], 1, list.length, fromAt, toAt, scope);
+  return buildDiagram((position) => list[position - 1], list.length, fromAt, toAt, scope);
 }
 
 describe('the space-time diagram', () => {
@@ -40,7 +40,7 @@ describe('the space-time diagram', () => {
     ]);
     expect(types).toEqual(['ping', 'ack']);
     // A delivery after the moment shown is not seen: the message is in flight then.
-    expect(buildDiagram((position) => list[position - 1], 1, 4, 0, 1000).messages[0]?.fate).toBe('in-flight');
+    expect(buildDiagram((position) => list[position - 1], 4, 0, 1000).messages[0]?.fate).toBe('in-flight');
   });
 
   test('a missing event never shifts the pairs after it: a send whose delivery is missing is lost, a delivery whose send is missing is let go', () => {
@@ -77,7 +77,7 @@ describe('the space-time diagram', () => {
     expect(build(list, 100, 1000).messages.map((message) => [message.sentAt, message.deliveredAt])).toEqual([[110, 130]]);
   });
 
-  test('keeps the messages sent in the window, scoped to a peer or a type, and at most MESSAGES_MAX', () => {
+  test('keeps the messages sent in the window, scoped to a peer or a type', () => {
     const list = entries([
       [100, sent(A, B, 'ping')],
       [200, sent(B, A, 'ack')],
@@ -86,11 +86,20 @@ describe('the space-time diagram', () => {
     expect(build(list, 150, 400).messages.map((message) => message.sentAt)).toEqual([200, 300]);
     expect(build(list, 0, 1000, { peer: 'c:3' }).messages.map((message) => message.to)).toEqual(['c:3']);
     expect(build(list, 0, 1000, { type: 'ack' }).messages.map((message) => message.type)).toEqual(['ack']);
-    const many = entries(Array.from({ length: MESSAGES_MAX + 5 }, (_, index) => [index, sent(A, B, 'ping')] as [number, JournalEvent]));
-    const capped = build(many, 0, MESSAGES_MAX + 10);
-    expect(capped.messages).toHaveLength(MESSAGES_MAX);
-    expect(capped.omitted).toBe(5);
-    expect(capped.messages[0]?.sentAt).toBe(5);
+  });
+
+  test('an index keeps at most MESSAGES_KEPT messages, the newest, and still pairs across the cut', () => {
+    const index = new MessageIndex();
+    let position = 0;
+    for (let at = 0; at < MESSAGES_KEPT + 10; at++) index.apply({ seq: position, at, event: sent(A, B, 'ping') }, ++position);
+    expect(index.count).toBeLessThanOrEqual(MESSAGES_KEPT);
+    expect(index.dropped + index.count).toBe(MESSAGES_KEPT + 10);
+    expect(index.sentAt[index.count - 1]).toBe(MESSAGES_KEPT + 9);
+    // A send after the cut is paired with its delivery; the pings before it on the link were lost.
+    index.apply({ seq: position, at: MESSAGES_KEPT + 10, event: sent(A, B, 'ack') }, ++position);
+    index.apply({ seq: position, at: MESSAGES_KEPT + 12, event: delivered(B, A, 'ack') }, ++position);
+    expect(index.message(index.count - 1, position, MESSAGES_KEPT + 20)).toMatchObject({ type: 'ack', fate: 'delivered', deliveredAt: MESSAGES_KEPT + 12 });
+    expect(index.message(index.count - 2, position, MESSAGES_KEPT + 20 + 5000).fate).toBe('lost');
   });
 
   test('pairs every delivery of a simulated SWIM group under 10 % loss, never before its send', () => {

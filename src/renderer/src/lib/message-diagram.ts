@@ -1,6 +1,8 @@
 /**
- * The space-time (Lamport) diagram's data: the messages between peers in a window of time, each
- * with its send and, when it came, its delivery, from the journal's message events.
+ * The space-time (Lamport) diagram's data: every message between peers, each with its send and,
+ * when it came, its delivery, paired from the journal's message events once, as the journal
+ * grows (`MessageIndex`), and kept in typed arrays so that a diagram of a hundred thousand
+ * messages is drawn without an object per message.
  *
  * Pairing. A real peer journals `message.sent` when the bytes go on the wire (after any delay
  * injected for them) and its target journals `message.delivered` as they arrive; a link (one
@@ -13,30 +15,38 @@
  * one). So that a missing event never shifts the pairs after it, pairs are checked: a delivery
  * takes the first waiting send of its type, and the sends before it on the link were lost (the
  * link keeps its order); never a send after it (`CLOCK_SLACK_MS` aside) or more than
- * `maxFlightMs` before it. (The simulator's emulated network reorders messages it delays, so the
- * pairing of a simulated journal with delays is approximate: journals carry no message ids yet.)
+ * `MAX_FLIGHT_MS` before it. (The simulator's emulated network reorders messages it delays, so
+ * the pairing of a simulated journal with delays is approximate: journals carry no message ids.)
  *
- * Bounds: at most `MESSAGES_MAX` messages are returned (the newest), sends unpaired for longer
- * than the window are dropped from the pairing queue, and the scan reads at most `ENTRIES_MAX`
- * entries.
+ * A message's fate depends on the moment shown (position P, time T): dropped (by its sender);
+ * delivered, when its delivery is at a position up to P; lost, when it was sent more than
+ * `MAX_FLIGHT_MS` before T and not delivered by then; else in flight.
+ *
+ * Bounds: an index keeps at most `MESSAGES_KEPT` messages (the oldest half goes when full), and
+ * at most `DELIVERIES_WAITING_MAX` deliveries wait for their send on a link.
  */
 import type { SessionEntry } from '../../../shared/journal/session.ts';
+import type { Timeline } from '../../../shared/journal/timeline.ts';
 
-/** Messages a diagram holds at most. */
-export const MESSAGES_MAX = 200_000;
-/** Entries one build reads at most. */
-export const ENTRIES_MAX = 2_000_000;
+/** Messages an index keeps at most. */
+export const MESSAGES_KEPT = 1_000_000;
 /** The longest a message is taken to be in flight, ms: injected delays stay below it. */
 export const MAX_FLIGHT_MS = 5000;
-/** How much earlier than its window a diagram reads, ms: the sends whose deliveries it may hold. */
-export const PAIRING_LEAD_MS = MAX_FLIGHT_MS;
 /** Two processes' clocks on one machine: a delivery is never journaled this much before its send. */
 const CLOCK_SLACK_MS = 5;
-/** Deliveries waiting for their send on one link and type, at most. */
+/** Deliveries waiting for their send on one link, at most. */
 const DELIVERIES_WAITING_MAX = 1000;
+/** Sends waiting for their delivery on one link, at most. */
+const SENDS_WAITING_MAX = 10_000;
+const INITIAL_CAPACITY = 4096;
 
 /** Delivered; dropped by its sender; in flight at the moment shown; or lost: not delivered within `MAX_FLIGHT_MS`. */
 export type MessageFate = 'delivered' | 'dropped' | 'in-flight' | 'lost';
+export const FATE_DELIVERED = 0;
+export const FATE_DROPPED = 1;
+export const FATE_IN_FLIGHT = 2;
+export const FATE_LOST = 3;
+const FATE_NAMES: readonly MessageFate[] = ['delivered', 'dropped', 'in-flight', 'lost'];
 
 export interface DiagramMessage {
   readonly from: string;
@@ -45,7 +55,7 @@ export interface DiagramMessage {
   /** When it was sent (or dropped), ms since the epoch, and its entry's position on the timeline. */
   readonly sentAt: number;
   readonly sentPosition: number;
-  /** When it was delivered; undefined when dropped or not (yet) delivered. */
+  /** When it was delivered, at the moment shown; undefined when dropped or not (yet) delivered. */
   readonly deliveredAt: number | undefined;
   readonly fate: MessageFate;
   /** Why it was dropped. */
@@ -60,124 +70,269 @@ export interface DiagramScope {
   readonly type?: string | undefined;
 }
 
+interface WaitingDelivery {
+  readonly at: number;
+  readonly position: number;
+  readonly type: number;
+}
+
+interface LinkQueue {
+  /** Ids (see `MessageIndex.dropped`) of sends not yet delivered, oldest first. */
+  sends: number[];
+  deliveries: WaitingDelivery[];
+}
+
+export class MessageIndex {
+  readonly peers: string[] = [];
+  readonly types: string[] = [];
+  readonly reasons: string[] = [];
+  readonly #peerIds = new Map<string, number>();
+  readonly #typeIds = new Map<string, number>();
+  readonly #reasonIds = new Map<string, number>();
+  /** Messages held; message i has id `dropped + i`. */
+  count = 0;
+  /** Messages let go from the front (the bound). */
+  dropped = 0;
+  from = new Uint16Array(INITIAL_CAPACITY);
+  to = new Uint16Array(INITIAL_CAPACITY);
+  type = new Uint16Array(INITIAL_CAPACITY);
+  /** 0 for a send, 1 + reason for a drop. */
+  drop = new Uint8Array(INITIAL_CAPACITY);
+  bytes = new Uint32Array(INITIAL_CAPACITY);
+  sentAt = new Float64Array(INITIAL_CAPACITY);
+  /** The running maximum of `sentAt` (clocks may step back a little): what a search by time uses. */
+  sentAtMax = new Float64Array(INITIAL_CAPACITY);
+  sentPosition = new Float64Array(INITIAL_CAPACITY);
+  deliveredAt = new Float64Array(INITIAL_CAPACITY);
+  /** 0 while not delivered. */
+  deliveredPosition = new Float64Array(INITIAL_CAPACITY);
+  /** The last timeline position applied. */
+  consumed = 0;
+  /** The newest entry time applied. */
+  newestAt = 0;
+  /** Pairing queues by directed link (`from × 65,536 + to`). */
+  readonly #links = new Map<number, LinkQueue>();
+
+  #intern(map: Map<string, number>, list: string[], name: string): number {
+    let id = map.get(name);
+    if (id === undefined) {
+      id = list.length;
+      list.push(name);
+      map.set(name, id);
+    }
+    return id;
+  }
+
+  #grow(): void {
+    if (this.count < this.from.length) return;
+    if (this.count >= MESSAGES_KEPT) {
+      this.#compact();
+      return;
+    }
+    const capacity = Math.min(MESSAGES_KEPT, this.from.length * 2);
+    const grow = <T extends Uint16Array | Uint8Array | Uint32Array | Float64Array>(array: T, make: (length: number) => T): T => {
+      const next = make(capacity);
+      next.set(array);
+      return next;
+    };
+    this.from = grow(this.from, (length) => new Uint16Array(length));
+    this.to = grow(this.to, (length) => new Uint16Array(length));
+    this.type = grow(this.type, (length) => new Uint16Array(length));
+    this.drop = grow(this.drop, (length) => new Uint8Array(length));
+    this.bytes = grow(this.bytes, (length) => new Uint32Array(length));
+    for (const name of ['sentAt', 'sentAtMax', 'sentPosition', 'deliveredAt', 'deliveredPosition'] as const) this[name] = grow(this[name], (length) => new Float64Array(length));
+  }
+
+  /** Lets the oldest half go. */
+  #compact(): void {
+    const half = Math.floor(this.count / 2);
+    for (const name of ['from', 'to', 'type', 'drop', 'bytes', 'sentAt', 'sentAtMax', 'sentPosition', 'deliveredAt', 'deliveredPosition'] as const) this[name].copyWithin(0, half, this.count);
+    this.count -= half;
+    this.dropped += half;
+    for (const queue of this.#links.values()) queue.sends = queue.sends.filter((id) => id >= this.dropped);
+  }
+
+  #link(from: number, to: number): LinkQueue {
+    const key = from * 65_536 + to;
+    let queue = this.#links.get(key);
+    if (queue === undefined) this.#links.set(key, (queue = { sends: [], deliveries: [] }));
+    return queue;
+  }
+
+  /** A send's time by id; -Infinity once let go. */
+  #sentAtOf(id: number): number {
+    const index = id - this.dropped;
+    return index < 0 ? Number.NEGATIVE_INFINITY : (this.sentAt[index] as number);
+  }
+
+  #push(from: number, to: number, type: number, drop: number, bytes: number, at: number, position: number): number {
+    this.#grow();
+    const index = this.count++;
+    this.from[index] = from;
+    this.to[index] = to;
+    this.type[index] = type;
+    this.drop[index] = drop;
+    this.bytes[index] = bytes;
+    this.sentAt[index] = at;
+    this.sentAtMax[index] = index === 0 ? at : Math.max(at, this.sentAtMax[index - 1] as number);
+    this.sentPosition[index] = position;
+    this.deliveredAt[index] = Number.NaN;
+    this.deliveredPosition[index] = 0;
+    return this.dropped + index;
+  }
+
+  /** Applies the entry at `position` (positions must come in order). */
+  apply(entry: SessionEntry, position: number): void {
+    this.consumed = position;
+    if (entry.at > this.newestAt) this.newestAt = entry.at;
+    const event = entry.event;
+    if (event.kind === 'message.sent') {
+      const from = this.#intern(this.#peerIds, this.peers, event.peer);
+      const to = this.#intern(this.#peerIds, this.peers, event.to);
+      const type = this.#intern(this.#typeIds, this.types, event.type);
+      const queue = this.#link(from, to);
+      // Deliveries from before this send cannot be its own: their sends were not journaled.
+      while (queue.deliveries.length > 0 && (queue.deliveries[0] as WaitingDelivery).at < entry.at - CLOCK_SLACK_MS) queue.deliveries.shift();
+      const match = queue.deliveries.findIndex((delivery) => delivery.type === type);
+      const early = match < 0 ? undefined : (queue.deliveries.splice(0, match + 1).at(-1) as WaitingDelivery);
+      const id = this.#push(from, to, type, 0, event.bytes, entry.at, position);
+      if (early !== undefined) {
+        this.deliveredAt[id - this.dropped] = early.at;
+        this.deliveredPosition[id - this.dropped] = early.position;
+      } else {
+        queue.sends.push(id);
+        // Sends waiting longer than any flight were lost (a dead peer's link would grow forever).
+        while (queue.sends.length > SENDS_WAITING_MAX || this.#sentAtOf(queue.sends[0] as number) < entry.at - MAX_FLIGHT_MS) queue.sends.shift();
+      }
+    } else if (event.kind === 'message.delivered') {
+      const from = this.#intern(this.#peerIds, this.peers, event.from);
+      const to = this.#intern(this.#peerIds, this.peers, event.peer);
+      const type = this.#intern(this.#typeIds, this.types, event.type);
+      const queue = this.#link(from, to);
+      // Sends older than the longest flight were never delivered; so were sends let go.
+      while (queue.sends.length > 0) {
+        const oldest = (queue.sends[0] as number) - this.dropped;
+        if (oldest >= 0 && (this.sentAt[oldest] as number) >= entry.at - MAX_FLIGHT_MS) break;
+        queue.sends.shift();
+      }
+      const match = queue.sends.findIndex((id) => this.type[id - this.dropped] === type);
+      const index = match < 0 ? -1 : (queue.sends[match] as number) - this.dropped;
+      if (index >= 0 && (this.sentAt[index] as number) <= entry.at + CLOCK_SLACK_MS) {
+        // The link keeps its order: the sends before this one on it were lost.
+        queue.sends.splice(0, match + 1);
+        this.deliveredAt[index] = entry.at;
+        this.deliveredPosition[index] = position;
+      } else if (queue.sends.every((id) => (this.sentAt[id - this.dropped] ?? 0) > entry.at + CLOCK_SLACK_MS) && queue.deliveries.length < DELIVERIES_WAITING_MAX) {
+        // Its send may be journaled after it (another process's event).
+        queue.deliveries.push({ at: entry.at, position, type });
+      }
+    } else if (event.kind === 'message.dropped') {
+      const from = this.#intern(this.#peerIds, this.peers, event.peer);
+      const to = this.#intern(this.#peerIds, this.peers, event.to);
+      const type = this.#intern(this.#typeIds, this.types, event.type);
+      this.#push(from, to, type, 1 + this.#intern(this.#reasonIds, this.reasons, event.reason), 0, entry.at, position);
+    }
+  }
+
+  /** Applies what the timeline holds beyond what this index has (from its first kept entry when it let go of some). */
+  sync(timeline: Timeline): void {
+    const start = Math.max(this.consumed + 1, timeline.firstPosition + 1);
+    for (let position = start; position <= timeline.size; position++) {
+      const entry = timeline.entryAt(position);
+      if (entry !== undefined) this.apply(entry, position);
+    }
+    this.consumed = Math.max(this.consumed, timeline.size);
+  }
+
+  /** The fate of message `index` at the moment (position, time). */
+  fate(index: number, position: number, at: number): number {
+    if ((this.drop[index] as number) > 0) return FATE_DROPPED;
+    const delivered = this.deliveredPosition[index] as number;
+    if (delivered > 0 && delivered <= position) return FATE_DELIVERED;
+    return (this.sentAt[index] as number) < at - MAX_FLIGHT_MS ? FATE_LOST : FATE_IN_FLIGHT;
+  }
+
+  /** The first message whose (running maximum) send time is at or after `at`. */
+  firstSentFrom(at: number): number {
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.sentAtMax[middle] as number) < at) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  /** The messages sent up to position `position`: indexes below the returned one. */
+  endAtPosition(position: number): number {
+    let low = 0;
+    let high = this.count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if ((this.sentPosition[middle] as number) <= position) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  /** Message `index` as an object, at the moment (position, time). */
+  message(index: number, position: number, at: number): DiagramMessage {
+    const fate = this.fate(index, position, at);
+    const drop = this.drop[index] as number;
+    return {
+      from: this.peers[this.from[index] as number] as string,
+      to: this.peers[this.to[index] as number] as string,
+      type: this.types[this.type[index] as number] as string,
+      sentAt: this.sentAt[index] as number,
+      sentPosition: this.sentPosition[index] as number,
+      deliveredAt: fate === FATE_DELIVERED ? (this.deliveredAt[index] as number) : undefined,
+      fate: FATE_NAMES[fate] as MessageFate,
+      reason: drop > 0 ? this.reasons[drop - 1] : undefined,
+      bytes: drop > 0 ? undefined : (this.bytes[index] as number),
+    };
+  }
+}
+
+const indexes = new WeakMap<Timeline, MessageIndex>();
+
+/** The message index of a timeline, brought up to date with it. */
+export function messageIndexOf(timeline: Timeline): MessageIndex {
+  let index = indexes.get(timeline);
+  if (index === undefined) indexes.set(timeline, (index = new MessageIndex()));
+  index.sync(timeline);
+  return index;
+}
+
 export interface DiagramData {
   readonly messages: readonly DiagramMessage[];
   /** Types seen in the window, most frequent first. */
   readonly types: readonly string[];
-  /** Messages left out past `MESSAGES_MAX`. */
-  readonly omitted: number;
-}
-
-interface PendingSend {
-  readonly at: number;
-  readonly type: string;
-  /** Index in the output, to fill in its delivery; -1 for a send before the window (not drawn). */
-  readonly index: number;
-}
-
-interface WaitingDelivery {
-  readonly at: number;
-  readonly type: string;
-}
-
-/** What waits on one directed link: sends not yet delivered, or deliveries whose send is not in yet. */
-interface LinkQueue {
-  sends: PendingSend[];
-  deliveries: WaitingDelivery[];
 }
 
 /**
- * The messages sent from `fromAt` to `toAt` (ms), from `entryAt(position)` for positions
- * [firstPosition, lastPosition] (1-based, inclusive), scoped. Start a little before `fromAt`
- * (`PAIRING_LEAD_MS`): the sends just before the window are paired with their deliveries in it.
+ * The messages sent from `fromAt` to `toAt` among the entries at positions [1, lastPosition], as
+ * objects with their fate at the moment (lastPosition, toAt), scoped: the diagram's content in
+ * plain data (tests, and the page's hover).
  */
-export function buildDiagram(
-  entryAt: (position: number) => SessionEntry | undefined,
-  firstPosition: number,
-  lastPosition: number,
-  fromAt: number,
-  toAt: number,
-  scope: DiagramScope = {},
-  maxFlightMs = MAX_FLIGHT_MS,
-): DiagramData {
-  const messages: (DiagramMessage & { deliveredAt: number | undefined; fate: MessageFate })[] = [];
-  const pending = new Map<string, LinkQueue>();
-  const typeCounts = new Map<string, number>();
-  const wanted = (from: string, to: string, type: string): boolean =>
-    (scope.peer === undefined || from === scope.peer || to === scope.peer) && (scope.type === undefined || type === scope.type);
-  const queueOf = (from: string, to: string): LinkQueue => {
-    const link = `${from}>${to}`;
-    let queue = pending.get(link);
-    if (queue === undefined) pending.set(link, (queue = { sends: [], deliveries: [] }));
-    return queue;
-  };
-  const lose = (send: PendingSend): void => {
-    const message = messages[send.index];
-    if (message !== undefined) message.fate = 'lost';
-  };
-  const count = (type: string): void => {
-    typeCounts.set(type, (typeCounts.get(type) ?? 0) + 1);
-  };
-  const last = Math.min(lastPosition, firstPosition + ENTRIES_MAX - 1);
-  for (let position = Math.max(1, firstPosition); position <= last; position++) {
+export function buildDiagram(entryAt: (position: number) => SessionEntry | undefined, lastPosition: number, fromAt: number, toAt: number, scope: DiagramScope = {}): DiagramData {
+  const index = new MessageIndex();
+  for (let position = 1; position <= lastPosition; position++) {
     const entry = entryAt(position);
-    if (entry === undefined) continue;
-    const event = entry.event;
-    if (event.kind === 'message.sent') {
-      if (entry.at > toAt) continue;
-      const inWindow = entry.at >= fromAt;
-      if (inWindow) count(event.type);
-      // Every send of the link is queued (scoped out or not): pairing needs the link's whole order.
-      const queue = queueOf(event.peer, event.to);
-      // Deliveries from before this send cannot be its own: their sends were not journaled.
-      while (queue.deliveries.length > 0 && (queue.deliveries[0] as WaitingDelivery).at < entry.at - CLOCK_SLACK_MS) queue.deliveries.shift();
-      const match = queue.deliveries.findIndex((delivery) => delivery.type === event.type);
-      const early = match < 0 ? undefined : (queue.deliveries.splice(0, match + 1).at(-1) as WaitingDelivery);
-      const shown = inWindow && wanted(event.peer, event.to, event.type);
-      if (shown) {
-        messages.push({
-          from: event.peer,
-          to: event.to,
-          type: event.type,
-          sentAt: entry.at,
-          sentPosition: position,
-          deliveredAt: early?.at,
-          fate: early === undefined ? 'in-flight' : 'delivered',
-          reason: undefined,
-          bytes: event.bytes,
-        });
-      }
-      if (early === undefined) queue.sends.push({ at: entry.at, type: event.type, index: shown ? messages.length - 1 : -1 });
-    } else if (event.kind === 'message.delivered') {
-      const queue = queueOf(event.from, event.peer);
-      // Sends older than the longest flight were never delivered.
-      while (queue.sends.length > 0 && (queue.sends[0] as PendingSend).at < entry.at - maxFlightMs) lose(queue.sends.shift() as PendingSend);
-      const match = queue.sends.findIndex((send) => send.type === event.type);
-      const send = match < 0 ? undefined : queue.sends[match];
-      if (send !== undefined && send.at <= entry.at + CLOCK_SLACK_MS) {
-        // The link keeps its order: the sends before this one on it were lost.
-        for (const lost of queue.sends.splice(0, match + 1).slice(0, -1)) lose(lost);
-        const message = messages[send.index];
-        if (message !== undefined) {
-          message.deliveredAt = entry.at;
-          message.fate = 'delivered';
-        }
-      } else if (queue.sends.every((waiting) => waiting.at > entry.at + CLOCK_SLACK_MS) && queue.deliveries.length < DELIVERIES_WAITING_MAX) {
-        // Its send may be journaled after it (another process's event).
-        queue.deliveries.push({ at: entry.at, type: event.type });
-      }
-    } else if (event.kind === 'message.dropped') {
-      if (entry.at < fromAt || entry.at > toAt) continue;
-      count(event.type);
-      if (!wanted(event.peer, event.to, event.type)) continue;
-      messages.push({ from: event.peer, to: event.to, type: event.type, sentAt: entry.at, sentPosition: position, deliveredAt: undefined, fate: 'dropped', reason: event.reason, bytes: undefined });
-    }
+    if (entry !== undefined) index.apply(entry, position);
   }
-  // Still waiting at the moment shown, for longer than any flight: never delivered.
-  for (const queue of pending.values()) for (const send of queue.sends) if (send.at < toAt - maxFlightMs) lose(send);
-  const omitted = Math.max(0, messages.length - MESSAGES_MAX);
-  const types = [...typeCounts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([type]) => type);
-  return { messages: omitted > 0 ? messages.slice(omitted) : messages, types, omitted };
+  const messages: DiagramMessage[] = [];
+  const typeCounts = new Map<string, number>();
+  const end = index.endAtPosition(lastPosition);
+  for (let at = index.firstSentFrom(fromAt); at < end; at++) {
+    const message = index.message(at, lastPosition, toAt);
+    if (message.sentAt < fromAt || message.sentAt > toAt) continue;
+    typeCounts.set(message.type, (typeCounts.get(message.type) ?? 0) + 1);
+    if (scope.peer !== undefined && message.from !== scope.peer && message.to !== scope.peer) continue;
+    if (scope.type !== undefined && message.type !== scope.type) continue;
+    messages.push(message);
+  }
+  return { messages, types: [...typeCounts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([type]) => type) };
 }
 
 /** A stable colour per message type (hue from its name), so a type keeps its colour. */

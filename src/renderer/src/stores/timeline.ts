@@ -262,6 +262,19 @@ export const useTimelineStore = defineStore('timeline', () => {
     return peer.identity === undefined ? `#${peer.number}` : `Peer ${peer.identity}`;
   }
 
+  /**
+   * Bench only (`?bench` in the address): shows a synthetic session of `peers` peers over
+   * `minutes`, with `messages` messages (each a send and a delivery) and membership churn, as an
+   * imported journal. Refused on a normal page. Returns the entries it holds.
+   */
+  function benchFill(minutes: number, peers: number, messages: number): number {
+    if (!new URLSearchParams(location.search).has('bench')) throw new Error('benchFill is for the benchmark (?bench) only');
+    const line = new Timeline();
+    line.append(syntheticSession(minutes, peers, messages));
+    showImported(line, 'bench session');
+    return line.size;
+  }
+
   return {
     version,
     source,
@@ -291,5 +304,37 @@ export const useTimelineStore = defineStore('timeline', () => {
     freeze,
     togglePlay,
     peerLabel,
+    benchFill,
   };
 });
+
+/** A plausible session for the benchmark: a cluster start, messages on every link, suspicions and a kill. */
+function syntheticSession(minutes: number, peers: number, messages: number): SessionEntry[] {
+  const ids = Array.from({ length: peers }, (_, index) => `127.0.0.1:${7101 + index}`);
+  const types = ['swim.ping', 'swim.ack', 'swim.gossip', 'kv.request', 'kv.reply'];
+  const startAt = Date.now() - minutes * 60_000;
+  const spanMs = minutes * 60_000;
+  const entries: SessionEntry[] = [];
+  const push = (at: number, event: SessionEntry['event']): void => {
+    entries.push({ seq: entries.length, at, event });
+  };
+  push(startAt, { kind: 'cluster.started', tick: 0, peer: 'manager', epoch: 1, cluster: 'kv', peers, tickMs: 100, protocol: 'swim', quorum: 'strict' });
+  ids.forEach((id, index) => push(startAt + index, { kind: 'process.started', tick: 0, peer: id, pid: 1000 + index, port: 7101 + index, redisPort: 6101 + index, number: index + 1 }));
+  for (const observer of ids) for (const subject of ids) push(startAt + peers, { kind: 'member.added', tick: 1, peer: observer, subject });
+  const gapMs = spanMs / messages;
+  for (let index = 0; index < messages; index++) {
+    const at = startAt + peers + 1 + index * gapMs;
+    const from = ids[index % peers] as string;
+    const to = ids[(index * 7 + 3) % peers] as string;
+    const type = types[index % types.length] as string;
+    const tick = Math.floor((at - startAt) / 100);
+    push(at, { kind: 'message.sent', tick, peer: from, to, type, bytes: 100 + (index % 200) });
+    push(at + 2, { kind: 'message.delivered', tick, peer: to, from, type });
+    // Now and then a suspicion, refuted.
+    if (index % 5000 === 0) {
+      push(at + 3, { kind: 'member.suspected', tick, peer: from, subject: to, incarnation: 0 });
+      push(at + 500, { kind: 'member.alive', tick: tick + 5, peer: from, subject: to, incarnation: 1 });
+    }
+  }
+  return entries.sort((a, b) => a.at - b.at).map((entry, seq) => ({ ...entry, seq }));
+}
