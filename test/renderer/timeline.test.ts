@@ -18,6 +18,7 @@ import TimelineBar from '../../src/renderer/src/components/timeline/TimelineBar.
 import type { JournalEvent } from '../../src/shared/journal/events.ts';
 import { formatNdjsonLine, type SessionEntry } from '../../src/shared/journal/session.ts';
 import { createFakeClient, fakePeer, fakeSession, type FakeClient } from './support/fake-client.ts';
+import { buildDiagram } from '../../src/renderer/src/lib/message-diagram.ts';
 
 const A = '127.0.0.1:4001';
 const B = '127.0.0.1:4002';
@@ -228,5 +229,40 @@ describe('an imported journal', () => {
     await flushPromises();
     expect(journal.showing).toBe('live');
     expect(states(view)).toEqual([[C, 'alive']]);
+  });
+});
+
+describe('the Messages view', () => {
+  test('counts the messages of its window by fate at the moment shown, as an independent pairing of the journal does', async () => {
+    const timeline = await loaded();
+    const at = (offset: number): number => T0 + 2000 + offset;
+    const events: [number, JournalEvent][] = [
+      [at(0), { kind: 'message.sent', tick: 20, peer: C, to: A, type: 'swim.ping', bytes: 40 }],
+      [at(3), { kind: 'message.delivered', tick: 20, peer: A, from: C, type: 'swim.ping' }],
+      [at(10), { kind: 'message.dropped', tick: 20, peer: C, to: B, type: 'swim.ping', reason: 'loss' }],
+      [at(20), { kind: 'message.sent', tick: 20, peer: A, to: C, type: 'swim.ack', bytes: 40 }],
+      [at(30), { kind: 'message.sent', tick: 20, peer: C, to: A, type: 'kv.ring', bytes: 90 }],
+      [at(34), { kind: 'message.delivered', tick: 20, peer: A, from: C, type: 'kv.ring' }],
+    ];
+    const more = events.map(([time, event], index) => ({ seq: ENTRIES.length + index, at: time, event }));
+    timeline.append(more);
+    await flushPromises();
+    const view = open((await import('../../src/renderer/src/views/MessagesView.vue')).default);
+    await flushPromises();
+    const all = [...ENTRIES, ...more];
+    const expected = (position: number): string => {
+      const moment = all[position - 1]!.at;
+      const { messages } = buildDiagram((index) => all[index - 1], position, moment - 5000, moment);
+      const count = (fate: string): number => messages.filter((message) => message.fate === fate).length;
+      return `${messages.length} message${messages.length === 1 ? '' : 's'}: ${count('delivered')} delivered, ${count('dropped')} dropped, ${count('in-flight')} in flight, ${count('lost')} lost`;
+    };
+    const shown = (): string => view.get('[data-testid="diagram-counts"]').text().replace(/\s+/g, ' ');
+    expect(shown()).toBe(expected(all.length));
+    expect(shown()).toBe('4 messages: 2 delivered, 1 dropped, 1 in flight, 0 lost');
+    // Before the ping's delivery: it is in flight then.
+    timeline.seek(ENTRIES.length + 1);
+    await flushPromises();
+    expect(shown()).toBe(expected(ENTRIES.length + 1));
+    expect(shown()).toBe('1 message: 0 delivered, 0 dropped, 1 in flight, 0 lost');
   });
 });
