@@ -266,3 +266,40 @@ describe('the Messages view', () => {
     expect(shown()).toBe('1 message: 0 delivered, 0 dropped, 1 in flight, 0 lost');
   });
 });
+
+describe('the ring of a past moment', () => {
+  test('is the ring state the journal says the peers held then, and moving there records no ring change', async () => {
+    const { useRingStore } = await import('../../src/renderer/src/stores/ring.ts');
+    const timeline = await loaded();
+    const ring = useRingStore();
+    const entry = (peer: string, status: 'normal' | 'joining', stamp = 1) => ({ peer, status, stamp });
+    const before = [entry(A, 'normal'), entry(B, 'normal')];
+    const during = [...before, entry(C, 'joining', 2)];
+    const at = (offset: number): number => T0 + 3000 + offset;
+    const events: [number, JournalEvent][] = [
+      [at(0), { kind: 'process.started', tick: 30, peer: A, pid: 21, port: 4001, redisPort: 6001, number: 2 }],
+      [at(1), { kind: 'process.started', tick: 30, peer: B, pid: 22, port: 4002, redisPort: 6002, number: 3 }],
+      [at(2), { kind: 'ring.changed', tick: 30, peer: A, members: 2, entries: before, fingerprint: 'f1' }],
+      [at(3), { kind: 'ring.changed', tick: 30, peer: B, members: 2, entries: before, fingerprint: 'f1' }],
+      [at(4), { kind: 'ring.changed', tick: 31, peer: C, members: 2, entries: during, transition: { joining: [C], leaving: [], gainers: [C] }, fingerprint: 'f2' }],
+      [at(5), { kind: 'ring.changed', tick: 31, peer: A, members: 2, entries: during, transition: { joining: [C], leaving: [], gainers: [C] }, fingerprint: 'f2' }],
+      [at(6), { kind: 'ring.changed', tick: 31, peer: B, members: 2, entries: during, transition: { joining: [C], leaving: [], gainers: [C] }, fingerprint: 'f2' }],
+    ];
+    const first = ENTRIES.length;
+    timeline.append(events.map(([time, event], index) => ({ seq: first + index, at: time, event })));
+    await flushPromises();
+    timeline.seek(first + 4);
+    await flushPromises();
+    expect(ring.ring.peers).toEqual([A, B].sort());
+    expect(ring.transition).toBeUndefined();
+    timeline.seek(first + 7);
+    await flushPromises();
+    expect(ring.consensus.owners).toEqual([A, B].sort());
+    expect(ring.transition?.joining).toEqual([C]);
+    expect(ring.statesShown[A]?.quorum).toBe('strict');
+    timeline.goLive();
+    await flushPromises();
+    // Live, the ring is the peers' own (none read here): travelling recorded no change.
+    expect(ring.changes).toEqual([]);
+  });
+});

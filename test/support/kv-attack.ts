@@ -149,6 +149,8 @@ export function runAttack(config: AttackConfig): AttackResult {
   /** Recorded times are ticks since the workload began (the simulator's tick `base`). */
   let base = 0;
   let armed: Extract<NemesisEvent, { kind: 'partition-at-catch-up' }> | undefined;
+  /** Each running peer's owners as its last ring change said. */
+  const ownersOf = new Map<PeerId, string>();
   const record = (flight: Flight, completeTick: number, outcome: { outcome: 'ok' | 'fail' | 'info'; value?: string; error?: string }): void => {
     operations.push({
       id: flight.id,
@@ -183,9 +185,18 @@ export function runAttack(config: AttackConfig): AttackResult {
       if (config.trace) say(`  t=${now} #${flight.id} p${flight.process} ${flight.kind} ${flight.key}${flight.value ? `=${flight.value}` : ''} via ${coordinator[0]} -> ${result.ok ? 'ok' : result.reason}${result.value !== undefined && flight.kind === 'read' ? ` ${result.value}` : ''} v=${result.version ? `${result.version.tick}.${result.version.counter}.${result.version.peer[0]}` : '-'} [${result.replicas.map((r) => `${r.peer[0]}${r.ok === undefined ? '?' : r.ok ? '+' : '-'}`).join(' ')}]`);
     },
     onEvent: (event) => {
+      // A peer's owners, by the ring states its `ring.changed` events carry: the trigger below is
+      // a change of owners (a transition ending), not any change of the state (one starting).
+      if (event.kind === 'peer.crashed' || event.kind === 'peer.restarted' || event.kind === 'peer.started') ownersOf.delete(event.peer);
+      let ownersChanged = true;
+      if (event.kind === 'ring.changed' && event.entries !== undefined) {
+        const owners = event.entries.filter((entry) => entry.status === 'normal' || entry.status === 'leaving').map((entry) => entry.peer).sort().join(',');
+        ownersChanged = ownersOf.get(event.peer) !== owners;
+        ownersOf.set(event.peer, owners);
+      }
       // The first peer whose ring changes after the trigger is armed: a transition just ended there
       // (the last gainer caught up), and its announcement is about to leave.
-      if (armed !== undefined && event.kind === 'ring.changed') {
+      if (armed !== undefined && event.kind === 'ring.changed' && ownersChanged) {
         const trigger = armed;
         armed = undefined;
         // The peer whose ring just changed, with the peers the mask picks, against the others.

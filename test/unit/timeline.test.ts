@@ -5,6 +5,8 @@ import type { SessionEntry } from '../../src/shared/journal/session.ts';
 import { memberLists, SNAPSHOT_EVERY, Timeline } from '../../src/shared/journal/timeline.ts';
 import { MEMBERSHIP_PROTOCOLS } from '../../src/shared/membership/types.ts';
 import { MembershipCluster } from '../../src/shared/sim/membership-cluster.ts';
+import { KvCluster } from '../../src/shared/sim/kv-cluster.ts';
+import { KV_DEFAULTS } from '../../src/shared/kv/config.ts';
 
 const PEERS = ['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003', '127.0.0.1:7004'];
 
@@ -25,6 +27,10 @@ const eventArbitrary: fc.Arbitrary<(tick: number) => JournalEvent> = fc.oneof(
   ),
   fc.record({ peer: fc.constantFrom(...PEERS), ok: fc.boolean() }).map(({ peer, ok }) => (tick: number): JournalEvent => ({ kind: 'kv.result', tick, peer, transaction: 1, op: 'put', key: 'k', ok, latencyTicks: 1, replicas: [] })),
   fc.constant((tick: number): JournalEvent => ({ kind: 'log', tick, peer: 'manager', text: 'a line' })),
+  fc.record({ peer: fc.constantFrom(...PEERS), owners: fc.subarray(PEERS, { minLength: 1 }), stamp: fc.integer({ min: 1, max: 9 }) }).map(
+    ({ peer, owners, stamp }) =>
+      (tick: number): JournalEvent => ({ kind: 'ring.changed', tick, peer, members: owners.length, entries: owners.map((owner) => ({ peer: owner, status: 'normal', stamp })), fingerprint: `${owners.join(',')}@${stamp}` }),
+  ),
 );
 
 function entriesOf(makers: readonly ((tick: number) => JournalEvent)[], startAt = 1_700_000_000_000): SessionEntry[] {
@@ -142,6 +148,50 @@ describe('the timeline', () => {
     expect(timeline.faultPeriods).toEqual([{ fromAt: 1100, toAt: 1300, description: 'loss 0.2' }]);
     expect(timeline.worldAt(2).faults).toBe('loss 0.2');
     expect(timeline.live().faults).toBe('no faults');
+  });
+
+  it('holds at any moment the ring state each running key-value peer then had, through joins and a crash', () => {
+    const entries: SessionEntry[] = [];
+    const kv = new KvCluster({
+      protocol: 'swim',
+      peers: 5,
+      seed: 3,
+      kv: KV_DEFAULTS,
+      ringSeed: ['1.0.0.0:0', '2.0.0.0:0', '3.0.0.0:0'],
+      onEvent: (event) => entries.push({ seq: entries.length, at: event.tick * 100, event }),
+    });
+    const checkpoints: { position: number; fingerprints: Record<string, string | undefined> }[] = [];
+    const record = (): void => {
+      const fingerprints: Record<string, string | undefined> = {};
+      for (const id of kv.ids) if (kv.sim.status(id) === 'running') fingerprints[id] = kv.machine(id)?.ringFingerprint;
+      checkpoints.push({ position: entries.length, fingerprints });
+    };
+    for (const id of kv.ids.slice(0, 3)) kv.start(id);
+    const steps: [number, () => void][] = [
+      [40, () => kv.start(kv.ids[3] as string)],
+      [160, () => kv.crash(kv.ids[1] as string)],
+      [220, () => kv.start(kv.ids[4] as string)],
+      [400, () => undefined],
+    ];
+    for (const [tick, act] of steps) {
+      for (let at = kv.now + 10; at < tick; at += 10) {
+        kv.runUntil(at);
+        record();
+      }
+      kv.runUntil(tick);
+      act();
+    }
+    const timeline = replayed(entries);
+    const distinct = new Set<string>();
+    for (const { position, fingerprints } of checkpoints) {
+      const world = timeline.worldAt(position);
+      const fromJournal: Record<string, string | undefined> = {};
+      for (const id of Object.keys(fingerprints)) fromJournal[id] = world.rings.get(id)?.fingerprint;
+      expect(fromJournal, `at position ${position}`).toEqual(fingerprints);
+      for (const fingerprint of Object.values(fingerprints)) if (fingerprint !== undefined) distinct.add(fingerprint);
+    }
+    // The ring went through several states (the joins and their transitions).
+    expect(distinct.size).toBeGreaterThanOrEqual(3);
   });
 
   for (const protocol of MEMBERSHIP_PROTOCOLS) {

@@ -377,7 +377,7 @@ export class ClusterManager {
     this.#nextNumber = 1;
     this.#nextCoordinator = 0;
     this.#epoch++;
-    const kv = this.#kind === 'kv' ? { protocol: this.#protocol, quorum: this.#quorum } : {};
+    const kv = this.#kind === 'kv' ? { protocol: this.#protocol, quorum: this.#quorum, storage: this.#options.storage ?? 'disk' } : {};
     this.#record({ kind: 'cluster.started', tick: this.#tick(), peer: 'manager', epoch: this.#epoch, cluster: this.#kind, peers, tickMs: this.#tickMs, ...kv });
     this.#changed();
   }

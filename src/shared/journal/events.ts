@@ -15,7 +15,7 @@
  */
 import { z } from 'zod';
 import { fileNameSchema, HOPS_MAX, identitySchema } from '../protocol/dht.ts';
-import { keySchema, kvFailureSchema, kvOperationSchema, replicaAnswerSchema, utf8Bytes, versionSchema, type Version } from '../protocol/kv.ts';
+import { keySchema, kvFailureSchema, kvOperationSchema, replicaAnswerSchema, RING_ENTRIES_MAX, ringEntrySchema, utf8Bytes, versionSchema, type Version } from '../protocol/kv.ts';
 import { peerIdSchema } from '../protocol/peer-id.ts';
 
 const tick = z.number().int().nonnegative();
@@ -118,6 +118,8 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
     /** Key-value clusters: the membership protocol and quorum mode. */
     protocol: z.enum(['gossip', 'swim']).optional(),
     quorum: z.enum(['strict', 'sloppy']).optional(),
+    /** Key-value clusters: where the peers keep their stores. */
+    storage: z.enum(['memory', 'disk']).optional(),
   }),
   /** A cluster manager stopped a peer process (SIGSTOP) and resumed it (SIGCONT). */
   z.object({ kind: z.literal('process.paused'), tick, peer: peerIdSchema }),
@@ -217,8 +219,21 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
     signal: z.string().nullable(),
     expected: z.boolean(),
   }),
-  /** The peer rebuilt its ring after a membership change. */
-  z.object({ kind: z.literal('ring.changed'), tick, peer: peerIdSchema, members: z.number().int().nonnegative() }),
+  /**
+   * The peer's ring changed: its owners (`members` of them), or with explicit ownership any entry
+   * of its ring state (a join, a leave, a removal; the transition they make). Since issue 14 it
+   * carries the state itself, so the ring at any moment can be drawn from the journal.
+   */
+  z.object({
+    kind: z.literal('ring.changed'),
+    tick,
+    peer: peerIdSchema,
+    members: z.number().int().nonnegative(),
+    entries: z.array(ringEntrySchema).max(RING_ENTRIES_MAX).optional(),
+    transition: z.object({ joining: z.array(peerIdSchema), leaving: z.array(peerIdSchema), gainers: z.array(peerIdSchema) }).optional(),
+    /** A hash of the entries: equal fingerprints compute the same owners. */
+    fingerprint: z.string().max(32).optional(),
+  }),
   /**
    * A line a peer printed on its console, word for word: the circular DHT's classroom lines, which
    * the window, the exports and the command line all print. A Store or Request line also carries

@@ -18,6 +18,7 @@
  */
 import type { SessionEntry } from './session.ts';
 import type { JournalEvent } from './events.ts';
+import type { RingEntry } from '../protocol/kv.ts';
 
 /** Entries between two snapshots: the most a seek applies. */
 export const SNAPSHOT_EVERY = 2000;
@@ -65,9 +66,10 @@ export interface Epoch {
   readonly at: number;
   readonly cluster: 'kv' | 'dht' | undefined;
   readonly tickMs: number | undefined;
-  /** A key-value cluster's membership protocol and quorum mode, when its start said. */
+  /** A key-value cluster's membership protocol, quorum mode and storage, when its start said. */
   readonly protocol?: 'gossip' | 'swim' | undefined;
   readonly quorum?: 'strict' | 'sloppy' | undefined;
+  readonly storage?: 'memory' | 'disk' | undefined;
   /** Peers its start asked for. */
   readonly peersAsked?: number | undefined;
   /** Its epoch was inferred from an older journal (no `cluster.started`). */
@@ -93,6 +95,13 @@ export interface FaultPeriod {
   readonly description: string;
 }
 
+/** A peer's ring state as its last `ring.changed` said (explicit ownership). */
+export interface RingAt {
+  readonly entries: readonly RingEntry[];
+  readonly transition: { readonly joining: readonly string[]; readonly leaving: readonly string[]; readonly gainers: readonly string[] } | undefined;
+  readonly fingerprint: string;
+}
+
 /** Counts of the current epoch up to the moment. */
 export interface EpochCounts {
   readonly messagesSent: number;
@@ -116,6 +125,8 @@ export interface World {
   readonly peers: ReadonlyMap<string, TimelinePeer>;
   /** What each observer of the current epoch believes: observer → subject → belief. */
   readonly beliefs: ReadonlyMap<string, ReadonlyMap<string, Belief>>;
+  /** Each running peer's ring state, when its journal said it (explicit ownership). */
+  readonly rings: ReadonlyMap<string, RingAt>;
   /** The faults in force (`no faults` when none were ever set). */
   readonly faults: string;
   readonly counts: EpochCounts;
@@ -147,6 +158,7 @@ class WorldState {
   epoch: Epoch = NO_EPOCH;
   peers = new Map<string, TimelinePeer>();
   beliefs = new Map<string, Map<string, Belief>>();
+  rings = new Map<string, RingAt>();
   faults = NO_FAULTS;
   counts: { -readonly [K in keyof EpochCounts]: number } = { ...ZERO_COUNTS };
 
@@ -159,6 +171,7 @@ class WorldState {
     copy.epoch = this.epoch;
     copy.peers = new Map(this.peers);
     copy.beliefs = new Map([...this.beliefs].map(([observer, subjects]) => [observer, new Map(subjects)]));
+    copy.rings = new Map(this.rings);
     copy.faults = this.faults;
     copy.counts = { ...this.counts };
     return copy;
@@ -166,7 +179,7 @@ class WorldState {
 
   freeze(): World {
     const copy = this.copy();
-    return { position: copy.position, seq: copy.seq, at: copy.at, tick: copy.tick, epoch: copy.epoch, peers: copy.peers, beliefs: copy.beliefs, faults: copy.faults, counts: copy.counts };
+    return { position: copy.position, seq: copy.seq, at: copy.at, tick: copy.tick, epoch: copy.epoch, peers: copy.peers, beliefs: copy.beliefs, rings: copy.rings, faults: copy.faults, counts: copy.counts };
   }
 
   /** Begins an epoch: the earlier cluster's peers and beliefs are its own, not this one's. */
@@ -174,6 +187,7 @@ class WorldState {
     this.epoch = epoch;
     this.peers = new Map();
     this.beliefs = new Map();
+    this.rings = new Map();
     this.counts = { ...ZERO_COUNTS };
   }
 
@@ -221,6 +235,7 @@ class WorldState {
           tickMs: event.tickMs,
           protocol: event.protocol,
           quorum: event.quorum,
+          storage: event.storage,
           peersAsked: event.peers,
           inferred: false,
         });
@@ -252,6 +267,7 @@ class WorldState {
         const before = this.peers.get(event.peer)?.state;
         this.setPeer({ ...this.peer(event.peer, entry.at), state });
         this.beliefs.delete(event.peer);
+        this.rings.delete(event.peer);
         // The peer said it left (`peer.left`, marked then): its process ending is the same story.
         if (before === 'left' && state === 'left') return undefined;
         return { at: entry.at, kind: state === 'crashed' ? 'crash' : state === 'killed' ? 'kill' : 'stop', peer: event.peer, text: state === 'crashed' ? 'crashed' : state === 'killed' ? 'killed' : 'stopped' };
@@ -279,8 +295,14 @@ class WorldState {
         const crashed = event.kind === 'peer.crashed';
         this.setPeer({ ...this.peer(event.peer, entry.at), state: crashed ? 'crashed' : 'left' });
         this.beliefs.delete(event.peer);
+        this.rings.delete(event.peer);
         return { at: entry.at, kind: crashed ? 'crash' : 'stop', peer: event.peer, text: crashed ? 'crashed' : 'left' };
       }
+      case 'ring.changed':
+        if (event.entries !== undefined && event.fingerprint !== undefined) {
+          this.rings.set(event.peer, { entries: event.entries, transition: event.transition, fingerprint: event.fingerprint });
+        }
+        break;
       case 'fault.changed':
         this.faults = event.description;
         return { at: entry.at, kind: 'faults', peer: undefined, text: event.description };

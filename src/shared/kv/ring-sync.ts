@@ -190,12 +190,13 @@ export class RingSync {
 
   // ------------------------------------------------------------------------------------------
 
-  #snapshot(): { ring: string; transition: string | undefined; holds: (peer: PeerId, key: string) => boolean } {
+  #snapshot(): { ring: string; transition: string | undefined; fingerprint: string; holds: (peer: PeerId, key: string) => boolean } {
     const ring = this.#state.ring;
     const transition = this.#state.transition;
     return {
       ring: ring.peers.join(','),
       transition: transition?.id,
+      fingerprint: this.#state.fingerprint,
       holds: (peer, key) => ring.owns(peer, key) || (transition?.after.owns(peer, key) ?? false),
     };
   }
@@ -226,8 +227,20 @@ export class RingSync {
     // Handoffs live in memory: a restarted peer checks what it holds once it knows the ring again.
     const firstRing = !this.#stabilized && !state.isEmpty;
     this.#stabilized ||= firstRing;
+    // The journal gets every change of the state (owners, statuses, transition), with the state.
+    if (firstRing || after.fingerprint !== before.fingerprint) {
+      const transition = state.transition;
+      context.emit({
+        kind: 'ring.changed',
+        tick: now,
+        peer: me,
+        members: state.ring.peers.length,
+        entries: state.entries(),
+        ...(transition === undefined ? {} : { transition: { joining: [...transition.joining], leaving: [...transition.leaving], gainers: [...transition.gainers] } }),
+        fingerprint: after.fingerprint,
+      });
+    }
     if (firstRing || after.ring !== before.ring || after.transition !== before.transition) {
-      if (after.ring !== before.ring) context.emit({ kind: 'ring.changed', tick: now, peer: me, members: state.ring.peers.length });
       const transition = state.transition;
       if (after.transition !== before.transition && transition !== undefined) {
         context.emit({ kind: 'log', tick: now, peer: me, text: `ring: ${describeTransition(transition)}` });

@@ -5,6 +5,7 @@
  * running peer holds it so, else `alive`; a peer whose process is gone shows how it went.
  */
 import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
+import type { RingStateInfo } from '../../../shared/api/bridge.ts';
 import type { BeliefState, TimelinePeer, World } from '../../../shared/journal/timeline.ts';
 import type { PeerDisplayState } from '../stores/membership.ts';
 
@@ -54,4 +55,25 @@ export function displayStateAt(world: World, id: string): PeerDisplayState | und
   if (believed === 'suspect') return 'suspect';
   if (believed === 'dead') return 'failed';
   return 'alive';
+}
+
+/**
+ * Each running (or paused) peer's ring state at that moment, as the ring view reads the peers'
+ * own (`ring.states`): from the journal's `ring.changed` events, with the quorum mode and storage
+ * its cluster started with. A peer whose journal never said its state has none (unknown).
+ */
+export function ringStatesAt(world: World): Record<string, RingStateInfo> {
+  const states: Record<string, RingStateInfo> = {};
+  for (const [peer, ring] of world.rings) {
+    const state = world.peers.get(peer)?.state;
+    if (state !== 'running' && state !== 'paused') continue;
+    states[peer] = {
+      entries: ring.entries.map((entry) => ({ ...entry })),
+      ...(ring.transition === undefined ? {} : { transition: { joining: [...ring.transition.joining], leaving: [...ring.transition.leaving], gainers: [...ring.transition.gainers] } }),
+      fingerprint: ring.fingerprint,
+      quorum: world.epoch.quorum ?? 'strict',
+      storage: world.epoch.storage ?? 'disk',
+    };
+  }
+  return states;
 }

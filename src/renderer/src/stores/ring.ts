@@ -40,6 +40,8 @@ import { pollCluster } from '../lib/cluster-poll.ts';
 import { clusterClient } from './client.ts';
 import { useClusterStore } from './cluster.ts';
 import { useStreamStore } from './stream.ts';
+import { useTimelineStore } from './timeline.ts';
+import { peersAt, ringStatesAt } from '../lib/timeline-views.ts';
 
 export const KEYS_MAX = 50_000;
 /**
@@ -129,6 +131,14 @@ export const useRingStore = defineStore('ring', () => {
 
   /** Each running peer's ring state, as last read. */
   const states = shallowRef<Readonly<Record<string, RingStateInfo>>>({});
+  /**
+   * The ring states the views show: the peers' own, read every second, live; those the journal
+   * says they held, at a past moment on the timeline (`ring.changed` carries the state).
+   */
+  const timeline = useTimelineStore();
+  const statesShown = computed<Readonly<Record<string, RingStateInfo>>>(() => (timeline.isPast ? ringStatesAt(timeline.world) : states.value));
+  /** The peers of the moment shown: the manager's live, the journal's in the past. */
+  const shownPeers = computed(() => (timeline.isPast ? peersAt(timeline.world) : cluster.peers));
   const statesReadAt = ref<number | undefined>(undefined);
   let reading: Promise<void> | undefined;
 
@@ -156,10 +166,10 @@ export const useRingStore = defineStore('ring', () => {
   const start = (): void => poll.start();
   const stop = (): void => poll.stop();
 
-  const runningIds = computed(() => cluster.runningPeers.map((peer) => peer.id));
-  const consensus = computed(() => majorityRingState(states.value, runningIds.value));
+  const runningIds = computed(() => shownPeers.value.filter((peer) => peer.state === 'running' || peer.state === 'attached').map((peer) => peer.id));
+  const consensus = computed(() => majorityRingState(statesShown.value, runningIds.value));
   /** Each distinct ring state the running peers hold (the majority's first), and who holds none read. */
-  const groups = computed(() => ringStateGroups(states.value, runningIds.value));
+  const groups = computed(() => ringStateGroups(statesShown.value, runningIds.value));
   /** The running peers do not all hold one ring state (or some were not read). */
   const ringsDisagree = computed(() => groups.value.groups.length > 1 || (groups.value.groups.length > 0 && groups.value.unknown.length > 0));
 
@@ -202,7 +212,7 @@ export const useRingStore = defineStore('ring', () => {
     const info = shown.value.state?.transition;
     return info === undefined ? undefined : summarizeTransition(ring.value, info, hashes);
   });
-  const processStates = computed(() => new Map(cluster.peers.map((peer) => [peer.id, peer.state])));
+  const processStates = computed(() => new Map(shownPeers.value.map((peer) => [peer.id, peer.state])));
   /** Owners whose process cannot answer (killed, crashed, paused, detached), with that state: still owners. */
   const downOwners = computed(() => {
     const down = new Map<string, PeerSummaryWire['state']>();
@@ -218,8 +228,12 @@ export const useRingStore = defineStore('ring', () => {
   /** The known keys whose primary the last change moved (highlighted on the ring). */
   const movedKeys = shallowRef<ReadonlySet<string>>(new Set());
 
+  // A change is what the live ring did: moving on the timeline (to the past, or back) is not one.
+  let pastBefore = timeline.isPast;
   watch(majorityRing, (after, before) => {
-    if (!before.placesKeys || !after.placesKeys) return;
+    const travelled = pastBefore || timeline.isPast;
+    pastBefore = timeline.isPast;
+    if (travelled || !before.placesKeys || !after.placesKeys) return;
     const keyList = [...known];
     const added = after.peers.filter((peer) => !before.peers.includes(peer));
     const removed = before.peers.filter((peer) => !after.peers.includes(peer));
@@ -278,7 +292,7 @@ export const useRingStore = defineStore('ring', () => {
   // ---------------------------------------------------------------------------------------------
   // Peer labels
 
-  const numbers = computed(() => new Map(cluster.peers.map((peer) => [peer.id, peer.number])));
+  const numbers = computed(() => new Map(shownPeers.value.map((peer) => [peer.id, peer.number])));
   const peerNumber = (peer: string): number | undefined => numbers.value.get(peer);
   /** `#3`, or the address for a peer this window never listed. */
   const peerLabel = (peer: string): string => {
@@ -293,6 +307,8 @@ export const useRingStore = defineStore('ring', () => {
     publishKeys,
     ring,
     states,
+    statesShown,
+    processStates,
     statesReadAt,
     refreshStates,
     start,

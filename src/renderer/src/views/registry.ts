@@ -8,14 +8,17 @@ export interface ViewEntry {
   readonly component: Component;
   /** The cluster kinds the view has something to show for (default: both). */
   readonly kinds?: readonly ('kv' | 'dht')[];
-  /** The view shows the moment chosen on the timeline; without it, the view shows the present and says so. */
-  readonly followsTimeline?: true;
+  /**
+   * The view shows the moment chosen on the timeline (`kv`: on a key-value cluster only); without
+   * it, the view shows the present and says so.
+   */
+  readonly followsTimeline?: true | 'kv';
 }
 
 export const VIEWS: readonly ViewEntry[] = [
   { id: 'cluster', followsTimeline: true, title: 'Cluster', hint: 'Start, stop, kill and pause peers', component: defineAsyncComponent(() => import('./ClusterView.vue')) },
   { id: 'membership', followsTimeline: true, kinds: ['kv'], title: 'Membership', hint: 'What each peer believes about each other peer', component: defineAsyncComponent(() => import('./MembershipView.vue')) },
-  { id: 'ring', title: 'Ring', hint: 'Tokens, keys and their preference lists; on a circular DHT its successors, files and routes', component: defineAsyncComponent(() => import('./RingOrDhtView.vue')) },
+  { id: 'ring', followsTimeline: 'kv', title: 'Ring', hint: 'Tokens, keys and their preference lists; on a circular DHT its successors, files and routes', component: defineAsyncComponent(() => import('./RingOrDhtView.vue')) },
   { id: 'keys', kinds: ['kv'], title: 'Keys', hint: 'Create, read, update and delete through a coordinator', component: defineAsyncComponent(() => import('./KeysView.vue')) },
   { id: 'stores', kinds: ['kv'], title: 'Stores', hint: "Each peer's store and the replica diff", component: defineAsyncComponent(() => import('./StoresView.vue')) },
   { id: 'log', followsTimeline: true, title: 'Log', hint: 'The live journal: filter, follow, export', component: defineAsyncComponent(() => import('./LogView.vue')) },
