@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createPinia, setActivePinia } from 'pinia';
 import { setClusterClient } from '../../src/renderer/src/stores/client.ts';
 import { useStreamStore } from '../../src/renderer/src/stores/stream.ts';
+import { useTimelineStore } from '../../src/renderer/src/stores/timeline.ts';
 import { useJournalStore, describeExport, JOURNAL_ENTRIES_MAX } from '../../src/renderer/src/stores/journal.ts';
 import { useNotificationsStore } from '../../src/renderer/src/stores/notifications.ts';
 import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
@@ -355,7 +356,10 @@ describe('the journal store', () => {
     const journal = await started();
     const info = await journal.importFile(Object.assign(new Blob(['hello\nworld\n']), { name: 'notes.txt' }));
     expect(info).toMatchObject({ entries: 0, badLines: 2 });
-    expect(useNotificationsStore().notices.at(-1)?.text).toMatch(/notes\.txt holds no journal entries \(2 bad lines\)/);
+    expect(useNotificationsStore().notices.at(-1)?.text).toMatch(/notes\.txt holds no journal entries \(2 bad lines\).*Nothing was imported/);
+    // The window stays on the live journal.
+    expect(journal.showing).toBe('live');
+    expect(useTimelineStore().source).toBe('live');
   });
 
   test('labels live peers by their number, and the cluster as itself', async () => {

@@ -150,7 +150,7 @@ describe('views of a past moment', () => {
     expect(view.findAll('[data-testid="peers-table"] tbody tr[data-peer] td:first-child').map((cell) => cell.text())).toEqual(['1', '2']);
     expect(view.findAll('[data-testid="peers-table"] button[data-action]')).toHaveLength(0);
     // The settings shown are the ones that cluster started with, not the next start's.
-    expect(view.get('[data-testid="past-settings"]').text()).toContain('2 peers of a key-value ring over swim with strict quorums, 100 ms ticks');
+    expect(view.get('[data-testid="past-settings"]').text()).toContain('2 peers of a key-value ring over SWIM with strict quorums, 100 ms ticks');
     timeline.seek(10);
     await flushPromises();
     expect(states(view)).toContainEqual([B, 'killed']);
@@ -259,6 +259,17 @@ describe('the Messages view', () => {
     const shown = (): string => view.get('[data-testid="diagram-counts"]').text().replace(/\s+/g, ' ');
     expect(shown()).toBe(expected(all.length));
     expect(shown()).toBe('4 messages: 2 delivered, 1 dropped, 1 in flight, 0 lost');
+    // The Cluster view's Sent/s at that moment: message.sent entries in the 5 s before it (here
+    // the 2 s the journal holds), per second; the drop is not a send.
+    timeline.seek(all.length);
+    const cluster = open(ClusterView);
+    await flushPromises();
+    const moment = all.at(-1)!.at;
+    const seconds = Math.min(5, (moment - all[0]!.at) / 1000);
+    const sentByC = all.filter((entry) => entry.event.kind === 'message.sent' && entry.event.peer === C && entry.at >= moment - seconds * 1000 && entry.at < moment).length;
+    expect(sentByC).toBe(2);
+    const rateCell = cluster.get(`tr[data-peer="${C}"] td:nth-child(7)`);
+    expect(rateCell.text()).toBe((sentByC / seconds).toFixed(1));
     // Before the ping's delivery: it is in flight then.
     timeline.seek(ENTRIES.length + 1);
     await flushPromises();

@@ -15,12 +15,12 @@ const eventArbitrary: fc.Arbitrary<(tick: number) => JournalEvent> = fc.oneof(
   fc.record({ epoch: fc.integer({ min: 1, max: 9 }), peers: fc.integer({ min: 1, max: 4 }) }).map(({ epoch, peers }) => (tick: number): JournalEvent => ({ kind: 'cluster.started', tick, peer: 'manager', epoch, cluster: 'kv', peers, tickMs: 100 })),
   fc.record({ peer: fc.constantFrom(...PEERS), number: fc.option(fc.integer({ min: 1, max: 9 }), { nil: undefined }) }).map(({ peer, number }) => (tick: number): JournalEvent => ({ kind: 'process.started', tick, peer, pid: 100, port: 7000, redisPort: 6000, ...(number === undefined ? {} : { number }) })),
   fc.record({ peer: fc.constantFrom(...PEERS), expected: fc.boolean(), signal: fc.constantFrom('SIGKILL', null) }).map(({ peer, expected, signal }) => (tick: number): JournalEvent => ({ kind: 'process.exited', tick, peer, pid: 100, code: signal === null ? 0 : null, signal, expected })),
-  fc.record({ peer: fc.constantFrom(...PEERS), paused: fc.boolean() }).map(({ peer, paused }) => (tick: number): JournalEvent => ({ kind: paused ? 'process.paused' : 'process.resumed', tick, peer })),
+  fc.record({ peer: fc.constantFrom(...PEERS), kind: fc.constantFrom('process.paused', 'process.resumed', 'process.leaving') }).map(({ peer, kind }) => (tick: number): JournalEvent => ({ kind, tick, peer }) as JournalEvent),
   fc.record({ peer: fc.constantFrom(...PEERS), kind: fc.constantFrom('peer.started', 'peer.restarted', 'peer.crashed', 'peer.left') }).map(({ peer, kind }) => (tick: number): JournalEvent => ({ kind, tick, peer }) as JournalEvent),
   fc
     .record({ peer: fc.constantFrom(...PEERS), subject: fc.constantFrom(...PEERS), kind: fc.constantFrom('member.added', 'member.suspected', 'member.alive', 'member.removed', 'member.left'), incarnation: fc.integer({ min: 0, max: 3 }) })
     .map(({ peer, subject, kind, incarnation }) => (tick: number): JournalEvent => ({ kind, tick, peer, subject, incarnation }) as JournalEvent),
-  fc.constantFrom('no faults', 'loss 0.1', 'partition 1 | 2').map((description) => (tick: number): JournalEvent => ({ kind: 'fault.changed', tick, description })),
+  fc.constantFrom('no faults', 'loss 0.1', 'partition 1 | 2', '127.0.0.1:7001: loss 0.1', 'loss 0').map((description) => (tick: number): JournalEvent => ({ kind: 'fault.changed', tick, description })),
   fc.record({ peer: fc.constantFrom(...PEERS), to: fc.constantFrom(...PEERS), kind: fc.constantFrom('message.sent', 'message.dropped') }).map(
     ({ peer, to, kind }) =>
       (tick: number): JournalEvent => (kind === 'message.sent' ? { kind, tick, peer, to, type: 'swim.ping', bytes: 40 } : { kind: 'message.dropped', tick, peer, to, type: 'swim.ping', reason: 'loss' }),
@@ -134,20 +134,30 @@ describe('the timeline', () => {
     const events: JournalEvent[] = [
       { kind: 'log', tick: 0, peer: 'manager', text: 'one' },
       { kind: 'fault.changed', tick: 1, description: 'loss 0.2' },
-      { kind: 'log', tick: 2, peer: 'manager', text: 'two' },
+      // Each peer's echo of the plan it applied is not a change of the cluster's faults.
+      { kind: 'fault.changed', tick: 2, description: '127.0.0.1:7001: loss 0.2' },
       { kind: 'fault.changed', tick: 3, description: 'no faults' },
+      { kind: 'fault.changed', tick: 4, description: '127.0.0.1:7001: no faults' },
     ];
     const entries = events.map((event, index) => ({ seq: index, at: 1000 + index * 100, event }));
     const timeline = replayed(entries);
     expect(timeline.positionAtTime(999)).toBe(0);
     expect(timeline.positionAtTime(1000)).toBe(1);
     expect(timeline.positionAtTime(1150)).toBe(2);
-    expect(timeline.positionAtTime(5000)).toBe(4);
+    expect(timeline.positionAtTime(5000)).toBe(5);
     expect(timeline.density(1000, 1400, 4)).toEqual([1, 1, 1, 1]);
     expect(timeline.density(1000, 1400, 2)).toEqual([2, 2]);
     expect(timeline.faultPeriods).toEqual([{ fromAt: 1100, toAt: 1300, description: 'loss 0.2' }]);
-    expect(timeline.worldAt(2).faults).toBe('loss 0.2');
+    expect(timeline.marks.filter((mark) => mark.kind === 'faults').map((mark) => mark.text)).toEqual(['loss 0.2', 'no faults']);
+    expect(timeline.worldAt(3).faults).toBe('loss 0.2');
     expect(timeline.live().faults).toBe('no faults');
+    // The classroom's scenarios clear their loss with `loss 0`.
+    const classroom = replayed([
+      { seq: 0, at: 0, event: { kind: 'fault.changed', tick: 0, description: 'loss 0.1' } },
+      { seq: 1, at: 10, event: { kind: 'fault.changed', tick: 1, description: 'loss 0' } },
+    ]);
+    expect(classroom.faultPeriods).toEqual([{ fromAt: 0, toAt: 10, description: 'loss 0.1' }]);
+    expect(classroom.live().faults).toBe('no faults');
   });
 
   it('holds at any moment the ring state each running key-value peer then had, through joins and a crash', () => {

@@ -436,6 +436,7 @@ export class ClusterManager {
     if (record.state === 'paused') this.resume(id);
     record.expecting = 'leave';
     this.#setState(record, 'leaving');
+    this.#record({ kind: 'process.leaving', tick: this.#tick(), peer: id });
     try {
       await record.client?.request({ type: 'leave' }, 2000);
     } catch {

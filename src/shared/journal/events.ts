@@ -124,6 +124,8 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
   /** A cluster manager stopped a peer process (SIGSTOP) and resumed it (SIGCONT). */
   z.object({ kind: z.literal('process.paused'), tick, peer: peerIdSchema }),
   z.object({ kind: z.literal('process.resumed'), tick, peer: peerIdSchema }),
+  /** A cluster manager asked a peer to leave gracefully (it hands its keys on, then exits). */
+  z.object({ kind: z.literal('process.leaving'), tick, peer: peerIdSchema }),
 
   z.object({ kind: z.literal('peer.started'), tick, peer: peerIdSchema }),
   z.object({ kind: z.literal('peer.crashed'), tick, peer: peerIdSchema }),

@@ -72,6 +72,8 @@ export function describeEvent(event: JournalEvent, name: PeerNamer = byId): stri
       return 'paused (SIGSTOP)';
     case 'process.resumed':
       return 'resumed (SIGCONT)';
+    case 'process.leaving':
+      return 'asked to leave: hands its keys on, then exits';
     case 'peer.started':
       return 'started';
     case 'peer.crashed':

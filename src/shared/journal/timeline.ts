@@ -28,7 +28,7 @@ export const TIMELINE_ENTRIES_MAX = 1_000_000;
 const MARKS_MAX = 20_000;
 
 /** A peer process's state as the journal tells it. */
-export type ProcessState = 'running' | 'paused' | 'left' | 'killed' | 'crashed';
+export type ProcessState = 'running' | 'paused' | 'leaving' | 'left' | 'killed' | 'crashed';
 /** What an observer believes of a member: the words of the SWIM paper. */
 export type BeliefState = 'alive' | 'suspect' | 'dead' | 'left';
 
@@ -144,6 +144,19 @@ const BELIEF_OF_KIND: Readonly<Partial<Record<JournalEvent['kind'], BeliefState>
   'member.left': 'left',
 };
 
+/**
+ * A peer's echo of a fault change (each real peer journals the plan it applied as `HOST:PORT:
+ * plan`): the cluster-wide change is the manager's (or the simulator's), without the prefix.
+ */
+export function isFaultEcho(description: string): boolean {
+  return /^\S+:\d+: /.test(description);
+}
+
+/** A fault change that clears every fault: the manager's `no faults`, the classroom's `loss 0`. */
+export function clearsFaults(description: string): boolean {
+  return description === NO_FAULTS || /^loss 0(\.0*)?$/.test(description);
+}
+
 /** Ids that are not peers: the manager's and the cluster's own events. */
 function isPeerId(id: string): boolean {
   return id !== 'manager' && id !== 'cluster';
@@ -214,7 +227,7 @@ class WorldState {
   }
 
   running(): boolean {
-    for (const peer of this.peers.values()) if (peer.state === 'running' || peer.state === 'paused') return true;
+    for (const peer of this.peers.values()) if (peer.state === 'running' || peer.state === 'paused' || peer.state === 'leaving') return true;
     return false;
   }
 
@@ -272,6 +285,9 @@ class WorldState {
         if (before === 'left' && state === 'left') return undefined;
         return { at: entry.at, kind: state === 'crashed' ? 'crash' : state === 'killed' ? 'kill' : 'stop', peer: event.peer, text: state === 'crashed' ? 'crashed' : state === 'killed' ? 'killed' : 'stopped' };
       }
+      case 'process.leaving':
+        this.setPeer({ ...this.peer(event.peer, entry.at), state: 'leaving' });
+        return undefined;
       case 'process.paused':
       case 'process.resumed': {
         const paused = event.kind === 'process.paused';
@@ -283,7 +299,7 @@ class WorldState {
       case 'peer.restarted': {
         if (!isPeerId(event.peer)) return undefined;
         const known = this.peers.get(event.peer);
-        if (known !== undefined && (known.state === 'running' || known.state === 'paused')) return undefined;
+        if (known !== undefined && (known.state === 'running' || known.state === 'paused' || known.state === 'leaving')) return undefined;
         const base = this.peer(event.peer, entry.at);
         this.setPeer({ ...base, state: 'running', startedAt: entry.at, lives: known === undefined ? 1 : base.lives + 1 });
         this.beliefs.delete(event.peer);
@@ -304,8 +320,10 @@ class WorldState {
         }
         break;
       case 'fault.changed':
-        this.faults = event.description;
-        return { at: entry.at, kind: 'faults', peer: undefined, text: event.description };
+        // Each peer's echo of the plan it applied is not a change of the cluster's faults.
+        if (isFaultEcho(event.description)) return undefined;
+        this.faults = clearsFaults(event.description) ? NO_FAULTS : event.description;
+        return { at: entry.at, kind: 'faults', peer: undefined, text: this.faults };
       case 'message.sent':
         this.counts.messagesSent++;
         break;
@@ -511,7 +529,7 @@ export function memberLists(world: World): Record<string, { id: string; state: B
   const lists: Record<string, { id: string; state: BeliefState; sinceTick: number; incarnation?: number; heartbeat?: number }[]> = {};
   for (const [observer, subjects] of world.beliefs) {
     const peer = world.peers.get(observer);
-    if (peer !== undefined && peer.state !== 'running' && peer.state !== 'paused') continue;
+    if (peer !== undefined && peer.state !== 'running' && peer.state !== 'paused' && peer.state !== 'leaving') continue;
     lists[observer] = [...subjects]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([id, belief]) => ({

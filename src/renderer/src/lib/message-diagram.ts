@@ -294,6 +294,23 @@ export class MessageIndex {
   }
 }
 
+/**
+ * Messages each peer sent (`message.sent`: drops are not sends) from `fromAt` to `toAt` ms,
+ * among those journaled up to `position`: what the Cluster view's "sent/s" divides by its seconds.
+ */
+export function sentCounts(index: MessageIndex, fromAt: number, toAt: number, position: number): Map<string, number> {
+  const counts = new Map<string, number>();
+  const end = Math.min(index.endAtPosition(position), index.firstSentFrom(toAt));
+  for (let at = index.firstSentFrom(fromAt); at < end; at++) {
+    if ((index.drop[at] as number) > 0) continue;
+    const sentAt = index.sentAt[at] as number;
+    if (sentAt < fromAt || sentAt >= toAt) continue;
+    const peer = index.peers[index.from[at] as number] as string;
+    counts.set(peer, (counts.get(peer) ?? 0) + 1);
+  }
+  return counts;
+}
+
 const indexes = new WeakMap<Timeline, MessageIndex>();
 
 /** The message index of a timeline, brought up to date with it. */
@@ -335,9 +352,17 @@ export function buildDiagram(entryAt: (position: number) => SessionEntry | undef
   return { messages, types: [...typeCounts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([type]) => type) };
 }
 
-/** A stable colour per message type (hue from its name), so a type keeps its colour. */
+/**
+ * Colours for message types: distinct on the dark background and none of them the red of a
+ * dropped message (Tableau 10 without its red, and four more).
+ */
+const TYPE_COLORS = ['#4e79a7', '#f28e2b', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#86bcb6', '#d4a6c8', '#a0cbe8', '#8cd17d'] as const;
+/** Types seen so far, in order: each keeps its colour for the session. */
+const typeOrder = new Map<string, number>();
+
+/** A stable colour per message type: the first types seen get the most distinct colours. */
 export function typeColor(type: string): string {
-  let hash = 0;
-  for (let index = 0; index < type.length; index++) hash = (hash * 31 + type.charCodeAt(index)) >>> 0;
-  return `hsl(${hash % 360} 70% 62%)`;
+  let index = typeOrder.get(type);
+  if (index === undefined) typeOrder.set(type, (index = typeOrder.size));
+  return TYPE_COLORS[index % TYPE_COLORS.length] as string;
 }

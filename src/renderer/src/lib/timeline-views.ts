@@ -66,7 +66,7 @@ export function ringStatesAt(world: World): Record<string, RingStateInfo> {
   const states: Record<string, RingStateInfo> = {};
   for (const [peer, ring] of world.rings) {
     const state = world.peers.get(peer)?.state;
-    if (state !== 'running' && state !== 'paused') continue;
+    if (state !== 'running' && state !== 'paused' && state !== 'leaving') continue;
     states[peer] = {
       entries: ring.entries.map((entry) => ({ ...entry })),
       ...(ring.transition === undefined ? {} : { transition: { joining: [...ring.transition.joining], leaving: [...ring.transition.leaving], gainers: [...ring.transition.gainers] } }),

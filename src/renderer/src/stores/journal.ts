@@ -314,10 +314,14 @@ export const useJournalStore = defineStore('journal', () => {
         refused: decoder.refused,
         truncated: buffer.dropped,
       };
+      // A file without a single entry is refused: the window stays on what it showed.
+      if (decoder.entries === 0) {
+        notifications.push('error', `${info.name} holds no journal entries${info.badLines > 0 ? ` (${info.badLines} bad lines)` : ''}: is it an NDJSON export? Nothing was imported.`);
+        return info;
+      }
       importInfo.value = info;
       showing.value = 'imported';
       timeline.showImported(line, info.name);
-      if (decoder.entries === 0) notifications.push('error', `${info.name} holds no journal entries${info.badLines > 0 ? ` (${info.badLines} bad lines)` : ''}: is it an NDJSON export?`);
       scanShown();
       bump();
       return info;

@@ -10,6 +10,7 @@
  * (`backfill`, called by the journal store once it loaded it) and the plan in effect now
  * (`getFaults`, asked once).
  */
+import { isFaultEcho } from '../../../shared/journal/timeline.ts';
 import { defineStore } from 'pinia';
 import { shallowRef } from 'vue';
 import type { SessionEntry } from '../../../shared/journal/session.ts';
@@ -62,7 +63,7 @@ export interface FaultChange {
  */
 export function faultChangeOf(entry: SessionEntry): FaultChange | undefined {
   const event = entry.event;
-  if (event.kind !== 'fault.changed' || /^\S+:\d+: /.test(event.description)) return undefined;
+  if (event.kind !== 'fault.changed' || isFaultEcho(event.description)) return undefined;
   return { at: entry.at, active: event.description !== 'no faults', description: event.description };
 }
 

@@ -23,6 +23,8 @@ const HISTORY_PAGE = 25_000;
 const HISTORY_PAGES_MAX = 200;
 /** Stream entries held while the history loads, at most (past it, the history is let go). */
 const HELD_ENTRIES_MAX = 500_000;
+/** Play pressed while live replays this much of the session before now, ms. */
+export const REPLAY_FROM_LIVE_MS = 30_000;
 /** Playback speeds offered, × real time. */
 export const PLAY_SPEEDS = [0.5, 1, 2, 5, 10, 50] as const;
 
@@ -42,8 +44,11 @@ export const useTimelineStore = defineStore('timeline', () => {
   const history = ref<'idle' | 'loading' | 'loaded' | 'failed'>('idle');
   /** The live timeline begins with the session's first entry. */
   const complete = ref(true);
-  /** The moment a playback has reached, ms since the epoch (between two entries' times). */
-  let playAt: number | undefined;
+  /**
+   * The moment chosen, ms since the epoch, when it was chosen by time (a click on the strip, a
+   * tick step, a playback): it lies between two entries' times. Undefined when chosen by entry.
+   */
+  const chosenAt = ref<number | undefined>(undefined);
   let lastFrame: number | undefined;
   let held: SessionEntry[] | undefined;
   let newestSeq = -1;
@@ -155,6 +160,7 @@ export const useTimelineStore = defineStore('timeline', () => {
       source.value = 'live';
     }
     cursor.value = undefined;
+    chosenAt.value = undefined;
     version.value++;
     refresh();
   }
@@ -163,14 +169,14 @@ export const useTimelineStore = defineStore('timeline', () => {
   function seek(target: number): void {
     const line = shown();
     cursor.value = Math.max(line.firstPosition, Math.min(line.size, Math.round(target)));
-    playAt = undefined;
+    chosenAt.value = undefined;
     refresh();
   }
 
   /** Shows the moment `at` (ms since the epoch): after the last entry at or before it. */
   function seekTime(at: number): void {
     seek(shown().positionAtTime(at));
-    playAt = at;
+    chosenAt.value = at;
   }
 
   /** One entry forward or back. */
@@ -179,18 +185,20 @@ export const useTimelineStore = defineStore('timeline', () => {
     seek(position.value + direction);
   }
 
-  /** One tick of the moment's cluster forward or back (100 ms when its tick is not known). */
+  /**
+   * One tick of the moment's cluster forward or back (100 ms when its tick is not known): to the
+   * end of the next (or previous) tick, as real peers count ticks (ms since the epoch / tick).
+   */
   function stepTick(direction: 1 | -1): void {
     pause();
     const line = shown();
-    const at = line.timeAt(position.value) ?? 0;
+    const at = chosenAt.value ?? line.timeAt(position.value);
+    if (at === undefined) return;
     const tickMs = world.value.epoch.tickMs ?? 100;
-    if (direction === 1) {
-      seek(Math.max(position.value + 1, line.positionAtTime(at + tickMs)));
-    } else {
-      // The last entry of the tick before: at most `at − tickMs`, at least one entry back.
-      seek(Math.min(position.value - 1, line.positionAtTime(at - tickMs)));
-    }
+    const tick = Math.floor(at / tickMs);
+    // The last ms of a tick: the world after every entry of that tick.
+    const end = (tick + direction) * tickMs + tickMs - 1;
+    seekTime(direction === 1 && end <= at ? end + tickMs : end);
   }
 
   const schedule = (callback: (now: number) => void): void => {
@@ -208,7 +216,7 @@ export const useTimelineStore = defineStore('timeline', () => {
     }
     const elapsed = lastFrame === undefined ? 0 : now - lastFrame;
     lastFrame = now;
-    const at = (playAt ?? line.timeAt(position.value) ?? span.fromAt) + elapsed * speed.value;
+    const at = (chosenAt.value ?? line.timeAt(position.value) ?? span.fromAt) + elapsed * speed.value;
     if (at >= span.toAt) {
       // The end: live again for the session, the last moment for an imported journal.
       if (source.value === 'live') goLive();
@@ -219,7 +227,7 @@ export const useTimelineStore = defineStore('timeline', () => {
       return;
     }
     cursor.value = Math.max(line.firstPosition, line.positionAtTime(at));
-    playAt = at;
+    chosenAt.value = at;
     refresh();
     schedule(frame);
   }
@@ -227,8 +235,10 @@ export const useTimelineStore = defineStore('timeline', () => {
   function play(): void {
     if (playing.value) return;
     const line = shown();
-    // From the live edge there is nothing ahead: play from the start of what is kept.
-    if (cursor.value === undefined || cursor.value >= line.size) seek(line.firstPosition);
+    const span = line.span;
+    if (span === undefined) return;
+    // From the live edge there is nothing ahead: replay the last `REPLAY_FROM_LIVE_MS`.
+    if (cursor.value === undefined || cursor.value >= line.size) seekTime(Math.max(span.fromAt, span.toAt - REPLAY_FROM_LIVE_MS));
     playing.value = true;
     lastFrame = undefined;
     schedule(frame);
@@ -249,11 +259,8 @@ export const useTimelineStore = defineStore('timeline', () => {
     else play();
   }
 
-  /** The moment shown, ms since the epoch (undefined before any entry). */
-  const momentAt = computed(() => {
-    void version.value;
-    return world.value.at;
-  });
+  /** The moment shown, ms since the epoch: the time chosen, or the newest entry's (undefined before any entry). */
+  const momentAt = computed(() => (cursor.value !== undefined && chosenAt.value !== undefined ? chosenAt.value : world.value.at));
 
   /** `#3` (or `Peer 8` on a circular DHT) as the moment shown numbers it; else its port. */
   function peerLabel(id: string): string {
