@@ -13,9 +13,9 @@ beforeAll(async () => {
 });
 afterAll(async () => app?.close());
 
-test('a short simulated check passes, with its mode and fault schedule', async () => {
+test('a short simulated check passes, with its mode and fault schedule (the Check view is on key 0)', async () => {
   const { page } = app;
-  await page.keyboard.press('9');
+  await page.keyboard.press('0');
   await page.getByTestId('check-form').waitFor();
   expect(await page.getByTestId('check-simulated').isChecked()).toBe(true);
   await page.getByTestId('check-durationSeconds').fill('10');
