@@ -314,3 +314,45 @@ describe('the ring of a past moment', () => {
     expect(ring.changes).toEqual([]);
   });
 });
+
+describe('the Keys view at a past moment', () => {
+  test("lists every coordinator's results the journal holds up to it, newest first, each with the roles it was decided with", async () => {
+    const timeline = await loaded();
+    const at = (offset: number): number => T0 + 4000 + offset;
+    const result = (transaction: number, key: string, ok: boolean, replicas: JournalEvent & { kind: 'kv.result' } extends { replicas: infer R } ? R : never): JournalEvent => ({
+      kind: 'kv.result',
+      tick: 40,
+      peer: C,
+      transaction,
+      op: 'put',
+      key,
+      size: 2,
+      preview: 'v1',
+      ok,
+      latencyTicks: 1,
+      latencyMs: 2.5,
+      replicas,
+    });
+    const events: [number, JournalEvent][] = [
+      [at(0), result(1, 'a', true, [{ peer: A, ok: true, role: 'home', place: 0 }, { peer: B, ok: true, role: 'home', place: 1 }])],
+      [at(10), result(2, 'b', true, [{ peer: A, ok: true, role: 'home', place: 0 }, { peer: C, ok: true, role: 'fallback', for: B }])],
+      [at(20), result(3, 'c', false, [{ peer: A, ok: false, role: 'home', place: 0 }])],
+    ];
+    const first = ENTRIES.length;
+    const more = events.map(([time, event], index) => ({ seq: first + index, at: time, event }));
+    timeline.append(more);
+    timeline.seek(first + 2);
+    const view = open((await import('../../src/renderer/src/views/KeysView.vue')).default);
+    await flushPromises();
+    const all = [...ENTRIES, ...more];
+    const expectedKeys = all.slice(0, first + 2).filter((entry) => entry.event.kind === 'kv.result').reverse().map((entry) => (entry.event as { key: string }).key);
+    const rows = view.findAll('[data-testid="kv-history-row"]');
+    expect(rows).toHaveLength(expectedKeys.length);
+    expect(expectedKeys).toEqual(['b', 'a']);
+    expect(view.get('[data-testid="keys-past"]').text()).toContain('nothing can be run in the past');
+    // The newest result is shown, with the role its stand-in was asked in and no window round trip.
+    // (A and B are not peers of the moment's cluster: named by address.)
+    expect(view.get('[data-testid="kv-replies"]').text()).toContain(`fallback for ${B}`);
+    expect(view.get('[data-testid="kv-latency"]').text()).toContain('no round trip from this window');
+  });
+});

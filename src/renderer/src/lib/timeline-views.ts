@@ -6,7 +6,9 @@
  */
 import type { PeerSummaryWire } from '../../../shared/api/cluster-api.ts';
 import type { RingStateInfo } from '../../../shared/api/bridge.ts';
-import type { BeliefState, TimelinePeer, World } from '../../../shared/journal/timeline.ts';
+import type { BeliefState, Timeline, TimelinePeer, World } from '../../../shared/journal/timeline.ts';
+import { shownValue } from '../../../shared/journal/events.ts';
+import type { Operation } from '../stores/keys.ts';
 import type { PeerDisplayState } from '../stores/membership.ts';
 
 const RANK: Readonly<Record<BeliefState, number>> = { alive: 0, suspect: 1, left: 2, dead: 3 };
@@ -76,4 +78,49 @@ export function ringStatesAt(world: World): Record<string, RingStateInfo> {
     };
   }
   return states;
+}
+
+/** Entries `resultsAt` reads back at most, looking for results. */
+const RESULTS_SCAN_MAX = 500_000;
+
+/**
+ * The key-value operations decided up to `position`, newest first (at most `limit`), as the Keys
+ * view lists them: every coordinator's `kv.result` in the journal (not only this window's), with
+ * the roles each replica was asked in. The window's round trip is not in the journal: NaN.
+ */
+export function resultsAt(timeline: Timeline, position: number, limit = 200): Operation[] {
+  const operations: Operation[] = [];
+  const stop = Math.max(timeline.firstPosition + 1, position - RESULTS_SCAN_MAX);
+  for (let at = position; at >= stop && operations.length < limit; at--) {
+    const entry = timeline.entryAt(at);
+    const event = entry?.event;
+    if (entry === undefined || event === undefined || event.kind !== 'kv.result') continue;
+    const value = event.preview === undefined && event.value === undefined ? undefined : shownValue(event);
+    const read = event.op === 'read';
+    operations.push({
+      id: entry.seq,
+      at: entry.at,
+      op: event.op,
+      key: event.key,
+      value: read ? undefined : value,
+      via: event.peer,
+      result: {
+        type: 'kv.result',
+        transaction: event.transaction,
+        op: event.op,
+        key: event.key,
+        ok: event.ok,
+        ...(read && event.ok && value !== undefined ? { value } : {}),
+        ...(event.version === undefined ? {} : { version: event.version }),
+        ...(event.reason === undefined ? {} : { reason: event.reason }),
+        latencyTicks: event.latencyTicks,
+        replicas: event.replicas,
+      },
+      error: undefined,
+      latencyMs: Number.NaN,
+      coordinator: event.peer,
+      coordinatorLatencyMs: event.latencyMs,
+    });
+  }
+  return operations;
 }
