@@ -20,6 +20,9 @@ import { formatNdjsonLine, type SessionEntry } from '../../src/shared/journal/se
 import { createFakeClient, fakePeer, fakeSession, type FakeClient } from './support/fake-client.ts';
 import { buildDiagram } from '../../src/renderer/src/lib/message-diagram.ts';
 
+// uPlot needs a real browser: the Charts view's tests look at what the view computes around its charts.
+vi.mock('../../src/renderer/src/components/charts/TimeChart.vue', () => ({ default: { name: 'TimeChart', render: () => null } }));
+
 const A = '127.0.0.1:4001';
 const B = '127.0.0.1:4002';
 const C = '127.0.0.1:4003';
@@ -354,5 +357,29 @@ describe('the Keys view at a past moment', () => {
     // (A and B are not peers of the moment's cluster: named by address.)
     expect(view.get('[data-testid="kv-replies"]').text()).toContain(`fallback for ${B}`);
     expect(view.get('[data-testid="kv-latency"]').text()).toContain('no round trip from this window');
+  });
+});
+
+describe('the Charts view at a past moment', () => {
+  test('counts the five minutes before it from the journal as the live store counts them, and says which charts are live only', async () => {
+    const { bucketsOf, useMetricsStore } = await import('../../src/renderer/src/stores/metrics.ts');
+    const timeline = await loaded();
+    const at = (offset: number): number => T0 + 5000 + offset;
+    const events: [number, JournalEvent][] = [
+      [at(0), { kind: 'message.sent', tick: 50, peer: C, to: A, type: 'swim.ping', bytes: 40 }],
+      [at(400), { kind: 'message.sent', tick: 54, peer: C, to: B, type: 'swim.ping', bytes: 40 }],
+      [at(1200), { kind: 'message.dropped', tick: 62, peer: C, to: B, type: 'swim.ack', reason: 'loss' }],
+    ];
+    const more = events.map(([time, event], index) => ({ seq: ENTRIES.length + index, at: time, event }));
+    timeline.append(more);
+    const all = [...ENTRIES, ...more];
+    // The live store, fed the same entries as a stream, counts what the past's buckets count.
+    const live = useMetricsStore();
+    live.add(all);
+    expect(bucketsOf(all)).toEqual(live.buckets);
+    timeline.seek(all.length);
+    const view = open((await import('../../src/renderer/src/views/ChartsView.vue')).default);
+    await flushPromises();
+    expect(view.text()).toContain('not in the journal, so not shown for a past moment');
   });
 });

@@ -140,6 +140,16 @@ function withChange(changes: readonly FaultChange[], change: FaultChange): Fault
   return next.length > FAULT_CHANGES_MAX ? next.slice(-FAULT_CHANGES_MAX) : next;
 }
 
+/**
+ * The per-second buckets of a stretch of the journal, as the live store counts them (the Charts
+ * view's figures at a past moment, or of an imported journal), oldest first.
+ */
+export function bucketsOf(entries: Iterable<SessionEntry>): SecondBucket[] {
+  const buckets: SecondBucket[] = [];
+  for (const entry of entries) count(bucketFor(buckets, Math.floor(entry.at / 1000)), entry);
+  return buckets;
+}
+
 export const useMetricsStore = defineStore('metrics', () => {
   /** Oldest first; replaced (not mutated in place) once per frame so views recompute. */
   const buckets = shallowRef<SecondBucket[]>([]);

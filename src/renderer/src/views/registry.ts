@@ -23,7 +23,7 @@ export const VIEWS: readonly ViewEntry[] = [
   { id: 'stores', kinds: ['kv'], title: 'Stores', hint: "Each peer's store and the replica diff", component: defineAsyncComponent(() => import('./StoresView.vue')) },
   { id: 'log', followsTimeline: true, title: 'Log', hint: 'The live journal: filter, follow, export', component: defineAsyncComponent(() => import('./LogView.vue')) },
   { id: 'faults', kinds: ['kv'], title: 'Faults', hint: 'Loss, delay and partitions', component: defineAsyncComponent(() => import('./FaultsView.vue')) },
-  { id: 'charts', title: 'Charts', hint: 'Messages, operations, latency and convergence', component: defineAsyncComponent(() => import('./ChartsView.vue')) },
+  { id: 'charts', followsTimeline: true, title: 'Charts', hint: 'Messages, operations, latency and convergence', component: defineAsyncComponent(() => import('./ChartsView.vue')) },
   {
     id: 'messages',
     followsTimeline: true,
