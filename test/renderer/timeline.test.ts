@@ -383,3 +383,35 @@ describe('the Charts view at a past moment', () => {
     expect(view.text()).toContain('not in the journal, so not shown for a past moment');
   });
 });
+
+describe('the Stores view at a past moment', () => {
+  test("shows each running peer's store as the journal says it held it then", async () => {
+    const timeline = await loaded();
+    const at = (offset: number): number => T0 + 6000 + offset;
+    const version = (counter: number) => ({ tick: 60, counter, peer: C });
+    const events: [number, JournalEvent][] = [
+      [at(0), { kind: 'kv.replica', tick: 60, peer: C, transaction: 1, op: 'put', key: 'alpha', size: 2, preview: 'v1', version: version(1), ok: true }],
+      [at(10), { kind: 'kv.replica', tick: 60, peer: C, transaction: 2, op: 'put', key: 'beta', size: 2, preview: 'v2', version: version(2), ok: true }],
+      [at(20), { kind: 'kv.replica', tick: 60, peer: C, transaction: 3, op: 'delete', key: 'alpha', version: version(3), ok: true }],
+    ];
+    const first = ENTRIES.length;
+    timeline.append(events.map(([time, event], index) => ({ seq: first + index, at: time, event })));
+    timeline.seek(first + 2);
+    const { useReplicasStore } = await import('../../src/renderer/src/stores/replicas.ts');
+    const replicas = useReplicasStore();
+    const view = open((await import('../../src/renderer/src/views/StoresView.vue')).default);
+    await flushPromises();
+    expect(view.find('[data-testid="stores-past"]').exists()).toBe(true);
+    expect(replicas.storesShown.get(C)?.records.map((record) => [record.key, record.value, record.deleted === true])).toEqual([
+      ['alpha', 'v1', false],
+      ['beta', 'v2', false],
+    ]);
+    timeline.seek(first + 3);
+    await flushPromises();
+    expect(replicas.storesShown.get(C)?.records.map((record) => [record.key, record.deleted === true])).toEqual([
+      ['alpha', true],
+      ['beta', false],
+    ]);
+    expect(view.findAll('[data-testid="store-tab"]')).toHaveLength(1);
+  });
+});

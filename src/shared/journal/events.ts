@@ -189,6 +189,8 @@ export const journalEventSchema = z.discriminatedUnion('kind', [
     key: keySchema,
     reason: z.enum(['repair', 'handoff', 'sync']),
     deleted: z.boolean(),
+    /** The record's version, size and preview (since issue 14; a tombstone has a version only). */
+    ...valueSummaryFields,
   }),
   /** A replica let go of a key: handed off to its owners, or an expired tombstone. */
   z.object({

@@ -117,7 +117,16 @@ export class Replica {
     const stored = context.store.get(record.key);
     if (stored !== undefined && !isNewer(record.version, stored.version)) return false;
     this.keep(record, now);
-    context.emit({ kind: 'store.changed', tick: now, peer: context.id, key: record.key, reason, deleted: record.deleted === true });
+    // With the version and a preview (never the value), so the store at any moment can be read from the journal.
+    context.emit({
+      kind: 'store.changed',
+      tick: now,
+      peer: context.id,
+      key: record.key,
+      reason,
+      deleted: record.deleted === true,
+      ...summarizeValue(record.deleted === true ? undefined : record.value, record.binary === true, record.version),
+    });
     return true;
   }
 

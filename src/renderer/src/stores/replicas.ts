@@ -20,6 +20,8 @@ import { clusterClient } from './client.ts';
 import { useClusterStore } from './cluster.ts';
 import { useNotificationsStore } from './notifications.ts';
 import { useRingStore } from './ring.ts';
+import { useTimelineStore } from './timeline.ts';
+import { storesAt } from '../lib/store-index.ts';
 
 /** Records read from each peer at most (the API's bound is 100,000). */
 export const INSPECT_RECORDS_MAX = 50_000;
@@ -117,18 +119,44 @@ export const useReplicasStore = defineStore('replicas', () => {
     loop();
   }
 
+  /**
+   * The stores the views show: those read from the peers, live; at a past moment on the timeline,
+   * those the journal says each running peer held then (with the ring state it held then).
+   */
+  const timeline = useTimelineStore();
+  const storesShown = computed<ReadonlyMap<string, PeerStore>>(() => {
+    if (!timeline.isPast) return stores.value;
+    const world = timeline.world;
+    const shown = new Map<string, PeerStore>();
+    for (const [peer, records] of storesAt(timeline.timeline(), world)) {
+      let tombstones = 0;
+      for (const record of records) if (record.deleted) tombstones++;
+      shown.set(peer, {
+        peer,
+        records,
+        byKey: new Map(records.map((record) => [record.key, record])),
+        total: records.length,
+        tombstones,
+        pendingHandoffs: 0,
+        ring: ring.statesShown[peer],
+        at: timeline.momentAt ?? 0,
+      });
+    }
+    return shown;
+  });
+
   const diff = computed(() =>
     replicaDiff(
-      new Map([...stores.value].map(([peer, store]) => [peer, store.records])),
+      new Map([...storesShown.value].map(([peer, store]) => [peer, store.records])),
       ring.ring,
-      new Map([...stores.value].map(([peer, store]) => [peer, ring.ringOf(store.ring)])),
+      new Map([...storesShown.value].map(([peer, store]) => [peer, ring.ringOf(store.ring)])),
     ),
   );
 
   /** Who holds `key`, and which version: one entry per store read. */
   function holdersOf(key: string): { peer: string; record: StoredRecord | undefined }[] {
-    return [...stores.value.values()].map((store) => ({ peer: store.peer, record: store.byKey.get(key) }));
+    return [...storesShown.value.values()].map((store) => ({ peer: store.peer, record: store.byKey.get(key) }));
   }
 
-  return { stores, failures, readAt, reading, autoRefresh, refresh, refreshIfOlder, setAutoRefresh, diff, holdersOf };
+  return { stores, storesShown, failures, readAt, reading, autoRefresh, refresh, refreshIfOlder, setAutoRefresh, diff, holdersOf };
 });
