@@ -71,11 +71,14 @@ test('live, the strip says so; back before the kill, the Cluster view shows the 
   await app.open('membership');
   await expect.poll(() => page.locator('[data-testid="membership-matrix"] tbody tr').count()).toBe(4);
   await app.screenshot('timeline-past-membership');
-  // The Ring follows the moment on a key-value cluster; the Stores say they show the present.
+  // The Ring and the Stores follow the moment on a key-value cluster; the Faults (an editor) show the present.
   await app.open('ring');
   await expect.poll(async () => (await page.getByTestId('past-banner').textContent()) ?? '').toContain('Ring shows the world as the journal says it was then');
   await app.screenshot('timeline-past-ring');
   await app.open('stores');
+  await page.getByTestId('stores-past').waitFor();
+  await app.screenshot('timeline-past-stores');
+  await app.open('faults');
   await page.getByTestId('present-only').waitFor();
   await app.open('cluster');
 
