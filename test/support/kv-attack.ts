@@ -90,6 +90,13 @@ export interface AttackConfig {
    * behind one bug (see the report). Default false.
    */
   readonly keepRingAtLeastN?: boolean;
+  /**
+   * What fires an armed `partition-at-catch-up`: 'owners' (default), the first `ring.changed`
+   * whose owners differ from that peer's previous ones (a transition ending); 'any-state', the
+   * first `ring.changed` at all (any change of a peer's ring state: a transition starting, a
+   * status or a catch-up changing, as well as one ending).
+   */
+  readonly trigger?: 'owners' | 'any-state';
 }
 
 export interface AttackResult {
@@ -195,8 +202,9 @@ export function runAttack(config: AttackConfig): AttackResult {
         ownersOf.set(event.peer, owners);
       }
       // The first peer whose ring changes after the trigger is armed: a transition just ended there
-      // (the last gainer caught up), and its announcement is about to leave.
-      if (armed !== undefined && event.kind === 'ring.changed' && ownersChanged) {
+      // (the last gainer caught up), and its announcement is about to leave; with `trigger:
+      // 'any-state'`, any change of its state (a transition starting too).
+      if (armed !== undefined && event.kind === 'ring.changed' && (ownersChanged || config.trigger === 'any-state')) {
         const trigger = armed;
         armed = undefined;
         // The peer whose ring just changed, with the peers the mask picks, against the others.
@@ -226,6 +234,7 @@ export function runAttack(config: AttackConfig): AttackResult {
         });
       }
       if (event.kind === 'log' && event.text.startsWith('ring') && config.trace) say(`    [${event.tick}] ${event.peer[0]}: ${event.text}`);
+      if (event.kind === 'ring.changed' && event.entries !== undefined && config.trace) say(`    [${event.tick}] ${event.peer[0]}: state ${event.entries.map((entry) => `${entry.peer[0]}:${entry.status}@${entry.stamp}`).join(' ')}${ownersChanged ? ' (owners changed)' : ''}`);
     },
   });
   ids.forEach((id, index) => cluster.sim.setClockAhead(id, config.skews[index % config.skews.length] ?? 0));

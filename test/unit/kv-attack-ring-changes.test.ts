@@ -20,7 +20,7 @@
  * By default (CI) each property runs a fixed number of histories from a fixed seed (about 15 s in
  * all) and stops at the first failing history without shrinking it; the failure names the seed and
  * path to replay it. Environment: KV_ATTACK_RUNS=n histories per property; KV_ATTACK_ONLY=broad|
- * at-least-n|focused runs one property; KV_ATTACK_SEED / KV_ATTACK_PATH replay a fast-check run
+ * at-least-n|focused|any-state runs one property; KV_ATTACK_SEED / KV_ATTACK_PATH replay a fast-check run
  * (KV_ATTACK_SEED=random draws one); KV_ATTACK_SHRINK=1 shrinks a failure (within
  * KV_ATTACK_TIME_MS, default 90 s); KV_ATTACK_EXPLORE=1 prints every failing history's summary
  * instead of stopping at the first one, and KV_ATTACK_DUMP=file appends them (as JSON, for
@@ -164,9 +164,17 @@ function attack(arbitrary: fc.Arbitrary<AttackConfig>, runs: number): void {
 }
 
 const only = process.env.KV_ATTACK_ONLY;
-const RUNS = { broad: runsOf(200), atLeastN: runsOf(120), focused: runsOf(150) };
+const RUNS = { broad: runsOf(200), atLeastN: runsOf(120), focused: runsOf(150), anyState: runsOf(120) };
+/**
+ * The catch-up partition fired by the first change of any peer's ring state (a transition
+ * starting, a catch-up recorded, as well as one ending), half the broad mix and half the focused
+ * one: it found a dissolving ring whose last leavers went before a fellow heard
+ * (`kv-attack-dissolved-ring.test.ts`).
+ */
+const anyStateConfig: fc.Arbitrary<AttackConfig> = fc.oneof(attackConfig, focusedConfig).map((config) => ({ ...config, trigger: 'any-state' as const }));
 describe('the key-value store under ring changes mixed with every other fault (adversarial property)', () => {
   it.skipIf(only !== undefined && only !== 'broad')('keeps every strict-quorum guarantee and settles: the broad mix (rings may shrink below N)', () => attack(attackConfig, RUNS.broad), testTimeout(RUNS.broad));
   it.skipIf(only !== undefined && only !== 'at-least-n')('keeps every strict-quorum guarantee and settles: the broad mix, rings kept at N peers or more', () => attack(attackConfig.map((config) => ({ ...config, keepRingAtLeastN: true })), RUNS.atLeastN), testTimeout(RUNS.atLeastN));
   it.skipIf(only !== undefined && only !== 'focused')('keeps every strict-quorum guarantee and settles: transitions cut at their end, busy clients, skewed clocks', () => attack(focusedConfig, RUNS.focused), testTimeout(RUNS.focused));
+  it.skipIf(only !== undefined && only !== 'any-state')('keeps every strict-quorum guarantee and settles: the catch-up partition fired by any change of a ring state (a transition starting too)', () => attack(anyStateConfig, RUNS.anyState), testTimeout(RUNS.anyState));
 });

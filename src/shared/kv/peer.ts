@@ -105,7 +105,7 @@ export class KvPeer implements Machine<PeerMessage, PeerCommand, PeerReply> {
       emit: (event) => this.#emit(event),
       reply: (reply) => this.#outputs.push({ kind: 'reply', reply }),
       reject: (from, reason, detail, now) => this.#reject(from, reason, detail, now),
-      mergeRing: (state, _from, now) => this.#ringSync?.merge(state, now) ?? false,
+      mergeRing: (state, from, now) => this.#ringSync?.merge(state, now, from) ?? false,
       kept: (record, now) => this.#stabilizer.kept(record, now),
       tooLarge: (key, value, binary) => this.#tooLarge(key, value, binary),
     };

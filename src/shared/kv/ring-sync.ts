@@ -46,8 +46,18 @@ export class RingSync {
   #founder = false;
   /** This peer is leaving: it must not rejoin when its entry is removed. */
   #leaving = false;
-  /** Another peer has sent a state in which this leaving peer is removed. */
-  #removalConfirmed = false;
+  /**
+   * Peers that have sent this leaving peer a state holding its removal (at `#heardStamp`, the
+   * stamp of that removal): they know it is out of the ring.
+   */
+  #heardBy = new Set<PeerId>();
+  #heardStamp: number | undefined;
+  /**
+   * The peers that were still in the ring (not removed) in this leaver's state just before its own
+   * entry became `removed`: when no peer stays in the ring (every owner left: it dissolved), each
+   * of them must know before this one goes (see `leaveComplete`).
+   */
+  #fellows = new Set<PeerId>();
   #pull: Pull | undefined;
   #nextPushTick = 0;
   #pushTurn = 0;
@@ -83,15 +93,29 @@ export class RingSync {
   }
 
   /**
-   * True once this peer's leave has ended (its ranges are with their new owners) and another peer
-   * has shown it knows: a leaver that said goodbye before anyone heard would stay an owner, gone,
-   * in every other peer's ring.
+   * True once this peer's leave has ended (its ranges are with their new owners) and the peers that
+   * stay have been shown it: a leaver that said goodbye before anyone heard would stay an owner,
+   * gone, in every other peer's ring.
+   *
+   * - While some peer stays in the ring, one of them must have sent a state holding this removal
+   *   (it spreads it to the others). Another leaver's word is not enough: it may go too, leaving a
+   *   staying peer that never heard.
+   * - When none stays (every owner left, the ring dissolved; or this peer was alone), every peer
+   *   that was still in the ring when this one was removed (`#fellows`) must have sent it: the last
+   *   leavers of a ring could otherwise tell each other, go, and leave a fellow that was cut off
+   *   (or down) counting them as owners for good, its own leave never ending, a joiner through it
+   *   waiting for ever. A fellow gone for good holds this leaver until its driver stops waiting.
    */
   get leaveComplete(): boolean {
-    if (!this.#leaving || (this.#state.entry(this.#context.id)?.status ?? 'removed') !== 'removed') return false;
-    // Heard; or nobody to tell: no one else in the ring, and no other member running (a removed
-    // peer still running may hold an older state that counts this one as an owner).
-    return this.#removalConfirmed || (this.#livePeers().length === 0 && this.#state.entries().every((entry) => entry.peer === this.#context.id || entry.status === 'removed'));
+    const me = this.#context.id;
+    const mine = this.#state.entry(me);
+    if (!this.#leaving || (mine !== undefined && mine.status !== 'removed')) return false;
+    // Never in the ring: nobody counts it; it waits only for the members it could still meet.
+    if (mine === undefined) return this.#livePeers().length === 0 && this.#state.entries().every((entry) => entry.status === 'removed');
+    const heard = this.#heardStamp === mine.stamp ? this.#heardBy : new Set<PeerId>();
+    const staying = this.#state.entries().filter((entry) => entry.peer !== me && entry.status !== 'removed');
+    if (staying.length > 0) return staying.some((entry) => heard.has(entry.peer));
+    return [...this.#fellows].every((peer) => heard.has(peer));
   }
 
   /** The membership protocol let this peer in; with no introducers it may found the ring. */
@@ -105,13 +129,19 @@ export class RingSync {
     if (subject !== this.#context.id && !this.#state.isEmpty) this.#context.send(subject, { type: 'kv.ring', state: this.#state.toWire(), reply: false });
   }
 
-  /** Takes another peer's state; acts on what changed. True if this peer's state changed. */
-  merge(state: RingStateWire, now: Tick): boolean {
+  /** Takes another peer's state (`from` that peer, when known); acts on what changed. True if this peer's state changed. */
+  merge(state: RingStateWire, now: Tick, from?: PeerId): boolean {
     const before = this.#snapshot();
-    // Heard: another peer holds this very removal (not an older one still travelling).
-    const mine = this.#state.entry(this.#context.id);
-    if (this.#leaving && mine?.status === 'removed' && state.entries.some((entry) => entry.peer === mine.peer && entry.status === 'removed' && entry.stamp === mine.stamp)) this.#removalConfirmed = true;
     const changed = this.#state.merge(state);
+    // Heard: the sender holds this very removal (not an older one still travelling).
+    const mine = this.#state.entry(this.#context.id);
+    if (this.#leaving && from !== undefined && from !== this.#context.id && mine?.status === 'removed' && state.entries.some((entry) => entry.peer === mine.peer && entry.status === 'removed' && entry.stamp === mine.stamp)) {
+      if (this.#heardStamp !== mine.stamp) {
+        this.#heardBy.clear();
+        this.#heardStamp = mine.stamp;
+      }
+      this.#heardBy.add(from);
+    }
     if (state.entries.length > 0 && !this.#heard) {
       this.#heard = true;
       this.#afterChange(now, false, before);
@@ -125,7 +155,7 @@ export class RingSync {
   onMessage(from: PeerId, message: RingMessage, now: Tick): void {
     switch (message.type) {
       case 'kv.ring': {
-        this.merge(message.state, now);
+        this.merge(message.state, now, from);
         // Push-pull: the sender learns what this peer knows (a leaver learns it was heard).
         if (message.reply) this.#context.send(from, { type: 'kv.ring', state: this.#state.toWire(), reply: false });
         return;
@@ -143,7 +173,12 @@ export class RingSync {
   leave(now: Tick): void {
     this.#leaving = true;
     const entry = this.#state.entry(this.#context.id);
-    if (entry === undefined || entry.status === 'removed' || entry.status === 'leaving') return;
+    if (entry?.status === 'removed') {
+      // Out of the ring already: the peers still in it are the ones to tell.
+      this.#fellows = new Set(this.#state.entries().filter((other) => other.peer !== this.#context.id && other.status !== 'removed').map((other) => other.peer));
+      return;
+    }
+    if (entry === undefined || entry.status === 'leaving') return;
     const before = this.#snapshot();
     this.#takeOut(entry);
     this.#afterChange(now, true, before);
@@ -177,7 +212,7 @@ export class RingSync {
       const peers = this.#livePeers();
       if (peers.length > 0 && !this.#state.isEmpty) {
         // A leaver waiting to be heard asks everyone; otherwise one peer in turn.
-        const targets = this.#leaving && !this.#removalConfirmed ? peers : [peers[this.#pushTurn++ % peers.length] as PeerId];
+        const targets = this.#leaving && !this.leaveComplete ? peers : [peers[this.#pushTurn++ % peers.length] as PeerId];
         const wire = this.#state.toWire();
         for (const target of targets) context.send(target, { type: 'kv.ring', state: wire, reply: true });
       }
@@ -190,13 +225,16 @@ export class RingSync {
 
   // ------------------------------------------------------------------------------------------
 
-  #snapshot(): { ring: string; transition: string | undefined; fingerprint: string; holds: (peer: PeerId, key: string) => boolean } {
+  #snapshot(): { ring: string; transition: string | undefined; fingerprint: string; removed: boolean; others: PeerId[]; holds: (peer: PeerId, key: string) => boolean } {
     const ring = this.#state.ring;
     const transition = this.#state.transition;
+    const me = this.#context.id;
     return {
       ring: ring.peers.join(','),
       transition: transition?.id,
       fingerprint: this.#state.fingerprint,
+      removed: (this.#state.entry(me)?.status ?? 'removed') === 'removed',
+      others: this.#state.entries().filter((entry) => entry.peer !== me && entry.status !== 'removed').map((entry) => entry.peer),
       holds: (peer, key) => ring.owns(peer, key) || (transition?.after.owns(peer, key) ?? false),
     };
   }
@@ -224,6 +262,8 @@ export class RingSync {
       this.#kept = wire;
     }
     const after = this.#snapshot();
+    // A leaver just taken out of the ring: the peers still in it then are its fellows.
+    if (this.#leaving && !before.removed && after.removed) this.#fellows = new Set(before.others);
     // Handoffs live in memory: a restarted peer checks what it holds once it knows the ring again.
     const firstRing = !this.#stabilized && !state.isEmpty;
     this.#stabilized ||= firstRing;
