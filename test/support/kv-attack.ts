@@ -591,7 +591,10 @@ export function stuckCauseOf(cluster: KvCluster, ids: readonly PeerId[], kv: KvC
   const leaverNeeded = new Set<string>();
   for (const position of positions) {
     const before = transition.before.preferenceListAt(position);
-    const gainers = transition.after.preferenceListAt(position).filter((peer) => !before.includes(peer) && waiting.includes(peer));
+    // A gainer: a new owner of the range, or any owner of a range that has fewer owners after it
+    // (each must pull: ring-state.ts's `gains`), that has not caught up.
+    const next = transition.after.preferenceListAt(position);
+    const gainers = next.filter((peer) => (!before.includes(peer) || next.length < before.length) && waiting.includes(peer));
     if (gainers.length === 0) continue;
     const gone = before.filter(goneForGood);
     const left = before.filter(leftGracefully);
