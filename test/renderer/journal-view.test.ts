@@ -1,14 +1,10 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { flushPromises, mount, type VueWrapper } from '@vue/test-utils';
+import { flushPromises, type VueWrapper } from '@vue/test-utils';
 import { createPinia, setActivePinia } from 'pinia';
-import { setClusterClient } from '../../src/renderer/src/stores/client.ts';
-import { useClusterStore } from '../../src/renderer/src/stores/cluster.ts';
-import { useStreamStore } from '../../src/renderer/src/stores/stream.ts';
-import { useJournalStore } from '../../src/renderer/src/stores/journal.ts';
-import LogView from '../../src/renderer/src/views/LogView.vue';
 import { formatNdjsonLine, type SessionEntry } from '../../src/shared/journal/session.ts';
-import { createFakeClient, fakePeer, fakeSession, type FakeClient } from './support/fake-client.ts';
+import { mountLogView } from './support/log-view.ts';
+import { createFakeClient, fakePeer, type FakeClient } from './support/fake-client.ts';
 
 const P1 = '127.0.0.1:4001';
 const P2 = '127.0.0.1:4002';
@@ -40,13 +36,7 @@ afterEach(() => {
 });
 
 async function open(history: SessionEntry[], peers = [fakePeer(1), fakePeer(2)]): Promise<VueWrapper> {
-  client.calls.session.mockResolvedValue({ ...fakeSession(peers), journal: { entries: (history.at(-1)?.seq ?? -1) + 1, bytesWritten: 0 } });
-  client.calls.journalEntries.mockImplementation(async (since: number, limit: number) => history.filter((entry) => entry.seq > since).slice(0, limit));
-  setClusterClient(client);
-  useClusterStore().peers = peers;
-  useStreamStore().start();
-  wrapper = mount(LogView, { attachTo: document.body });
-  await vi.waitFor(() => expect(useJournalStore().history).toBe('loaded'));
+  wrapper = await mountLogView(client, history, peers);
   await flushPromises();
   return wrapper;
 }
